@@ -1,0 +1,126 @@
+"""Wiring: the Bolt app, the HTTP server around it, the scheduler, and start/stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask, Response, request
+from slack_bolt import App
+from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+
+import handlers
+from bot.runtime import Runtime
+from handlers.common import dedupe_events, make_sender
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+
+
+def build_client(rt: Runtime) -> WebClient:
+    """The Web API client: base URL from settings, Slack's own retry handlers on."""
+    return WebClient(
+        token=rt.settings.slack_bot_token,
+        base_url=rt.settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(
+    rt: Runtime,
+    *,
+    client: WebClient | None = None,
+    listener_executor: Executor | None = None,
+    token_verification: bool = True,
+) -> App:
+    client = client or build_client(rt)
+    app = App(
+        client=client,
+        signing_secret=rt.settings.slack_signing_secret,
+        token_verification_enabled=token_verification,
+        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=16),
+        logger=logging.getLogger("slack_bolt"),
+    )
+    app.use(dedupe_events(rt))
+    rt.outbox.send = make_sender(client)
+    for module in handlers.feature_modules():
+        module.register(app, rt)
+    return app
+
+
+def build_web(rt: Runtime, app: App) -> Flask:
+    """`POST /slack/events`, `GET /healthz` and any feature's own HTTP endpoints."""
+    web = Flask("supportbot")
+    web.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
+    slack_handler = SlackRequestHandler(app)
+
+    @web.post("/slack/events")
+    def slack_events() -> Any:
+        return slack_handler.handle(request)
+
+    @web.get("/healthz")
+    def healthz() -> Response:
+        if ping(rt.engine):
+            return Response('{"status":"ok"}', 200, mimetype="application/json")
+        return Response(
+            '{"status":"database unreachable"}', 503, mimetype="application/json"
+        )
+
+    for module in handlers.feature_modules():
+        register_web = getattr(module, "register_web", None)
+        if register_web is not None:
+            register_web(web, rt)
+    return web
+
+
+def serve(rt: Runtime) -> None:
+    """Run until SIGTERM/SIGINT: HTTP on PORT (waitress) or Socket Mode, plus the scheduler."""
+    from waitress.server import create_server
+
+    from bot.jobs import install_all
+    from bot.scheduler import Scheduler
+
+    app = build_app(rt)
+    scheduler = Scheduler(rt.clock)
+    install_all(scheduler, rt)
+    scheduler.start()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("signal %s: finishing in-flight work, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    if rt.settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, rt.settings.slack_app_token)
+        handler.connect()
+        log.info("supportbot connected in Socket Mode")
+        stop.wait()
+        handler.close()
+    else:
+        web = build_web(rt, app)
+        server = create_server(web, host="0.0.0.0", port=rt.settings.port, threads=16)  # noqa: S104
+        thread = threading.Thread(target=server.run, name="http", daemon=True)
+        thread.start()
+        log.info("supportbot serving HTTP on port %s (POST /slack/events)", rt.settings.port)
+        stop.wait()
+        server.close()
+        thread.join(timeout=30)
+    scheduler.shutdown(wait=True)
+    rt.outbox.drain()
+    log.info("supportbot stopped")

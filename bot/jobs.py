@@ -1,0 +1,36 @@
+"""Which feature modules put jobs on the scheduler: each exposes `install_jobs(scheduler, rt)`."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+from bot.runtime import Runtime
+from bot.scheduler import Scheduler
+from storage.claims import forget_events_before
+
+FEATURES = ("escalations", "kpis", "coaching", "kudos", "rituals")
+
+
+def drain_outbox(rt: Runtime) -> None:
+    rt.outbox.kick()
+
+
+def forget_old_events(rt: Runtime) -> None:
+    with rt.transaction() as session:
+        forget_events_before(session=session, before=rt.clock.now() - timedelta(days=2))
+
+
+def install_all(scheduler: Scheduler, rt: Runtime) -> None:
+    scheduler.every("outbox.drain", "Deliver pending Slack messages", 10, drain_outbox, rt)
+    scheduler.every("events.forget", "Forget old event ids", 3600, forget_old_events, rt)
+    for name in FEATURES:
+        try:
+            module = importlib.import_module(f"bot.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bot.{name}":
+                raise
+            continue
+        install = getattr(module, "install_jobs", None)
+        if install is not None:
+            install(scheduler, rt)

@@ -1,0 +1,287 @@
+"""The persistent outbox: every Slack send that matters is stored, then delivered.
+
+Features enqueue a message of some `kind` with a small JSON `data`; a renderer registered
+for that kind (in handlers/) turns it into a Slack call at delivery time, reading the
+current state, and an optional `after_send` hook stores what Slack answered (a message
+`ts`, say). Delivery retries with backoff until sent or clearly failed, survives restarts
+(rows, not memory) and is shared safely between replicas (rows are leased).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.clock import Clock
+from storage import outbox as store
+from storage.db import transaction
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+CALL_KIND = "slack.call"
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 10
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_arguments",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "msg_too_long",
+        "no_text",
+        "missing_scope",
+        "cant_update_message",
+        "message_not_found",
+        "user_not_found",
+        "is_archived",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+
+
+class DeliveryError(Exception):
+    """A send failed; `retry_after` comes from a 429, `permanent` means stop trying."""
+
+    def __init__(self, error: str, *, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.retry_after = retry_after
+        self.permanent = error in PERMANENT_ERRORS
+
+
+class Deferred(Exception):
+    """The renderer cannot build the call yet (it waits on another message); try soon."""
+
+
+Render = Callable[[Session, OutboxMessage], SlackCall | None]
+AfterSend = Callable[[Session, OutboxMessage, dict[str, Any]], None]
+Send = Callable[[SlackCall], dict[str, Any]]
+
+
+def _render_call(_session: Session, message: OutboxMessage) -> SlackCall:
+    return SlackCall(message.data["method"], message.data["args"])
+
+
+@dataclass
+class OutboxKinds:
+    renderers: dict[str, tuple[Render, AfterSend | None]] = field(
+        default_factory=lambda: {CALL_KIND: (_render_call, None)}
+    )
+
+    def register(self, kind: str, render: Render, after_send: AfterSend | None = None) -> None:
+        self.renderers[kind] = (render, after_send)
+
+
+def enqueue(
+    session: Session,
+    *,
+    workspace_id: str,
+    kind: str,
+    data: dict[str, Any],
+    clock: Clock,
+    dedupe_key: str | None = None,
+    delay: timedelta | None = None,
+) -> OutboxMessage | None:
+    now = clock.now()
+    return store.add_message(
+        session=session,
+        workspace_id=workspace_id,
+        kind=kind,
+        data=data,
+        now=now,
+        dedupe_key=dedupe_key,
+        not_before=now + delay if delay else None,
+    )
+
+
+def enqueue_call(
+    session: Session,
+    *,
+    workspace_id: str,
+    method: str,
+    args: dict[str, Any],
+    clock: Clock,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Store a ready-made Slack call (a DM, a post) for delivery."""
+    return enqueue(
+        session,
+        workspace_id=workspace_id,
+        kind=CALL_KIND,
+        data={"method": method, "args": args},
+        clock=clock,
+        dedupe_key=dedupe_key,
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 900))
+
+
+@dataclass
+class DrainStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0
+
+
+class Pacer:
+    """Keeps sends to one channel about `interval` seconds apart (Slack's 1 msg/s)."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._sleep = sleep
+
+    def wait(self, channel: str | None) -> None:
+        if not channel or self.interval <= 0:
+            return
+        last = self._last.get(channel)
+        now = time.monotonic()
+        if last is not None and now - last < self.interval:
+            self._sleep(self.interval - (now - last))
+        self._last[channel] = time.monotonic()
+
+
+class Outbox:
+    """Delivers due messages; `kick()` from any thread, `drain()` from the scheduler."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        kinds: OutboxKinds,
+        send: Send | None = None,
+        *,
+        pace_seconds: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.kinds = kinds
+        self.send = send
+        self.pace_seconds = pace_seconds
+        self._lock = threading.Lock()
+        self._again = threading.Event()
+
+    def kick(self) -> None:
+        """Deliver now unless this process is already delivering (then it loops once more)."""
+        if not self._lock.acquire(blocking=False):
+            self._again.set()
+            return
+        try:
+            while True:
+                self._again.clear()
+                self._drain_locked()
+                if not self._again.is_set():
+                    break
+        finally:
+            self._lock.release()
+
+    def drain(self, limit: int = 200) -> DrainStats:
+        with self._lock:
+            return self._drain_locked(limit)
+
+    def _drain_locked(self, limit: int = 200) -> DrainStats:
+        stats = DrainStats()
+        if self.send is None:
+            return stats
+        pacer = Pacer(self.pace_seconds)
+        with transaction(self.engine, readonly=True) as session:
+            ids = store.due_ids(session=session, now=self.clock.now(), limit=limit)
+        for message_id in ids:
+            try:
+                self._deliver_one(message_id, pacer, stats)
+            except Exception:  # one bad row must not stop the others
+                log.exception("outbox: delivering message %s failed unexpectedly", message_id)
+        return stats
+
+    def _deliver_one(self, message_id: int, pacer: Pacer, stats: DrainStats) -> None:
+        assert self.send is not None
+        with transaction(self.engine) as session:
+            if not store.claim(
+                session=session, message_id=message_id, now=self.clock.now(), lease=LEASE
+            ):
+                return
+            message = store.get_message(session=session, message_id=message_id)
+            assert message is not None
+            render, after_send = self.kinds.renderers.get(message.kind, (None, None))
+            if render is None:
+                self._fail(message, f"no renderer for kind {message.kind!r}", stats)
+                return
+            try:
+                call = render(session, message)
+            except Deferred:
+                message.locked_until = None
+                message.next_attempt_at = self.clock.now() + timedelta(seconds=5)
+                stats.deferred += 1
+                return
+            if call is None:  # nothing to send any more (state moved on)
+                message.status = store.SENT
+                message.sent_at = self.clock.now()
+                message.locked_until = None
+                return
+        pacer.wait(call.args.get("channel"))
+        try:
+            response = self.send(call)
+        except DeliveryError as exc:
+            with transaction(self.engine) as session:
+                message = store.get_message(session=session, message_id=message_id)
+                assert message is not None
+                message.attempts += 1
+                message.last_error = exc.error[:500]
+                message.locked_until = None
+                if exc.permanent or message.attempts >= MAX_ATTEMPTS:
+                    self._fail(message, exc.error, stats)
+                else:
+                    wait = (
+                        timedelta(seconds=exc.retry_after)
+                        if exc.retry_after
+                        else backoff(message.attempts)
+                    )
+                    message.next_attempt_at = self.clock.now() + wait
+                    stats.retried += 1
+                    log.warning(
+                        "outbox: %s #%s failed (%s), retry %s in %ss",
+                        message.kind,
+                        message_id,
+                        exc.error,
+                        message.attempts,
+                        int(wait.total_seconds()),
+                    )
+            return
+        with transaction(self.engine) as session:
+            message = store.get_message(session=session, message_id=message_id)
+            assert message is not None
+            message.status = store.SENT
+            message.sent_at = self.clock.now()
+            message.attempts += 1
+            message.locked_until = None
+            message.result = {k: response.get(k) for k in ("channel", "ts") if k in response}
+            if after_send is not None:
+                after_send(session, message, response)
+        stats.sent += 1
+
+    def _fail(self, message: OutboxMessage, error: str, stats: DrainStats) -> None:
+        message.status = store.FAILED
+        message.last_error = error[:500]
+        message.locked_until = None
+        stats.failed += 1
+        log.error("outbox: giving up on %s #%s: %s", message.kind, message.id, error)

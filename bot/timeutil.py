@@ -1,0 +1,77 @@
+"""Parsing and converting times the way users type them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import InvalidInput
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)?\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("common.bad_timezone", value=name) from None
+
+
+def is_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+        return "/" in name or name == "UTC"
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
+def parse_duration(text: str) -> timedelta:
+    """'5m', '1h', '90s', '2d' or a bare number of minutes."""
+    match = _DURATION.match(text)
+    if not match:
+        raise InvalidInput("common.bad_duration", value=text)
+    unit = (match.group(2) or "m").lower()
+    seconds = int(match.group(1)) * _UNITS[unit]
+    if seconds <= 0:
+        raise InvalidInput("common.bad_duration", value=text)
+    return timedelta(seconds=seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours}h" if hours else f"{days}d"
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput("common.bad_date", value=text) from None
+
+
+def local(when: datetime, tz: str) -> datetime:
+    return when.astimezone(zone(tz))
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    """The aware instant a calendar day starts in a zone (DST-safe)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone(tz))
+
+
+def parse_hhmm(text: str) -> str:
+    """'9:30' or '09:30' -> '09:30'."""
+    match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", text or "")
+    if not match:
+        raise InvalidInput("common.bad_time", value=text)
+    return f"{int(match.group(1)):02d}:{match.group(2)}"

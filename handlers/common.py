@@ -1,0 +1,325 @@
+"""What every listener shares: who is asking, how to answer privately, and one place that
+turns errors into clear messages (domain errors in the user's language; database outages
+as "not saved, try again"; anything else logged with an id the user can quote)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Ack, BoltResponse, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot import teams
+from bot.errors import InvalidInput, UserError
+from bot.i18n import Translator
+from bot.outbox import DeliveryError, SlackCall
+from bot.runtime import Runtime
+from handlers import blocks as bk
+from storage.claims import record_event
+
+log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+# `should_escape: true` makes Slack send mentions as <@U123|name>; these also accept a raw id.
+LEADING_MENTION = re.compile(r"^\s*(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|\b([UW][A-Z0-9]{6,})\b)")
+
+
+def split_leading_mentions(text: str) -> tuple[list[str], str]:
+    """`<@U1> <@U2> great job` -> (["U1", "U2"], "great job")."""
+    ids: list[str] = []
+    rest = text or ""
+    while True:
+        match = LEADING_MENTION.match(rest)
+        if not match:
+            break
+        ids.append(match.group(1) or match.group(2))
+        rest = rest[match.end() :]
+    return list(dict.fromkeys(ids)), rest.strip()
+
+
+def parse_user(token: str) -> str | None:
+    token = (token or "").strip()
+    match = MENTION.fullmatch(token)
+    if match:
+        return match.group(1)
+    if re.fullmatch(r"[UW][A-Z0-9]{6,}", token):
+        return token
+    return None
+
+
+def parse_channel(token: str) -> str | None:
+    token = (token or "").strip()
+    match = CHANNEL.fullmatch(token)
+    if match:
+        return match.group(1)
+    if re.fullmatch(r"[CG][A-Z0-9]{6,}", token):
+        return token
+    return None
+
+
+@dataclass
+class Req:
+    """The caller of a command, click or submission, with their language bound."""
+
+    rt: Runtime
+    workspace_id: str
+    user_id: str
+    channel_id: str | None
+    lang: str
+    body: dict[str, Any]
+    _: Translator = field(repr=False)
+
+    @classmethod
+    def from_body(cls, rt: Runtime, body: dict[str, Any]) -> Req:
+        workspace_id = (
+            body.get("team_id")
+            or (body.get("team") or {}).get("id")
+            or (body.get("user") or {}).get("team_id")
+            or ""
+        )
+        user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+        try:
+            with rt.transaction(readonly=True) as session:
+                lang = teams.language_for(
+                    session, workspace_id, user, rt.settings.default_language
+                )
+        except (OperationalError, DBAPIError):
+            lang = rt.settings.default_language
+        return cls(rt, workspace_id, user, channel, lang, body, Translator(lang))
+
+    @property
+    def text(self) -> str:
+        return (self.body.get("text") or "").strip()
+
+    @property
+    def trigger_id(self) -> str | None:
+        return self.body.get("trigger_id")
+
+
+def form_values(view: dict[str, Any]) -> dict[str, Any]:
+    """Flatten `view.state.values[block_id][action_id]` to {block_id: value}."""
+    out: dict[str, Any] = {}
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        for _action_id, state in actions.items():
+            kind = state.get("type")
+            if kind in ("static_select", "external_select", "radio_buttons"):
+                value = (state.get("selected_option") or {}).get("value")
+            elif kind == "users_select":
+                value = state.get("selected_user")
+            elif kind == "multi_users_select":
+                value = state.get("selected_users") or []
+            elif kind == "conversations_select":
+                value = state.get("selected_conversation")
+            elif kind == "channels_select":
+                value = state.get("selected_channel")
+            elif kind == "datepicker":
+                value = state.get("selected_date")
+            elif kind == "timepicker":
+                value = state.get("selected_time")
+            elif kind in ("checkboxes", "multi_static_select"):
+                value = [o.get("value") for o in state.get("selected_options") or []]
+            else:
+                value = state.get("value")
+            out[block_id] = value
+            break
+    return out
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    raw = view.get("private_metadata") or ""
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def action_value(body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON `value` of the clicked button ({} when absent or not JSON)."""
+    try:
+        value = json.loads((body.get("actions") or [{}])[0].get("value") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class Reply:
+    """Answers the caller privately: in the ack while it is open, else via response_url,
+    else with chat.postEphemeral, else by DM."""
+
+    def __init__(
+        self, req: Req, ack: Ack, respond: Respond | None, client: WebClient, kind: str
+    ) -> None:
+        self.req = req
+        self._ack = ack
+        self._respond = respond
+        self.client = client
+        self.kind = kind
+        self.acked = False
+
+    def ack(self, **kwargs: Any) -> None:
+        if not self.acked:
+            self.acked = True
+            self._ack(**kwargs)
+
+    def ephemeral(self, text: str, blocks: list[bk.Block] | None = None) -> None:
+        blocks = bk.message_blocks(blocks) if blocks else None
+        if not self.acked and self.kind == "command":
+            self.ack(response_type="ephemeral", text=text, blocks=blocks)
+            return
+        self.ack()
+        body = self.req.body
+        if self._respond is not None and body.get("response_url"):
+            self._respond(
+                text=text,
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        elif self.req.channel_id and self.kind != "view":
+            self.client.chat_postEphemeral(
+                channel=self.req.channel_id, user=self.req.user_id, text=text, blocks=blocks
+            )
+        else:
+            self.client.chat_postMessage(channel=self.req.user_id, text=text, blocks=blocks)
+
+    def open_modal(self, view: bk.Block) -> None:
+        """Open a modal: the trigger_id works once and for 3 seconds, so this comes first."""
+        self.ack()
+        self.client.views_open(trigger_id=self.req.trigger_id, view=view)
+
+    def push_modal(self, view: bk.Block) -> None:
+        self.ack()
+        self.client.views_push(trigger_id=self.req.trigger_id, view=view)
+
+    def view_errors(self, errors: dict[str, str]) -> None:
+        self.ack(response_action="errors", errors=errors)
+
+    def view_update(self, view: bk.Block) -> None:
+        self.ack(response_action="update", view=view)
+
+    def fail(self, exc: BaseException) -> None:
+        _ = self.req._
+        if isinstance(exc, UserError):
+            text = _(exc.key, **exc.params)
+            if self.kind == "view" and not self.acked:
+                field_id = getattr(exc, "field", None) or exc.params.get("field")
+                if isinstance(exc, InvalidInput) and field_id:
+                    self.view_errors({field_id: text})
+                else:
+                    self.view_update(notice_modal(_("common.title"), text))
+                return
+            self._say(text)
+            return
+        if isinstance(exc, (OperationalError, DBAPIError)):
+            log.error("database unavailable: %s", type(exc).__name__)
+            self._say(_("common.db_unavailable"))
+            return
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("error %s handling %s", error_id, self.kind, exc_info=exc)
+        self._say(_("common.error_unknown", error_id=error_id))
+
+    def _say(self, text: str) -> None:
+        try:
+            if self.kind == "view" and not self.acked:
+                self.view_update(notice_modal(self.req._("common.title"), text))
+            else:
+                self.ephemeral(text)
+        except SlackApiError as exc:
+            log.error("could not tell the user about an error: %s", exc.response.get("error"))
+
+
+def notice_modal(title: str, text: str) -> bk.Block:
+    return bk.modal(title, [bk.section(text)], callback_id="common.notice", close="OK")
+
+
+Handler = Callable[[Req, Reply], None]
+
+
+def _listener(rt: Runtime, fn: Handler, kind: str) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        reply: Reply | None = None
+        try:
+            req = Req.from_body(rt, body)
+            reply = Reply(req, ack, respond, client, kind)
+            if kind == "action":
+                reply.ack()
+            fn(req, reply)
+        except Exception as exc:
+            if reply is None:
+                ack()
+                log.exception("could not read the request")
+            else:
+                reply.fail(exc)
+        finally:
+            if reply is not None and not reply.acked:
+                reply.ack()
+        rt.outbox.kick()
+
+    listener.__name__ = getattr(fn, "__name__", "listener")
+    return listener
+
+
+def command(rt: Runtime, fn: Handler) -> Callable[..., None]:
+    return _listener(rt, fn, "command")
+
+
+def action(rt: Runtime, fn: Handler) -> Callable[..., None]:
+    return _listener(rt, fn, "action")
+
+
+def view(rt: Runtime, fn: Handler) -> Callable[..., None]:
+    return _listener(rt, fn, "view")
+
+
+def shortcut(rt: Runtime, fn: Handler) -> Callable[..., None]:
+    return _listener(rt, fn, "shortcut")
+
+
+def dedupe_events(rt: Runtime) -> Callable[..., Any]:
+    """Global middleware: an event id seen before (a Slack retry) is acked and dropped."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], None]) -> Any:  # noqa: A002
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            with rt.transaction() as session:
+                first = record_event(
+                    session=session,
+                    event_id=event_id,
+                    workspace_id=body.get("team_id") or "",
+                    now=rt.clock.now(),
+                )
+            if not first:
+                return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
+
+
+def make_sender(client: WebClient) -> Callable[[SlackCall], dict[str, Any]]:
+    """The outbox's way out: one Web API call, with Slack's errors as DeliveryError."""
+
+    def send(call: SlackCall) -> dict[str, Any]:
+        try:
+            response = client.api_call(call.method, json=call.args)
+        except SlackApiError as exc:
+            retry_after = exc.response.headers.get("Retry-After") if exc.response else None
+            raise DeliveryError(
+                str(exc.response.get("error") or f"http_{exc.response.status_code}"),
+                retry_after=float(retry_after) if retry_after else None,
+            ) from None
+        except OSError as exc:  # connection refused, reset, timed out
+            raise DeliveryError(f"connection: {type(exc).__name__}") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    return send

@@ -1,0 +1,181 @@
+"""`/supportbot help | team | status`, and leaders adding or removing members."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import App
+
+from bot import teams
+from bot.errors import InvalidInput
+from bot.i18n import catalogues
+from bot.runtime import Runtime
+from handlers import blocks as bk
+from handlers.common import Reply, Req, command, parse_user
+from storage import outbox as outbox_store
+from storage import teams as team_store
+
+# The order commands appear in `/supportbot help`; each feature owns its `help` text.
+HELP_KEYS = (
+    "escalations.help",
+    "kpis.help",
+    "coaching.help",
+    "kudos.help",
+    "rituals.help_standup",
+    "rituals.help_oneonone",
+    "rituals.help_away",
+    "supportbot.help",
+)
+TEAM_OPTION = re.compile(r"\bteam:(\S+)", re.IGNORECASE)
+
+
+def help_blocks(req: Req) -> list[bk.Block]:
+    _ = req._
+    known = catalogues()["en"]
+    out = [bk.header(_("supportbot.help_title")), bk.context(_("supportbot.help_intro"))]
+    for key in HELP_KEYS:
+        if key in known:
+            out.append(bk.section(_(key)))
+    return out
+
+
+def team_blocks(req: Req) -> list[bk.Block]:
+    _ = req._
+    with req.rt.transaction(readonly=True) as session:
+        mine = team_store.teams_of_user(
+            session=session, workspace_id=req.workspace_id, user_id=req.user_id
+        )
+        views = [teams.describe(session, t) for t in mine]
+    if not views:
+        return [bk.section(_("supportbot.team_none"))]
+    out: list[bk.Block] = []
+    for view in views:
+        team = view.team
+        nobody = _("supportbot.team_nobody")
+        out.append(bk.section(_("supportbot.team_header", name=bk.escape(team.name))))
+        out.append(
+            bk.section(
+                _(
+                    "supportbot.team_line",
+                    leaders=", ".join(bk.mention(u) for u in view.leaders) or nobody,
+                    members=", ".join(bk.mention(u) for u in view.members) or nobody,
+                    escalation_channel=bk.channel_link(team.escalation_channel),
+                    digest_channel=bk.channel_link(team.digest_channel)
+                    if team.digest_channel
+                    else _("supportbot.team_no_channel"),
+                    timezone=team.timezone,
+                    language=team.language,
+                )
+            )
+        )
+        out.append(bk.divider())
+    return out[:-1]
+
+
+def change_member(req: Req, reply: Reply, verb: str, args: list[str]) -> None:
+    _ = req._
+    text = " ".join(args)
+    team_name = None
+    match = TEAM_OPTION.search(text)
+    if match:
+        team_name = match.group(1)
+        text = TEAM_OPTION.sub("", text)
+    user_id = parse_user(text.strip())
+    if user_id is None:
+        raise InvalidInput("supportbot.member_usage")
+    with req.rt.transaction() as session:
+        team = teams.team_for_request(
+            session,
+            workspace_id=req.workspace_id,
+            user_id=req.user_id,
+            channel_id=req.channel_id,
+            team_name=team_name,
+            leader_only=True,
+        )
+        now = req.rt.clock.now()
+        if verb == "add-member":
+            changed = teams.add_member_by_leader(
+                session, team=team, leader_id=req.user_id, user_id=user_id, now=now
+            )
+            key = "supportbot.member_added" if changed else "supportbot.member_already"
+        else:
+            changed = teams.remove_member_by_leader(
+                session, team=team, leader_id=req.user_id, user_id=user_id, now=now
+            )
+            key = "supportbot.member_removed" if changed else "supportbot.member_not_in"
+        name = team.name
+    reply.ephemeral(_(key, user=bk.mention(user_id), team=bk.escape(name)))
+
+
+def status_blocks(req: Req) -> list[bk.Block]:
+    _ = req._
+    with req.rt.transaction(readonly=True) as session:
+        teams.team_for_request(
+            session,
+            workspace_id=req.workspace_id,
+            user_id=req.user_id,
+            channel_id=req.channel_id,
+            leader_only=True,
+        )
+        counts = outbox_store.counts_by_status(session=session, workspace_id=req.workspace_id)
+        oldest = outbox_store.oldest_pending(session=session, workspace_id=req.workspace_id)
+        failures = outbox_store.recent_failures(session=session, workspace_id=req.workspace_id)
+    out = [
+        bk.header(_("supportbot.status_title")),
+        bk.section(_("supportbot.status_db_ok", dialect=req.rt.engine.dialect.name)),
+        bk.section(
+            _(
+                "supportbot.status_outbox",
+                sent=counts.get(outbox_store.SENT, 0),
+                pending=counts.get(outbox_store.PENDING, 0),
+                failed=counts.get(outbox_store.FAILED, 0),
+            )
+        ),
+    ]
+    if oldest is not None:
+        out.append(
+            bk.context(
+                _(
+                    "supportbot.status_oldest",
+                    when=f"<!date^{int(oldest.created_at.timestamp())}^{{date_short}} {{time}}|{oldest.created_at:%Y-%m-%d %H:%M} UTC>",
+                    attempts=oldest.attempts,
+                    error=bk.escape(oldest.last_error or "-"),
+                )
+            )
+        )
+    if failures:
+        lines = [_("supportbot.status_failures_title")]
+        for row in failures:
+            lines.append(
+                _(
+                    "supportbot.status_failure",
+                    kind=row.kind,
+                    id=row.id,
+                    when=f"{row.created_at:%Y-%m-%d %H:%M} UTC",
+                    error=bk.escape(row.last_error or "-"),
+                )
+            )
+        out.append(bk.section("\n".join(lines)))
+    elif oldest is None:
+        out.append(bk.context(_("supportbot.status_all_good")))
+    return out
+
+
+def handle_supportbot_command(req: Req, reply: Reply) -> None:
+    _ = req._
+    words = req.text.split()
+    verb = words[0].lower() if words else "help"
+    if verb == "help":
+        reply.ephemeral(_("supportbot.help_title"), help_blocks(req))
+    elif verb == "team" and len(words) == 1:
+        reply.ephemeral(_("supportbot.help_title"), team_blocks(req))
+    elif verb == "team" and words[1].lower() in ("add-member", "remove-member"):
+        change_member(req, reply, words[1].lower(), words[2:])
+    elif verb == "status":
+        reply.ephemeral(_("supportbot.status_title"), status_blocks(req))
+    else:
+        raise InvalidInput("supportbot.usage", text=bk.escape(req.text[:200]))
+
+
+def register(app: App, rt: Runtime) -> None:
+    app.command("/supportbot")(command(rt, handle_supportbot_command))

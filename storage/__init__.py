@@ -1,0 +1,1 @@
+"""SQLModel tables, sessions, migrations and queries. Imports nothing from bot/ or handlers/."""

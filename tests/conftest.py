@@ -1,0 +1,64 @@
+"""Shared fixtures: the Slack stand-in, a fresh database per test, the clock, the rig."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.clock import FixedClock
+from storage.db import upgrade
+from tests.rig import BotRig
+from tests.slack_standin import SlackStandIn
+
+PG_URL = os.environ.get("SUPPORTBOT_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[SlackStandIn]:
+    server = SlackStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def standin(standin_server: SlackStandIn) -> Iterator[SlackStandIn]:
+    standin_server.reset()
+    yield standin_server
+    standin_server.reset()
+
+
+@pytest.fixture
+def database_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
+    if PG_URL:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+        upgrade(url)
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        url = f"sqlite:///{tmp_path / 'supportbot.db'}"
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))  # a Monday
+
+
+@pytest.fixture
+def rig(standin: SlackStandIn, database_url: str, clock: FixedClock) -> Iterator[BotRig]:
+    bot = BotRig(standin, database_url, clock)
+    yield bot
+    bot.close()

@@ -1,0 +1,485 @@
+"""A local stand-in for Slack's Web API: records every call and rejects what Slack rejects
+(wrong token, missing channel/text, blocks over Block Kit limits, modals without a fresh
+trigger_id, unknown messages). Faults (429, 5xx, errors) can be injected per method."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from werkzeug.serving import make_server
+
+BOT_TOKEN = "xoxb-test-token"
+WORKSPACE = "T0TEST01"
+BOT_USER = "U0BOT0001"
+PING = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>|<!subteam\^[^>]*>")
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    response: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response.get("ok"))
+
+    def text_everywhere(self) -> str:
+        """All text this call would show, for assertions about pings and wording."""
+        return json.dumps(self.args, ensure_ascii=False)
+
+
+@dataclass
+class Fault:
+    error: str | None = None
+    status: int = 200
+    retry_after: int | None = None
+    times: int = 1
+    delay: float = 0.0
+
+
+def _walk(node: Any, path: str = "") -> Any:
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}[{i}]")
+
+
+def _text_of(obj: Any) -> str:
+    return obj.get("text", "") if isinstance(obj, dict) else str(obj or "")
+
+
+def block_problems(blocks: Any, *, max_blocks: int) -> list[str]:
+    """What Slack would call `invalid_blocks` in this list (empty when fine)."""
+    if not isinstance(blocks, list):
+        return ["blocks must be a list"]
+    problems: list[str] = []
+    if len(blocks) > max_blocks:
+        problems.append(f"{len(blocks)} blocks > {max_blocks}")
+    for i, raw in enumerate(blocks):
+        parsed = Block.parse(raw) if isinstance(raw, dict) else None
+        if parsed is None:
+            problems.append(f"blocks[{i}] has an unknown type")
+            continue
+        try:
+            parsed.validate_json()
+        except SlackObjectFormationError as exc:
+            problems.append(f"blocks[{i}]: {exc}")
+    for path, node in _walk(blocks):
+        for key in ("action_id", "block_id", "callback_id"):
+            if key in node and len(str(node[key])) > 255:
+                problems.append(f"{path}.{key} longer than 255")
+        kind = node.get("type")
+        if kind == "button":
+            if len(_text_of(node.get("text"))) > 75:
+                problems.append(f"{path}: button text over 75")
+            if len(str(node.get("value", ""))) > 2000:
+                problems.append(f"{path}: button value over 2000")
+        if kind == "header" and len(_text_of(node.get("text"))) > 150:
+            problems.append(f"{path}: header over 150")
+        if kind == "section":
+            if "text" not in node and "fields" not in node:
+                problems.append(f"{path}: section without text or fields")
+            if len(_text_of(node.get("text"))) > 3000:
+                problems.append(f"{path}: section text over 3000")
+            if len(node.get("fields") or []) > 10:
+                problems.append(f"{path}: more than 10 fields")
+            for f in node.get("fields") or []:
+                if len(_text_of(f)) > 2000:
+                    problems.append(f"{path}: field over 2000")
+        if kind == "context" and len(node.get("elements") or []) > 10:
+            problems.append(f"{path}: context over 10 elements")
+        if kind == "actions" and len(node.get("elements") or []) > 25:
+            problems.append(f"{path}: actions over 25 elements")
+        if kind in ("mrkdwn", "plain_text") and not _text_of(node):
+            problems.append(f"{path}: empty text object")
+        if "options" in node and isinstance(node["options"], list):
+            if len(node["options"]) > 100:
+                problems.append(f"{path}: over 100 options")
+            for opt in node["options"]:
+                if len(_text_of(opt.get("text"))) > 75 or len(str(opt.get("value", ""))) > 150:
+                    problems.append(f"{path}: option text/value too long")
+    return problems
+
+
+def view_problems(view: Any) -> list[str]:
+    if not isinstance(view, dict):
+        return ["view must be an object"]
+    problems: list[str] = []
+    kind = view.get("type")
+    if kind not in ("modal", "home"):
+        problems.append("view.type must be modal or home")
+    if kind == "modal":
+        for key in ("title", "submit", "close"):
+            if key in view and len(_text_of(view[key])) > 24:
+                problems.append(f"view.{key} over 24")
+        if not _text_of(view.get("title")):
+            problems.append("modal without title")
+        has_input = any(b.get("type") == "input" for b in view.get("blocks") or [])
+        if has_input and "submit" not in view:
+            problems.append("modal with inputs needs submit")
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        problems.append("private_metadata over 3000")
+    problems += block_problems(view.get("blocks") or [], max_blocks=100)
+    try:
+        View(**view).validate_json()
+    except (SlackObjectFormationError, TypeError) as exc:
+        problems.append(f"view: {exc}")
+    return problems
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    args: dict[str, Any]
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+
+
+class SlackStandIn:
+    """Start with `.start()`; `.url` is the base URL to give the bot as SLACK_API_URL."""
+
+    def __init__(self, token: str = BOT_TOKEN) -> None:
+        self.token = token
+        self.lock = threading.RLock()
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.faults: dict[str, list[Fault]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.triggers_used: set[str] = set()
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home: dict[str, dict[str, Any]] = {}
+        self._ts = itertools.count(1)
+        self.app = self._build()
+        self._server: Any = None
+        self.url = ""
+
+    # ----- lifecycle -------------------------------------------------------------
+    def start(self) -> SlackStandIn:
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/api/"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.responses.clear()
+            self.messages.clear()
+            self.faults.clear()
+            self.users.clear()
+            self.uploads.clear()
+            self.files.clear()
+            self.triggers_used.clear()
+            self.views.clear()
+            self.home.clear()
+
+    @property
+    def response_url_base(self) -> str:
+        return self.url.replace("/api/", "/response/")
+
+    # ----- test helpers ----------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        error: str | None = "internal_error",
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+    ) -> None:
+        """Make the next `times` calls of `method` fail (status 429/5xx or ok:false)."""
+        with self.lock:
+            self.faults.setdefault(method, []).append(
+                Fault(error, status, retry_after, times, delay)
+            )
+
+    def add_user(self, user_id: str, *, tz: str = "UTC", email: str | None = None, locale: str = "en-US", name: str | None = None) -> None:
+        with self.lock:
+            self.users[user_id] = {
+                "id": user_id,
+                "team_id": WORKSPACE,
+                "name": name or user_id.lower(),
+                "tz": tz,
+                "locale": locale,
+                "profile": {"email": email or f"{user_id.lower()}@example.com", "real_name": name or user_id},
+            }
+
+    def ok_calls(self, method: str | None = None) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.ok and (method is None or c.method == method)]
+
+    def rejected(self) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if not c.ok]
+
+    def posts(self, channel: str | None = None) -> list[Call]:
+        """Delivered chat.postMessage calls (to a channel id, or a user id for DMs)."""
+        return [
+            c
+            for c in self.ok_calls("chat.postMessage")
+            if channel is None or c.args.get("channel") == channel
+        ]
+
+    def dms(self, user_id: str) -> list[Call]:
+        return [c for c in self.posts() if c.args.get("channel") in (user_id, "D" + user_id[1:])]
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.02)
+        return predicate()
+
+    def pings(self) -> list[str]:
+        """Every broadcast mention in anything sent to Slack (should be none)."""
+        found = []
+        with self.lock:
+            for call in self.calls:
+                found += [m.group(0) for m in PING.finditer(call.text_everywhere())]
+            for resp in self.responses:
+                found += [m.group(0) for m in PING.finditer(json.dumps(resp))]
+        return found
+
+    # ----- the fake API ----------------------------------------------------------
+    def _build(self) -> Flask:
+        app = Flask("slack-standin")
+
+        @app.post("/api/<method>")
+        def api(method: str) -> Response:
+            args = self._args()
+            fault = self._take_fault(method)
+            if fault is not None:
+                if fault.delay:
+                    time.sleep(fault.delay)
+                body = {"ok": False, "error": fault.error or "internal_error"}
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                self._record(method, args, body)
+                return Response(json.dumps(body), fault.status, headers=headers, mimetype="application/json")
+            auth = request.headers.get("Authorization", "")
+            if auth != f"Bearer {self.token}" and args.get("token") != self.token:
+                body = {"ok": False, "error": "invalid_auth" if auth else "not_authed"}
+            else:
+                handler = getattr(self, "m_" + method.replace(".", "_"), None)
+                body = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+            self._record(method, args, body)
+            return Response(json.dumps(body), 200, mimetype="application/json")
+
+        @app.post("/response/<key>")
+        def response_url(key: str) -> Response:
+            payload = request.get_json(force=True, silent=True) or {}
+            problems = block_problems(payload.get("blocks") or [], max_blocks=50)
+            with self.lock:
+                self.responses.append({"key": key, **payload, "_problems": problems})
+            if problems:
+                return Response("invalid_blocks", 400)
+            return Response("ok", 200)
+
+        @app.post("/upload/<file_id>")
+        def upload(file_id: str) -> Response:
+            with self.lock:
+                self.uploads[file_id] = request.get_data()
+            return Response("OK - " + str(len(self.uploads[file_id])), 200)
+
+        return app
+
+    def _args(self) -> dict[str, Any]:
+        if request.is_json:
+            return dict(request.get_json(silent=True) or {})
+        args: dict[str, Any] = dict(request.form)
+        for key in ("blocks", "view", "files", "attachments"):
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    args[key] = "__unparseable__"
+        return args
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self.lock:
+            queue = self.faults.get(method) or []
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    def _record(self, method: str, args: dict[str, Any], body: dict[str, Any]) -> None:
+        with self.lock:
+            self.calls.append(Call(method, args, body))
+
+    def _next_ts(self) -> str:
+        return f"{1700000000 + next(self._ts)}.{next(self._ts):06d}"
+
+    @staticmethod
+    def _dm_channel(channel: str) -> str:
+        return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+    def _check_message(self, args: dict[str, Any]) -> str | None:
+        if not args.get("channel"):
+            return "channel_not_found"
+        if not args.get("text") and not args.get("blocks") and not args.get("attachments"):
+            return "no_text"
+        if len(str(args.get("text") or "")) > 40000:
+            return "msg_too_long"
+        if "blocks" in args and block_problems(args["blocks"], max_blocks=50):
+            return "invalid_blocks"
+        if str(args.get("parse", "")) == "full" or str(args.get("link_names", "")).lower() in ("1", "true"):
+            return "invalid_arguments"  # supportbot must never ask Slack to linkify user text
+        return None
+
+    # chat.*
+    def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team_id": WORKSPACE, "user_id": BOT_USER, "bot_id": "B0BOT0001", "team": "Test", "user": "supportbot"}
+
+    def m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self._check_message(args)
+        if error:
+            return {"ok": False, "error": error}
+        channel = self._dm_channel(str(args["channel"]))
+        thread = args.get("thread_ts")
+        if thread and (channel, thread) not in self.messages:
+            return {"ok": False, "error": "thread_not_found"}
+        ts = self._next_ts()
+        with self.lock:
+            self.messages[(channel, ts)] = Message(channel, ts, dict(args))
+            if thread:
+                self.messages[(channel, thread)].replies.append(ts)
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    def m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self._check_message(args)
+        if error:
+            return {"ok": False, "error": error}
+        key = (self._dm_channel(str(args["channel"])), str(args.get("ts")))
+        with self.lock:
+            message = self.messages.get(key)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message.updates.append(dict(args))
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("user"):
+            return {"ok": False, "error": "user_not_found"}
+        error = self._check_message(args)
+        if error:
+            return {"ok": False, "error": error}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "permalink": f"https://test.slack.com/archives/{args.get('channel')}/p{str(args.get('message_ts')).replace('.', '')}"}
+
+    def m_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True}
+
+    def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": self._dm_channel(users.split(",")[0])}}
+
+    # views.*
+    def _open_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = args.get("trigger_id")
+        if not trigger:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        with self.lock:
+            if trigger in self.triggers_used:
+                return {"ok": False, "error": "expired_trigger_id"}
+            self.triggers_used.add(trigger)
+        view = args.get("view")
+        if view_problems(view):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": view_problems(view)}}
+        view_id = f"V{next(self._ts):08d}"
+        with self.lock:
+            self.views[view_id] = view
+        return {"ok": True, "view": {**view, "id": view_id}}
+
+    def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._open_view(args)
+
+    def m_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._open_view(args)
+
+    def m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = args.get("view_id")
+        if not view_id or view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        if view_problems(args.get("view")):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.views[view_id] = args["view"]
+        return {"ok": True, "view": {**args["view"], "id": view_id}}
+
+    def m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        view = args.get("view") or {}
+        if view.get("type") != "home" or view_problems(view):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.home[str(args["user_id"])] = view
+        return {"ok": True, "view": view}
+
+    # users.*
+    def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        for user in self.users.values():
+            if user["profile"]["email"].lower() == str(args.get("email", "")).lower():
+                return {"ok": True, "user": user}
+        return {"ok": False, "error": "users_not_found"}
+
+    def m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "members": sorted(self.users), "response_metadata": {"next_cursor": ""}}
+
+    # files.* (upload v2)
+    def m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        with self.lock:
+            self.files[file_id] = {"filename": args["filename"], "length": int(args["length"])}
+        return {"ok": True, "upload_url": self.url.replace("/api/", f"/upload/{file_id}"), "file_id": file_id}
+
+    def m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        for f in files:
+            if f.get("id") not in self.uploads:
+                return {"ok": False, "error": "file_not_found"}
+        channel = args.get("channel_id") or args.get("channels")
+        thread = args.get("thread_ts")
+        if thread and (str(channel), str(thread)) not in self.messages:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
