@@ -15,7 +15,26 @@ from storage.db import upgrade
 from tests.rig import BotRig
 from tests.slack_standin import SlackStandIn
 
-PG_URL = os.environ.get("SUPPORTBOT_TEST_DATABASE_URL")
+WANT_POSTGRES = os.environ.get("SUPPORTBOT_TEST_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str | None]:
+    """With SUPPORTBOT_TEST_POSTGRES=1: a throwaway server and a migrated template database."""
+    if not WANT_POSTGRES:
+        yield None
+        return
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer()
+    url = server.start()
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('CREATE DATABASE "supportbot_template"'))
+    upgrade(url.rsplit("/", 1)[0] + "/supportbot_template")
+    admin.dispose()
+    yield url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -33,15 +52,14 @@ def standin(standin_server: SlackStandIn) -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
-def database_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def database_url(tmp_path, pg_admin_url) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
-    if PG_URL:
+    if pg_admin_url:
         name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-        upgrade(url)
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "supportbot_template"'))
+        url = pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
         yield url
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
