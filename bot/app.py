@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
@@ -84,10 +85,45 @@ def build_web(rt: Runtime, app: App) -> Flask:
     return web
 
 
+class HttpServer:
+    """waitress (a production WSGI server) in a thread, with a graceful stop: no new
+    connections, in-flight requests finish, then the loop ends."""
+
+    def __init__(self, web: Flask, *, host: str, port: int, threads: int = 16) -> None:
+        from waitress.server import create_server
+
+        self._server: Any = create_server(web, host=host, port=port, threads=threads)
+        self.port: int = self._server.effective_port
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
+
+    def start(self) -> HttpServer:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            if not self._stopping:
+                raise
+
+    def stop(self, timeout: float = 30.0) -> None:
+        from waitress import wasyncore
+
+        self._stopping = True
+        self._server.accepting = False
+        dispatcher = self._server.task_dispatcher
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and (dispatcher.queue or dispatcher.active_count):
+            time.sleep(0.02)
+        dispatcher.shutdown(cancel_pending=True, timeout=max(1.0, deadline - time.monotonic()))
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        self._thread.join(timeout=10)
+
+
 def serve(rt: Runtime) -> None:
     """Run until SIGTERM/SIGINT: HTTP on PORT (waitress) or Socket Mode, plus the scheduler."""
-    from waitress.server import create_server
-
     from bot.jobs import install_all
     from bot.scheduler import Scheduler
 
@@ -113,14 +149,13 @@ def serve(rt: Runtime) -> None:
         stop.wait()
         handler.close()
     else:
-        web = build_web(rt, app)
-        server = create_server(web, host="0.0.0.0", port=rt.settings.port, threads=16)  # noqa: S104
-        thread = threading.Thread(target=server.run, name="http", daemon=True)
-        thread.start()
+        server = HttpServer(build_web(rt, app), host="0.0.0.0", port=rt.settings.port).start()  # noqa: S104
         log.info("supportbot serving HTTP on port %s (POST /slack/events)", rt.settings.port)
         stop.wait()
-        server.close()
-        thread.join(timeout=30)
+        server.stop()
+    executor = app.listener_runner.listener_executor
+    if isinstance(executor, ThreadPoolExecutor):
+        executor.shutdown(wait=True)  # work after acks (Slack sends) finishes
     scheduler.shutdown(wait=True)
     rt.outbox.drain()
     log.info("supportbot stopped")

@@ -16,10 +16,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from waitress.server import create_server
 
 from bot import teams
-from bot.app import build_app, build_web
+from bot.app import HttpServer, build_app, build_web
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
@@ -76,16 +75,14 @@ class BotRig:
         self.executor = TrackingExecutor()
         self.app = build_app(self.rt, listener_executor=self.executor)
         self.web = build_web(self.rt, self.app)
-        self.server = create_server(self.web, host="127.0.0.1", port=0, threads=8)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
-        self._thread.start()
+        self.server = HttpServer(self.web, host="127.0.0.1", port=0, threads=8).start()
+        self.url = f"http://127.0.0.1:{self.server.port}"
         self.http = requests.Session()
         self._ids = itertools.count(1)
 
     def close(self) -> None:
         self.executor.settle()
-        self.server.close()
+        self.server.stop()
         self.executor.shutdown(wait=True)
         self.rt.engine.dispose()
 
