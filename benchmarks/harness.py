@@ -1,0 +1,148 @@
+"""Shared benchmark plumbing: the real bot or a bare Bolt app behind the same waitress
+server, signed Slack requests, and latency statistics. Everything runs on loopback."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.app import HttpServer, build_app, build_web
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.runtime import Runtime, build_runtime
+from storage.db import upgrade
+from tests.rig import SIGNING_SECRET, sign
+from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
+
+Request = tuple[bytes, str]  # body, content type
+
+
+def command_body(command: str, text: str, *, user: str, channel: str, n: int, standin: SlackStandIn) -> Request:
+    form = {
+        "team_id": WORKSPACE, "channel_id": channel, "user_id": user, "command": command,
+        "text": text, "response_url": f"{standin.response_url_base}b{n}", "trigger_id": f"bt{n}",
+        "api_app_id": "A0APP0001",
+    }
+    return urlencode(form).encode(), "application/x-www-form-urlencoded"
+
+
+def action_body(action_id: str, value: str, *, user: str, channel: str, n: int, standin: SlackStandIn) -> Request:
+    payload = {
+        "type": "block_actions", "team": {"id": WORKSPACE}, "user": {"id": user, "team_id": WORKSPACE},
+        "api_app_id": "A0APP0001", "trigger_id": f"ba{n}", "channel": {"id": channel},
+        "response_url": f"{standin.response_url_base}ba{n}",
+        "container": {"type": "message", "channel_id": channel, "message_ts": "1.1"},
+        "message": {"ts": "1.1", "text": ""},
+        "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b", "action_ts": "1"}],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+
+
+@dataclass
+class Target:
+    name: str
+    url: str
+    stop: Callable[[], None]
+    rt: Runtime | None = None
+
+
+def start_bot(standin: SlackStandIn, database_url: str) -> Target:
+    upgrade(database_url)
+    settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, database_url=database_url, slack_api_url=standin.url)
+    rt = build_runtime(settings, clock=SystemClock(), pace_seconds=0)
+    server = HttpServer(build_web(rt, build_app(rt)), host="127.0.0.1", port=0).start()
+
+    def stop() -> None:
+        server.stop()
+        rt.engine.dispose()
+
+    return Target("supportbot", f"http://127.0.0.1:{server.port}", stop, rt)
+
+
+def start_bare(standin: SlackStandIn) -> Target:
+    """A Bolt app that only acks, behind the same server: the floor to compare with."""
+    app = App(client=WebClient(token=BOT_TOKEN, base_url=standin.url), signing_secret=SIGNING_SECRET)
+    app.command(re.compile(".*"))(lambda ack: ack())
+    app.action(re.compile(".*"))(lambda ack: ack())
+    from flask import Flask, request
+    from slack_bolt.adapter.flask import SlackRequestHandler
+
+    web = Flask("bare")
+    handler = SlackRequestHandler(app)
+    web.post("/slack/events")(lambda: handler.handle(request))
+    server = HttpServer(web, host="127.0.0.1", port=0).start()
+    return Target("bare Bolt app", f"http://127.0.0.1:{server.port}", server.stop)
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": len(self.latencies) + len(self.errors),
+            "errors": len(self.errors),
+            "p50_ms": round(self.pct(50), 1),
+            "p99_ms": round(self.pct(99), 1),
+            "mean_ms": round(statistics.fmean(self.latencies) * 1000, 1) if self.latencies else None,
+        }
+
+
+def run_load(url: str, make: Callable[[int, int], Request], *, clients: int, seconds: float | None = None, per_client: int | None = None, check: Callable[[requests.Response], str | None] | None = None) -> Result:
+    """`clients` threads send signed requests made by make(client, n) until time or count runs out."""
+    result = Result()
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds if seconds else None
+
+    def client(c: int) -> None:
+        session = requests.Session()
+        n = 0
+        while (per_client is None or n < per_client) and (deadline is None or time.monotonic() < deadline):
+            body, ctype = make(c, n)
+            ts = int(time.time())
+            headers = {"Content-Type": ctype, "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sign(body, ts)}
+            start = time.perf_counter()
+            try:
+                response = session.post(f"{url}/slack/events", data=body, headers=headers, timeout=30)
+                elapsed = time.perf_counter() - start
+                problem = f"HTTP {response.status_code}" if response.status_code != 200 else (check(response) if check else None)
+            except requests.RequestException as exc:
+                elapsed, problem = time.perf_counter() - start, type(exc).__name__
+            with lock:
+                (result.errors.append(problem) if problem else result.latencies.append(elapsed))
+            n += 1
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return result
+
+
+def write_results(name: str, data: dict[str, Any]) -> Path:
+    out = Path(__file__).parent / "out"
+    out.mkdir(exist_ok=True)
+    path = out / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
