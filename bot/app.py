@@ -131,6 +131,8 @@ def serve(rt: Runtime) -> None:
     scheduler = Scheduler(rt.clock)
     install_all(scheduler, rt)
     scheduler.start()
+    # Deliver what a previous run stored but could not send, without waiting for the job.
+    threading.Thread(target=rt.outbox.kick, name="outbox-startup", daemon=True).start()
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
