@@ -1,0 +1,422 @@
+"""`/kpis` (summary, help, targets) and the daily digest's rendering (message + chart)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlparse
+from urllib.request import Request, urlopen
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot import kpis
+from bot import teams as teams_core
+from bot.errors import InvalidInput
+from bot.i18n import Translator
+from bot.outbox import Deferred, SlackCall, enqueue
+from bot.runtime import Runtime
+from bot.timeutil import zone
+from handlers import blocks as bk
+from handlers.common import Reply, Req, command, parse_user
+from storage import teams as team_store
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/kpis"
+CHART_KIND = "kpis.digest_chart"
+TEAM_OPTION = re.compile(r"\bteam:(\S+)", re.IGNORECASE)
+PERCENT = ("csat", "sla", "fcr")
+MINUTES = ("frt", "aht")
+SHOWN = ("volume", "frt", "sla", "aht", "fcr", "csat", "nps", "backlog")
+CHART_METRICS = (("volume", "backlog"), ("csat", "sla", "fcr"), ("frt", "aht"))
+MAX_UPLOAD_TRIES = 5
+
+
+# ----- formatting (pure) --------------------------------------------------------------
+def metric_name(_: Any, metric: str) -> str:
+    return str(_(f"kpis.name_{metric}"))
+
+
+def fmt_value(_: Any, metric: str, value: float | None) -> str:
+    if value is None:
+        return _("kpis.no_data")
+    if metric in PERCENT:
+        return f"{value:.1f}%"
+    if metric == "nps":
+        return f"{value:+.0f}"
+    if metric in MINUTES:
+        return fmt_minutes(value)
+    return f"{value:,.0f}"
+
+
+def fmt_minutes(value: float) -> str:
+    if value < 1:
+        return f"{value * 60:.0f}s"
+    if value < 60:
+        return f"{value:.1f} min"
+    hours, minutes = divmod(round(value), 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def fmt_change(_: Any, metric: str, current: float | None, previous: float | None) -> str:
+    delta = kpis.change(current, previous)
+    if delta is None:
+        return _("kpis.change_none")
+    if abs(delta) < 1e-9:
+        return _("kpis.change_same")
+    arrow = "▲" if delta > 0 else "▼"
+    better = (delta < 0) if metric in kpis.LOWER_IS_BETTER else (delta > 0)
+    if metric in ("volume",):
+        better_mark = ""
+    else:
+        better_mark = " :large_green_circle:" if better else " :red_circle:"
+    if metric in PERCENT:
+        amount = f"{delta:+.1f} pts"
+    elif metric in MINUTES:
+        amount = ("+" if delta > 0 else "-") + fmt_minutes(abs(delta))
+    else:
+        amount = f"{delta:+,.0f}"
+    return f"{arrow} {amount}{better_mark}"
+
+
+def fmt_target(_: Any, metric: str, value: float | None, targets: dict[str, float]) -> str:
+    target = targets.get(metric)
+    if target is None:
+        return ""
+    met = kpis.target_met(metric, value, target)
+    mark = "" if met is None else (" :white_check_mark:" if met else " :x:")
+    return _("kpis.target", target=fmt_target_value(_, metric, target)) + mark
+
+
+def fmt_target_value(_: Any, metric: str, target: float) -> str:
+    if metric in PERCENT and target == int(target):
+        return f"{target:.0f}%"
+    if metric in MINUTES and target == int(target):
+        return f"{target:.0f} min"
+    return fmt_value(_, metric, target)
+
+
+def figure_line(_: Any, metric: str, report: kpis.Report, previous: kpis.Report, targets: dict[str, float]) -> str:
+    value = report.value(metric)
+    parts = [f"*{fmt_value(_, metric, value)}*"]
+    if metric == "frt" and report.frt_p90 is not None:
+        parts.append(_("kpis.p90", value=fmt_minutes(report.frt_p90)))
+    sample = report.sample(metric)
+    if sample is not None and value is not None:
+        parts.append(_("kpis.sample", n=sample))
+        if report.low_sample(metric):
+            parts.append(_("kpis.low_sample"))
+    target = fmt_target(_, metric, value, targets)
+    if target:
+        parts.append(target)
+    line = " · ".join(parts)
+    return line + "\n" + fmt_change(_, metric, value, previous.value(metric))
+
+
+def breakdown(_: Any, key: str, rows: list[tuple[str | None, int]]) -> str:
+    if not rows:
+        return ""
+    items = ", ".join(f"{bk.escape(name or _('kpis.unknown'))} {n}" for name, n in rows[:6])
+    return _(key, items=items)
+
+
+def escalation_text(_: Any, esc: kpis.EscalationFigures | None) -> str | None:
+    if esc is None:
+        return None
+    return _(
+        "kpis.escalations",
+        opened=esc.opened,
+        acknowledged=esc.acknowledged,
+        resolved=esc.resolved,
+        ack=fmt_minutes(esc.median_ack_minutes) if esc.median_ack_minutes is not None else _("kpis.no_data"),
+        resolve=fmt_minutes(esc.median_resolve_minutes) if esc.median_resolve_minutes is not None else _("kpis.no_data"),
+        overdue=esc.overdue_open,
+    )
+
+
+def summary_blocks(_: Any, s: kpis.Summary) -> list[bk.Block]:
+    period = s.period
+    out: list[bk.Block] = [
+        bk.header(_("kpis.summary_title", team=s.team.name, period=period.label)),
+        bk.context(_("kpis.compared_with", label=compare_label(_, s))),
+    ]
+    items = []
+    for metric in SHOWN:
+        text = f"*{metric_name(_, metric)}*\n" + figure_line(_, metric, s.current, s.previous, s.targets)
+        if s.agent is not None and s.agent_previous is not None and s.agent_id:
+            text += "\n" + bk.mention(s.agent_id) + ": " + figure_line(
+                _, metric, s.agent, s.agent_previous, s.targets
+            ).replace("\n", " · ")
+        items.append(text)
+    out.append(bk.fields(items[:4]))
+    out.append(bk.fields(items[4:]))
+    out.append(bk.context(_("kpis.resolved_line", solved=s.current.solved, prev=s.previous.solved)))
+    for key, rows in (("kpis.by_channel", s.current.by_channel), ("kpis.by_category", s.current.by_category)):
+        text = breakdown(_, key, rows)
+        if text:
+            out.append(bk.context(text))
+    esc = escalation_text(_, s.current.escalations)
+    if esc:
+        out.append(bk.section(esc))
+    return bk.message_blocks(out)
+
+
+def compare_label(_: Any, s: kpis.Summary) -> str:
+    tz = s.team.timezone
+    start = s.period.prev_start.astimezone(zone(tz))
+    end = s.period.prev_end.astimezone(zone(tz))
+    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} ({tz})"
+
+
+def digest_blocks(_: Any, d: kpis.Digest) -> list[bk.Block]:
+    r = d.report
+    out: list[bk.Block] = [
+        bk.header(_("kpis.digest_title", team=d.team.name, day=d.day.isoformat())),
+        bk.context(_("kpis.digest_intro")),
+    ]
+    items = []
+    for metric in SHOWN:
+        items.append(
+            f"*{metric_name(_, metric)}* `{kpis.sparkline(d.trend[metric])}`\n"
+            + figure_line(_, metric, r, d.previous, d.targets)
+        )
+    out.append(bk.fields(items[:4]))
+    out.append(bk.fields(items[4:]))
+    out.append(bk.context(_("kpis.resolved_line", solved=r.solved, prev=d.previous.solved)))
+    for key, rows in (("kpis.top_categories", r.by_category), ("kpis.top_channels", r.by_channel)):
+        text = breakdown(_, key, rows[:5])
+        if text:
+            out.append(bk.section(text))
+    if d.fcr_by_category:
+        lines = [
+            f"{bk.escape(cat or _('kpis.unknown'))}: {100.0 * yes / n:.0f}% ({yes}/{n})"
+            for cat, n, yes in d.fcr_by_category[:8]
+            if n
+        ]
+        out.append(bk.section(_("kpis.fcr_by_category", items="\n".join(lines))))
+    esc = escalation_text(_, r.escalations)
+    if esc:
+        out.append(bk.section(esc))
+    if d.kudos is not None:
+        out.append(bk.context(_("kpis.kudos_line", count=d.kudos)))
+    out.append(bk.context(_("kpis.digest_chart_note")))
+    return bk.message_blocks(out)
+
+
+def digest_text(_: Any, d: kpis.Digest) -> str:
+    r = d.report
+    return _(
+        "kpis.digest_fallback",
+        team=d.team.name,
+        day=d.day.isoformat(),
+        volume=r.volume,
+        csat=fmt_value(_, "csat", r.csat),
+        frt=fmt_value(_, "frt", r.frt),
+    )
+
+
+def chart_png(_: Any, d: kpis.Digest) -> bytes:
+    """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    labels = [day.strftime("%m-%d") for day in d.chart_days]
+    fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
+    try:
+        for ax, group in zip(axes, CHART_METRICS, strict=True):
+            for metric in group:
+                values = [float("nan") if v is None else v for v in d.chart[metric]]
+                ax.plot(labels, values, marker="o", label=_(f"kpis.name_{metric}"))
+                target = d.targets.get(metric)
+                if target is not None:
+                    ax.axhline(target, linestyle=":", linewidth=1)
+            ax.legend(loc="upper left", fontsize=8)
+            ax.grid(alpha=0.3)
+        axes[-1].tick_params(axis="x", rotation=45)
+        fig.suptitle(_("kpis.chart_title", team=d.team.name, day=d.day.isoformat()))
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90)
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+# ----- /kpis ---------------------------------------------------------------------------
+def parse_args(text: str) -> tuple[str, str | None, str | None]:
+    """-> (period word, agent id or None, team name or None); InvalidInput for the rest."""
+    team_name = None
+    match = TEAM_OPTION.search(text)
+    if match:
+        team_name = match.group(1)
+        text = TEAM_OPTION.sub(" ", text)
+    period, agent = None, None
+    for word in text.split():
+        user = parse_user(word)
+        if user and agent is None:
+            agent = user
+        elif kpis.is_period(word) and period is None:
+            period = word.lower()
+        else:
+            raise InvalidInput("kpis.usage", text=bk.escape(text.strip()[:200]))
+    return period or "today", agent, team_name
+
+
+def handle_kpis_command(req: Req, reply: Reply) -> None:
+    _ = req._
+    words = req.text.split()
+    verb = words[0].lower() if words else ""
+    if verb == "help":
+        reply.ephemeral(_("kpis.help_title"), [bk.section(_("kpis.help")), bk.section(_("kpis.definitions"))])
+        return
+    if verb == "target":
+        set_target(req, reply, words[1:])
+        return
+    period_word, agent, team_name = parse_args(req.text)
+    now = req.rt.clock.now()
+    with req.rt.transaction(readonly=True) as session:
+        team = teams_core.team_for_request(
+            session, workspace_id=req.workspace_id, user_id=req.user_id,
+            channel_id=req.channel_id, team_name=team_name,
+        )
+        period = kpis.parse_period(period_word, now=now, tz=team.timezone)
+        summary = kpis.summary(session, team=team, period=period, now=now, agent_id=agent)
+    reply.ephemeral(
+        _("kpis.summary_title", team=team.name, period=period.label), summary_blocks(_, summary)
+    )
+
+
+def set_target(req: Req, reply: Reply, args: list[str]) -> None:
+    _ = req._
+    team_name = None
+    rest = []
+    for word in args:
+        match = TEAM_OPTION.fullmatch(word)
+        if match:
+            team_name = match.group(1)
+        else:
+            rest.append(word)
+    if len(rest) != 2:
+        raise InvalidInput("kpis.target_usage")
+    with req.rt.transaction() as session:
+        team = teams_core.team_for_request(
+            session, workspace_id=req.workspace_id, user_id=req.user_id,
+            channel_id=req.channel_id, team_name=team_name,
+        )
+        metric, value = kpis.set_target(
+            session, team=team, user_id=req.user_id, metric=rest[0], value=rest[1],
+            now=req.rt.clock.now(),
+        )
+        name = team.name
+    reply.ephemeral(
+        _(
+            "kpis.target_set",
+            metric=_(f"kpis.name_{metric}"),
+            value=fmt_target_value(_, metric, value),
+            team=bk.escape(name),
+        )
+    )
+
+
+# ----- digest delivery ---------------------------------------------------------------
+def _digest_for(session: Session, rt: Runtime, msg: OutboxMessage) -> tuple[Any, kpis.Digest] | None:
+    team = team_store.get_team(session=session, team_id=int(msg.data["team_id"]))
+    if team is None or not team.digest_channel:
+        return None
+    day = date.fromisoformat(msg.data["day"])
+    _ = Translator(team.language)
+    return _, kpis.build_digest(session, team=team, day=day, now=rt.clock.now())
+
+
+def make_digest_renderer(rt: Runtime) -> Any:
+    def render(session: Session, msg: OutboxMessage) -> SlackCall | None:
+        found = _digest_for(session, rt, msg)
+        if found is None:
+            return None
+        _, digest = found
+        return SlackCall(
+            "chat.postMessage",
+            {
+                "channel": digest.team.digest_channel,
+                "text": digest_text(_, digest),
+                "blocks": digest_blocks(_, digest),
+                "unfurl_links": False,
+            },
+        )
+
+    def after_send(session: Session, msg: OutboxMessage, response: dict[str, Any]) -> None:
+        if not response.get("ts"):
+            return
+        enqueue(
+            session,
+            workspace_id=msg.workspace_id,
+            kind=CHART_KIND,
+            data={
+                "team_id": msg.data["team_id"],
+                "day": msg.data["day"],
+                "channel": response.get("channel"),
+                "thread_ts": response["ts"],
+            },
+            clock=rt.clock,
+            dedupe_key=f"kpis:chart:{msg.data['team_id']}:{msg.data['day']}:{msg.id}",
+        )
+
+    return render, after_send
+
+
+def upload_bytes(client: WebClient, filename: str, content: bytes) -> str:
+    """Steps 1-2 of files_upload_v2: get an upload URL, POST the bytes; -> file id."""
+    response = client.files_getUploadURLExternal(filename=filename, length=len(content))
+    url = str(response["upload_url"])
+    if urlparse(url).scheme not in ("https", "http"):
+        raise ValueError("unexpected upload URL scheme")
+    request = Request(url, data=content, method="POST")  # noqa: S310 - scheme checked above
+    request.add_header("Content-Type", "application/octet-stream")
+    with urlopen(request, timeout=30) as answer:  # noqa: S310 - scheme checked above
+        if answer.status != 200:
+            raise OSError(f"upload answered HTTP {answer.status}")
+    return str(response["file_id"])
+
+
+def make_chart_renderer(rt: Runtime, client: WebClient) -> Any:
+    def render(session: Session, msg: OutboxMessage) -> SlackCall | None:
+        found = _digest_for(session, rt, msg)
+        if found is None:
+            return None
+        _, digest = found
+        filename = f"kpis-{digest.day.isoformat()}.png"
+        try:
+            file_id = upload_bytes(client, filename, chart_png(_, digest))
+        except (SlackApiError, OSError, ValueError) as exc:
+            tries = int(msg.data.get("tries", 0)) + 1
+            msg.data = {**msg.data, "tries": tries}
+            if tries >= MAX_UPLOAD_TRIES:
+                log.error("digest chart: giving up after %s tries: %s", tries, type(exc).__name__)
+                return None
+            raise Deferred() from exc
+        return SlackCall(
+            "files.completeUploadExternal",
+            {
+                "files": [{"id": file_id, "title": _("kpis.chart_title", team=digest.team.name, day=digest.day.isoformat())}],
+                "channel_id": msg.data["channel"],
+                "thread_ts": msg.data["thread_ts"],
+            },
+        )
+
+    return render
+
+
+def register(app: App, rt: Runtime) -> None:
+    app.command(COMMAND)(command(rt, handle_kpis_command))
+    render, after_send = make_digest_renderer(rt)
+    rt.outbox.kinds.register(kpis.DIGEST_KIND, render, after_send)
+    rt.outbox.kinds.register(CHART_KIND, make_chart_renderer(rt, app.client))
