@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint, and_, case, func, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import select as sm_select
 
 from storage.types import UTCDateTime
 
@@ -398,7 +399,9 @@ def fcr_by_category(
 
 def get_ticket(*, session: Session, workspace_id: str, ticket_id: str) -> Ticket | None:
     return session.exec(
-        select(Ticket).where(col(Ticket.workspace_id) == workspace_id, col(Ticket.ticket_id) == ticket_id)  # type: ignore[call-overload]
+        sm_select(Ticket).where(
+            col(Ticket.workspace_id) == workspace_id, col(Ticket.ticket_id) == ticket_id
+        )
     ).first()
 
 
