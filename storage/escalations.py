@@ -173,15 +173,27 @@ def transition(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def owner_is(owner_id: str | None) -> Any:
+    """A WHERE clause: the owner is still who the caller saw."""
+    column = col(Escalation.owner_id)
+    return column.is_(None) if owner_id is None else column == owner_id
+
+
 def advance_level(
-    *, session: Session, escalation_id: int, level: int, now: datetime, values: dict[str, Any]
+    *,
+    session: Session,
+    escalation_id: int,
+    level: int,
+    new_level: int,
+    now: datetime,
+    values: dict[str, Any],
 ) -> bool:
-    """Move an open escalation past re-escalation step `level`, once (replicas, restarts)."""
+    """Move an open escalation from re-escalation step `level` on, once (replicas, restarts)."""
     return transition(
         session=session,
         escalation_id=escalation_id,
         from_statuses=(OPEN,),
-        values={"level": level + 1, **values},
+        values={"level": new_level, **values},
         extra_where=(
             col(Escalation.level) == level,
             col(Escalation.ack_deadline_at).is_not(None),
