@@ -19,7 +19,7 @@ from sqlmodel import Session
 from storage import kpis as store
 
 FORMATS = ("generic", "zendesk")
-BATCH = 2000
+BATCH = 5000
 MAX_ERRORS_KEPT = 1000
 
 GENERIC_COLUMNS = (

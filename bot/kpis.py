@@ -315,7 +315,8 @@ def compute(
     scope = scope_for(session, team, agent_id)
     default_sla = sla_minutes(team)
     created = store.created_stats(
-        session=session, scope=scope, start=start, end=end, default_sla_minutes=default_sla
+        session=session, scope=scope, start=start, end=end, default_sla_minutes=default_sla,
+        detail=detail,
     )
     breached = 0
     if created.volume > created.responded:
@@ -324,14 +325,12 @@ def compute(
             default_sla_minutes=default_sla,
         )
     frt_n, (median, p90) = store.frt_quantiles(
-        session=session, scope=scope, start=start, end=end, quantiles=(0.5, 0.9)
+        session=session, scope=scope, start=start, end=end, histogram=created.histogram,
+        quantiles=(0.5, 0.9),
     )
     solved = store.solved_stats(session=session, scope=scope, start=start, end=end)
-    by_channel: list[tuple[str | None, int]] = []
-    by_category: list[tuple[str | None, int]] = []
-    if detail and created.volume:
-        by_channel = store.counts_by(session=session, scope=scope, start=start, end=end, field="channel")
-        by_category = store.counts_by(session=session, scope=scope, start=start, end=end, field="category")
+    by_channel = created.by_channel
+    by_category = created.by_category
     return Report(
         start=start,
         end=end,

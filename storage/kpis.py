@@ -8,12 +8,24 @@ Nothing here loads rows in bulk into Python.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    Index,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col
 from sqlmodel import select as sm_select
@@ -25,31 +37,19 @@ class Ticket(SQLModel, table=True):
     __tablename__ = "kpi_ticket"
     __table_args__ = (
         UniqueConstraint("workspace_id", "ticket_id", name="uq_kpi_ticket"),
-        # Covering indexes: created-in-period and solved-in-period figures read only these.
+        # Whole days come from the per-day tables; these serve the partial edge days,
+        # the backlog of the current day and exact percentile lookups inside one bucket.
+        Index("ix_kpi_ticket_created", "workspace_id", "created_at"),
+        Index("ix_kpi_ticket_solved", "workspace_id", "solved_at"),
         Index(
-            "ix_kpi_ticket_created",
+            "ix_kpi_ticket_frt",
             "workspace_id",
+            "frt_seconds",
             "created_at",
             "team_key",
             "agent_id",
-            "frt_seconds",
             "sla_target_minutes",
-            "solved_at",
-            "channel",
-            "category",
         ),
-        Index(
-            "ix_kpi_ticket_solved",
-            "workspace_id",
-            "solved_at",
-            "team_key",
-            "agent_id",
-            "handle_time_seconds",
-            "agent_replies",
-            "csat_good",
-            "nps",
-        ),
-        Index("ix_kpi_ticket_unanswered", "workspace_id", "frt_seconds", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,6 +74,107 @@ class Ticket(SQLModel, table=True):
     agent_replies: int | None = Field(default=None)
     sla_target_minutes: int | None = Field(default=None)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class KpiDayCount(SQLModel, table=True):
+    """Per UTC day, team column and agent: tickets created, by channel or by category."""
+
+    __tablename__ = "kpi_day_count"
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id", "day", "dim", "team_key", "agent_id", "value", name="uq_kpi_day_count"
+        ),
+        Index("ix_kpi_day_count_cover", "workspace_id", "dim", "day", "team_key", "agent_id", "value", "n"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    day: date
+    dim: str = Field(max_length=16)  # "channel" | "category"
+    team_key: str = Field(default="", max_length=80)  # "" = none
+    agent_id: str = Field(default="", max_length=32)
+    value: str = Field(default="", max_length=80)
+    n: int = Field(default=0)
+
+
+class KpiDayFrt(SQLModel, table=True):
+    """Per UTC day of creation, team column, agent and first-response bucket: how many,
+    how many with their own SLA target, and how many of those met it."""
+
+    __tablename__ = "kpi_day_frt"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "day", "team_key", "agent_id", "bucket", name="uq_kpi_day_frt"),
+        Index("ix_kpi_day_frt_cover", "workspace_id", "day", "team_key", "agent_id", "bucket", "n", "n_target", "met_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    day: date
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    bucket: int
+    n: int = Field(default=0)
+    n_target: int = Field(default=0)
+    met_target: int = Field(default=0)
+
+
+SOLVED_SUMS = (
+    "solved",
+    "handle_n",
+    "handle_sum",
+    "fcr_n",
+    "fcr_yes",
+    "csat_n",
+    "csat_good",
+    "nps_n",
+    "promoters",
+    "detractors",
+)
+
+
+class KpiDaySolved(SQLModel, table=True):
+    """Per UTC day of solving, team column and agent: the sums solved-ticket figures need."""
+
+    __tablename__ = "kpi_day_solved"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "day", "team_key", "agent_id", name="uq_kpi_day_solved"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    day: date
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    solved: int = Field(default=0)
+    handle_n: int = Field(default=0)
+    handle_sum: int = Field(default=0)
+    fcr_n: int = Field(default=0)
+    fcr_yes: int = Field(default=0)
+    csat_n: int = Field(default=0)
+    csat_good: int = Field(default=0)
+    nps_n: int = Field(default=0)
+    promoters: int = Field(default=0)
+    detractors: int = Field(default=0)
+
+
+# First-response buckets: bucket i holds FRT_EDGES[i-1] < seconds <= FRT_EDGES[i];
+# the last bucket (len(FRT_EDGES)) holds everything longer.
+FRT_EDGES = tuple(
+    m * 60
+    for m in (1, 2, 3, 5, 7, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1080,
+              1440, 2880, 4320, 10080, 43200)
+)
+
+
+def frt_bucket(seconds: int) -> int:
+    return bisect_left(FRT_EDGES, seconds)
+
+
+def bucket_bounds(bucket: int) -> tuple[int, int | None]:
+    """(exclusive low, inclusive high or None) in seconds."""
+    low = FRT_EDGES[bucket - 1] if bucket > 0 else -1
+    high = FRT_EDGES[bucket] if bucket < len(FRT_EDGES) else None
+    return low, high
 
 
 TICKET_FIELDS = (
@@ -133,6 +234,8 @@ def upsert_tickets(
         ):
             existing[rec.ticket_id] = rec
     inserts: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    removed: list[dict[str, Any]] = []
     for ticket_id, row in by_id.items():
         values = {name: row.get(name) for name in TICKET_FIELDS}
         old = existing.get(ticket_id)
@@ -140,6 +243,7 @@ def upsert_tickets(
             inserts.append(
                 {"workspace_id": workspace_id, "ticket_id": ticket_id, "updated_at": now, **values}
             )
+            added.append(values)
             continue
         if all(_same(getattr(old, name), values[name]) for name in TICKET_FIELDS):
             result.unchanged += 1
@@ -147,11 +251,166 @@ def upsert_tickets(
         session.execute(
             update(table).where(table.c.id == old.id).values(**values, updated_at=now)
         )
+        removed.append({name: getattr(old, name) for name in TICKET_FIELDS})
+        added.append(values)
         result.updated += 1
     if inserts:
-        session.execute(table.insert(), inserts)
+        _bulk_insert(session, inserts)
         result.inserted = len(inserts)
+    apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=removed)
     return result
+
+
+# ----- per-day rollups -----------------------------------------------------------------
+Deltas = dict[tuple[Any, ...], list[int]]
+
+
+def _contribute(row: dict[str, Any], sign: int, counts: Deltas, frts: Deltas, solved: Deltas) -> None:
+    team = row.get("team_key") or ""
+    agent = row.get("agent_id") or ""
+    created_day = row["created_at"].astimezone(UTC).date()
+    for dim in ("channel", "category"):
+        key = (created_day, dim, team, agent, row.get(dim) or "")
+        counts.setdefault(key, [0])[0] += sign
+    frt = row.get("frt_seconds")
+    if frt is not None:
+        target = row.get("sla_target_minutes")
+        acc = frts.setdefault((created_day, team, agent, frt_bucket(frt)), [0, 0, 0])
+        acc[0] += sign
+        if target is not None:
+            acc[1] += sign
+            if frt <= target * 60:
+                acc[2] += sign
+    if row.get("solved_at") is not None:
+        acc = solved.setdefault((row["solved_at"].astimezone(UTC).date(), team, agent), [0] * 10)
+        handle, replies, good, nps = (
+            row.get("handle_time_seconds"), row.get("agent_replies"), row.get("csat_good"), row.get("nps")
+        )
+        acc[0] += sign
+        if handle is not None:
+            acc[1] += sign
+            acc[2] += sign * handle
+        if replies is not None:
+            acc[3] += sign
+            acc[4] += sign * (replies <= 1)
+        if good is not None:
+            acc[5] += sign
+            acc[6] += sign * bool(good)
+        if nps is not None:
+            acc[7] += sign
+            acc[8] += sign * (nps >= 9)
+            acc[9] += sign * (nps <= 6)
+
+
+def apply_rollups(
+    *, session: Session, workspace_id: str, added: Sequence[dict[str, Any]], removed: Sequence[dict[str, Any]]
+) -> None:
+    """Keep the per-day tables in step with ticket rows (added minus removed)."""
+    counts: Deltas = {}
+    frts: Deltas = {}
+    solved: Deltas = {}
+    for row in removed:
+        _contribute(row, -1, counts, frts, solved)
+    for row in added:
+        _contribute(row, 1, counts, frts, solved)
+    _apply(session, KpiDayCount, workspace_id, ("day", "dim", "team_key", "agent_id", "value"), ("n",), counts)
+    _apply(session, KpiDayFrt, workspace_id, ("day", "team_key", "agent_id", "bucket"), ("n", "n_target", "met_target"), frts)
+    _apply(session, KpiDaySolved, workspace_id, ("day", "team_key", "agent_id"), SOLVED_SUMS, solved)
+
+
+def _apply(
+    session: Session,
+    model: Any,
+    workspace_id: str,
+    keys: tuple[str, ...],
+    values: tuple[str, ...],
+    deltas: Deltas,
+) -> None:
+    deltas = {k: v for k, v in deltas.items() if any(v)}
+    if not deltas:
+        return
+    table = model.__table__
+    connection = session.connection()
+    days = sorted({k[0] for k in deltas})
+    existing: dict[tuple[Any, ...], int] = {}
+    for start in range(0, len(days), 500):
+        for rec in connection.execute(
+            select(table.c.id, *[table.c[k] for k in keys]).where(
+                table.c.workspace_id == workspace_id, table.c.day.in_(days[start : start + 500])
+            )
+        ):
+            existing[tuple(rec[1:])] = rec[0]
+    updates, inserts = [], []
+    for key, delta in deltas.items():
+        row_id = existing.get(key)
+        if row_id is None:
+            inserts.append({"workspace_id": workspace_id, **dict(zip(keys, key, strict=True)), **dict(zip(values, delta, strict=True))})
+        else:
+            updates.append({"_id": row_id, **{f"d_{v}": d for v, d in zip(values, delta, strict=True)}})
+    if connection.dialect.name == "sqlite":  # straight through the driver: big imports
+        name = table.name
+        if updates:
+            sets = ", ".join(f"{v} = {v} + ?" for v in values)
+            connection.exec_driver_sql(
+                f"UPDATE {name} SET {sets} WHERE id = ?",  # noqa: S608 - constant identifiers
+                [tuple(u[f"d_{v}"] for v in values) + (u["_id"],) for u in updates],
+            )
+        if inserts:
+            columns = ("workspace_id", *keys, *values)
+            connection.exec_driver_sql(
+                f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",  # noqa: S608
+                [
+                    tuple(c.isoformat() if isinstance(c, date) else c for c in (r[col] for col in columns))
+                    for r in inserts
+                ],
+            )
+        return
+    if updates:
+        connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({v: table.c[v] + bindparam(f"d_{v}") for v in values}),
+            updates,
+        )
+    if inserts:
+        connection.execute(table.insert(), inserts)
+
+
+INSERT_COLUMNS = ("workspace_id", "ticket_id", "updated_at", *TICKET_FIELDS)
+# SQLAlchemy's SQLite DateTime stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here)
+_TIME_POSITIONS = tuple(
+    i for i, name in enumerate(INSERT_COLUMNS)
+    if name in ("updated_at", "created_at", "first_response_at", "solved_at")
+)
+_BOOL_POSITION = INSERT_COLUMNS.index("csat_good")
+
+
+def _bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk INSERT; on SQLite straight through the driver (values pre-converted exactly as
+    SQLAlchemy would store them), which is 2-3x faster for big imports."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        session.execute(Ticket.__table__.insert(), rows)  # type: ignore[attr-defined]
+        return
+
+    def stamp(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def convert(row: dict[str, Any]) -> tuple[Any, ...]:
+        out = [row.get(name) for name in INSERT_COLUMNS]
+        for i in _TIME_POSITIONS:
+            out[i] = stamp(out[i])
+        good = out[_BOOL_POSITION]
+        if good is not None:
+            out[_BOOL_POSITION] = int(good)
+        return tuple(out)
+
+    sql = f"INSERT INTO kpi_ticket ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"  # noqa: S608 - constant identifiers
+    # index pages for a big import: a larger page cache keeps random index inserts in memory
+    connection.exec_driver_sql("PRAGMA cache_size = -65536")
+    connection.exec_driver_sql(sql, [convert(row) for row in rows])
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -187,12 +446,54 @@ def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
 
 
 # ----- aggregates -------------------------------------------------------------------
+# A period [start, end) is read as whole UTC days from the per-day tables plus the partial
+# days at either edge from the tickets themselves: exact in any time zone, and a year
+# costs a few hundred thousand small rollup rows instead of a million tickets.
+
+
+def split_days(start: datetime, end: datetime) -> tuple[tuple[date, date] | None, list[tuple[datetime, datetime]]]:
+    """(first whole UTC day, day after the last) or None, and the raw edge ranges."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    first = datetime.combine(start.date(), time(), tzinfo=UTC)
+    if first < start:
+        first += timedelta(days=1)
+    last = datetime.combine(end.date(), time(), tzinfo=UTC)
+    if first >= last:
+        return None, [(start, end)] if start < end else []
+    edges = []
+    if start < first:
+        edges.append((start, first))
+    if last < end:
+        edges.append((last, end))
+    return (first.date(), last.date()), edges
+
+
+def _rollup_scope(table: Any, scope: Scope) -> ColumnElement[bool]:
+    c = table.c
+    parts: list[ColumnElement[bool]] = []
+    if scope.team_key:
+        parts.append(c.team_key == scope.team_key)
+    if scope.members:
+        parts.append(and_(c.team_key == "", c.agent_id.in_(scope.members)))
+    cond = or_(*parts) if parts else literal(False)
+    if scope.agent_id:
+        cond = and_(cond, c.agent_id == scope.agent_id)
+    return and_(c.workspace_id == scope.workspace_id, cond)
+
+
+def _bucket_case(column: Any) -> Any:
+    return case(*[(column <= edge, i) for i, edge in enumerate(FRT_EDGES)], else_=len(FRT_EDGES))
+
+
 @dataclass
 class CreatedStats:
     volume: int
     responded: int
     sla_met: int
     sla_late: int
+    histogram: list[tuple[int, int]]  # (bucket, tickets) in bucket order
+    by_channel: list[tuple[str | None, int]]
+    by_category: list[tuple[str | None, int]]
 
 
 @dataclass
@@ -209,20 +510,100 @@ class SolvedStats:
     detractors: int
 
 
+def _top(counter: dict[str, int], limit: int) -> list[tuple[str | None, int]]:
+    rows = sorted(((k, n) for k, n in counter.items() if n), key=lambda kv: (-kv[1], kv[0]))
+    return [(k or None, n) for k, n in rows[:limit]]
+
+
 def created_stats(
-    *, session: Session, scope: Scope, start: datetime, end: datetime, default_sla_minutes: int
+    *,
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    default_sla_minutes: int,
+    detail: bool = True,
+    limit: int = 10,
 ) -> CreatedStats:
+    """Tickets created in [start, end): volume (and breakdowns), first-response histogram
+    and SLA among answered tickets (unanswered ones are `count_unanswered_breached`)."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    target = func.coalesce(t.sla_target_minutes, default_sla_minutes) * 60
-    row = session.execute(
-        select(
-            func.count(),
-            func.count(t.frt_seconds),
-            func.sum(case((t.frt_seconds <= target, 1), else_=0)),
-            func.sum(case((t.frt_seconds > target, 1), else_=0)),
-        ).where(t.workspace_id == scope.workspace_id, _in(t.created_at, start, end), _scope_filter(scope))
-    ).one()
-    return CreatedStats(int(row[0]), int(row[1]), int(row[2] or 0), int(row[3] or 0))
+    days, edges = split_days(start, end)
+    channels: dict[str, int] = {}
+    categories: dict[str, int] = {}
+    hist: dict[int, list[int]] = {}  # bucket -> [n, n_target, met_target]
+    if days is not None:
+        dc = KpiDayCount.__table__  # type: ignore[attr-defined]
+        dims = ("channel", "category") if detail else ("channel",)
+        for dim, value, n in session.execute(
+            select(dc.c.dim, dc.c.value, func.sum(dc.c.n))
+            .where(_rollup_scope(dc, scope), dc.c.dim.in_(dims), dc.c.day >= days[0], dc.c.day < days[1])
+            .group_by(dc.c.dim, dc.c.value)
+        ):
+            target = channels if dim == "channel" else categories
+            target[value] = target.get(value, 0) + int(n or 0)
+        df = KpiDayFrt.__table__  # type: ignore[attr-defined]
+        for bucket, n, n_target, met in session.execute(
+            select(df.c.bucket, func.sum(df.c.n), func.sum(df.c.n_target), func.sum(df.c.met_target))
+            .where(_rollup_scope(df, scope), df.c.day >= days[0], df.c.day < days[1])
+            .group_by(df.c.bucket)
+        ):
+            acc = hist.setdefault(int(bucket), [0, 0, 0])
+            acc[0] += int(n or 0)
+            acc[1] += int(n_target or 0)
+            acc[2] += int(met or 0)
+    for lo, hi in edges:
+        where = and_(t.workspace_id == scope.workspace_id, _in(t.created_at, lo, hi), _scope_filter(scope))
+        groups = [("channel", channels)] + ([("category", categories)] if detail else [])
+        for field, target in groups:
+            for value, n in session.execute(select(t[field], func.count()).where(where).group_by(t[field])):
+                target[value or ""] = target.get(value or "", 0) + int(n)
+        bucket = _bucket_case(t.frt_seconds)
+        for b, n, n_target, met in session.execute(
+            select(
+                bucket,
+                func.count(),
+                func.count(t.sla_target_minutes),
+                func.sum(case((t.frt_seconds <= t.sla_target_minutes * 60, 1), else_=0)),
+            )
+            .where(where, t.frt_seconds.is_not(None))
+            .group_by(bucket)
+        ):
+            acc = hist.setdefault(int(b), [0, 0, 0])
+            acc[0] += int(n)
+            acc[1] += int(n_target or 0)
+            acc[2] += int(met or 0)
+    responded = sum(v[0] for v in hist.values())
+    met = sum(v[2] for v in hist.values())
+    # answered tickets without their own target: against the team default, bucket by
+    # bucket, with one exact count for the bucket the default falls inside
+    limit_seconds = default_sla_minutes * 60
+    for b, (n, n_target, _met) in hist.items():
+        low, high = bucket_bounds(b)
+        if high is not None and high <= limit_seconds:
+            met += n - n_target
+        elif low < limit_seconds and n - n_target > 0:
+            met += int(
+                session.execute(
+                    select(func.count()).where(
+                        t.workspace_id == scope.workspace_id,
+                        t.frt_seconds > low,
+                        t.frt_seconds <= limit_seconds,
+                        _in(t.created_at, start, end),
+                        t.sla_target_minutes.is_(None),
+                        _scope_filter(scope),
+                    )
+                ).scalar_one()
+            )
+    return CreatedStats(
+        volume=sum(channels.values()),
+        responded=responded,
+        sla_met=met,
+        sla_late=responded - met,
+        histogram=[(b, hist[b][0]) for b in sorted(hist) if hist[b][0]],
+        by_channel=_top(channels, limit) if detail else [],
+        by_category=_top(categories, limit) if detail else [],
+    )
 
 
 def count_unanswered_breached(
@@ -262,33 +643,34 @@ def count_unanswered_breached(
 
 
 def frt_quantiles(
-    *, session: Session, scope: Scope, start: datetime, end: datetime, quantiles: Sequence[float]
+    *,
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    histogram: list[tuple[int, int]],
+    quantiles: Sequence[float],
 ) -> tuple[int, list[float | None]]:
-    """(n, [value per quantile]) of first-response seconds over tickets created in the period.
+    """(n, [seconds per quantile]) of first responses over tickets created in the period.
 
-    Exact: a per-minute histogram finds the bucket holding each rank, then one ordered
-    lookup inside that bucket reads the value. Quantile q uses linear interpolation between
-    the two nearest ranks (q=0.5 is the usual median).
+    Exact: the bucket histogram finds the bucket holding each rank, then one ordered
+    lookup inside that bucket (index on frt_seconds) reads the value. Quantile q uses
+    linear interpolation between the two nearest ranks (q=0.5 is the usual median).
     """
     t = Ticket.__table__.c  # type: ignore[attr-defined]
+    n = sum(c for _, c in histogram)
+    if n == 0:
+        return 0, [None for _ in quantiles]
     where = and_(
         t.workspace_id == scope.workspace_id,
         _in(t.created_at, start, end),
-        t.frt_seconds.is_not(None),
         _scope_filter(scope),
     )
-    bucket = (t.frt_seconds // 60).label("bucket")
-    hist = session.execute(
-        select(bucket, func.count()).where(where).group_by(bucket).order_by(bucket)
-    ).all()
-    n = sum(int(c) for _, c in hist)
-    if n == 0:
-        return 0, [None for _ in quantiles]
     cumulative: list[tuple[int, int, int]] = []  # (bucket, first rank, count)
     seen = 0
-    for b, c in hist:
-        cumulative.append((int(b), seen, int(c)))
-        seen += int(c)
+    for b, c in histogram:
+        cumulative.append((b, seen, c))
+        seen += c
     cache: dict[int, float] = {}
 
     def value_at(rank: int) -> float:
@@ -296,13 +678,14 @@ def frt_quantiles(
             return cache[rank]
         for b, first, c in cumulative:
             if first <= rank < first + c:
-                offset = rank - first
+                low, high = bucket_bounds(b)
+                cond = t.frt_seconds > low if high is None else and_(t.frt_seconds > low, t.frt_seconds <= high)
                 v = session.execute(
                     select(t.frt_seconds)
-                    .where(where, t.frt_seconds >= b * 60, t.frt_seconds < (b + 1) * 60)
+                    .where(where, cond)
                     .order_by(t.frt_seconds)
                     .limit(1)
-                    .offset(offset)
+                    .offset(rank - first)
                 ).scalar_one()
                 cache[rank] = float(v)
                 return cache[rank]
@@ -321,56 +704,57 @@ def frt_quantiles(
 
 def solved_stats(*, session: Session, scope: Scope, start: datetime, end: datetime) -> SolvedStats:
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    row = session.execute(
-        select(
-            func.count(),
-            func.count(t.handle_time_seconds),
-            func.sum(t.handle_time_seconds),
-            func.count(t.agent_replies),
-            func.sum(case((t.agent_replies <= 1, 1), else_=0)),
-            func.count(t.csat_good),
-            func.sum(case((t.csat_good.is_(True), 1), else_=0)),
-            func.count(t.nps),
-            func.sum(case((t.nps >= 9, 1), else_=0)),
-            func.sum(case((t.nps <= 6, 1), else_=0)),
-        ).where(t.workspace_id == scope.workspace_id, _in(t.solved_at, start, end), _scope_filter(scope))
-    ).one()
-    values = [int(v or 0) for v in row]
-    return SolvedStats(*values)
+    totals = [0] * len(SOLVED_SUMS)
+    days, edges = split_days(start, end)
+    if days is not None:
+        ds = KpiDaySolved.__table__  # type: ignore[attr-defined]
+        row = session.execute(
+            select(*[func.sum(ds.c[name]) for name in SOLVED_SUMS]).where(
+                _rollup_scope(ds, scope), ds.c.day >= days[0], ds.c.day < days[1]
+            )
+        ).one()
+        totals = [a + int(v or 0) for a, v in zip(totals, row, strict=True)]
+    for lo, hi in edges:
+        row = session.execute(
+            select(
+                func.count(),
+                func.count(t.handle_time_seconds),
+                func.sum(t.handle_time_seconds),
+                func.count(t.agent_replies),
+                func.sum(case((t.agent_replies <= 1, 1), else_=0)),
+                func.count(t.csat_good),
+                func.sum(case((t.csat_good.is_(True), 1), else_=0)),
+                func.count(t.nps),
+                func.sum(case((t.nps >= 9, 1), else_=0)),
+                func.sum(case((t.nps <= 6, 1), else_=0)),
+            ).where(t.workspace_id == scope.workspace_id, _in(t.solved_at, lo, hi), _scope_filter(scope))
+        ).one()
+        totals = [a + int(v or 0) for a, v in zip(totals, row, strict=True)]
+    return SolvedStats(*totals)
 
 
 def backlog_at(*, session: Session, scope: Scope, at: datetime) -> int:
-    """Tickets created before `at` and not solved by then."""
+    """Tickets created before `at` and not solved by then: created before minus solved
+    before (a ticket is never solved before it was created; the import checks)."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
+    at = at.astimezone(UTC)
+    midnight = datetime.combine(at.date(), time(), tzinfo=UTC)
+    dc = KpiDayCount.__table__  # type: ignore[attr-defined]
+    ds = KpiDaySolved.__table__  # type: ignore[attr-defined]
     created = session.execute(
-        select(func.count()).where(
-            t.workspace_id == scope.workspace_id, t.created_at < at, _scope_filter(scope)
-        )
+        select(func.sum(dc.c.n)).where(_rollup_scope(dc, scope), dc.c.dim == "channel", dc.c.day < at.date())
     ).scalar_one()
     solved = session.execute(
-        select(func.count()).where(
-            t.workspace_id == scope.workspace_id,
-            t.solved_at < at,  # solved_at >= created_at is checked at import
-            _scope_filter(scope),
-        )
+        select(func.sum(ds.c.solved)).where(_rollup_scope(ds, scope), ds.c.day < at.date())
     ).scalar_one()
-    return int(created) - int(solved)
-
-
-def counts_by(
-    *, session: Session, scope: Scope, start: datetime, end: datetime, field: str, limit: int = 10
-) -> list[tuple[str | None, int]]:
-    """Tickets created in the period grouped by `channel` or `category`, biggest first."""
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
-    column = t[field]
-    rows = session.execute(
-        select(column, func.count().label("n"))
-        .where(t.workspace_id == scope.workspace_id, _in(t.created_at, start, end), _scope_filter(scope))
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-        .limit(limit)
-    ).all()
-    return [(r[0], int(r[1])) for r in rows]
+    base = and_(t.workspace_id == scope.workspace_id, _scope_filter(scope))
+    created_today = session.execute(
+        select(func.count()).where(base, _in(t.created_at, midnight, at))
+    ).scalar_one()
+    solved_today = session.execute(
+        select(func.count()).where(base, _in(t.solved_at, midnight, at))
+    ).scalar_one()
+    return int(created or 0) + int(created_today) - int(solved or 0) - int(solved_today)
 
 
 def fcr_by_category(
@@ -411,22 +795,3 @@ def count_tickets(*, session: Session, workspace_id: str) -> int:
             select(func.count()).select_from(Ticket).where(col(Ticket.workspace_id) == workspace_id)
         ).scalar_one()
     )
-
-
-__all__ = [
-    "CreatedStats",
-    "Scope",
-    "SolvedStats",
-    "Ticket",
-    "UpsertResult",
-    "backlog_at",
-    "count_tickets",
-    "count_unanswered_breached",
-    "counts_by",
-    "created_stats",
-    "fcr_by_category",
-    "frt_quantiles",
-    "get_ticket",
-    "solved_stats",
-    "upsert_tickets",
-]
