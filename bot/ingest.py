@@ -138,13 +138,13 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
 
-    def text(name: str) -> str:
-        value = raw.get(name)
-        if value is None:
-            return ""
-        return str(value).strip()
+    cleaned = {
+        k: v.strip() if isinstance(v, str) else ("" if v is None else str(v).strip())
+        for k, v in raw.items()
+    }
+    text = cleaned.get
 
-    ticket_id = text("ticket_id")
+    ticket_id = text("ticket_id", "")
     if not ticket_id:
         errors["ticket_id"] = "missing"
     elif len(ticket_id) > 128:
@@ -152,7 +152,7 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
     out["ticket_id"] = ticket_id
 
     for name in ("created_at", "first_response_at", "solved_at"):
-        value = text(name)
+        value = text(name, "")
         out[name] = None
         if not value:
             if name == "created_at":
@@ -173,10 +173,10 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
         else None
     )
 
-    agent = text("agent_slack_id")
+    agent = text("agent_slack_id", "")
     if agent and not _USER_ID.match(agent):
         errors["agent_slack_id"] = f"not a Slack user id (U…): {agent!r}"
-    email = text("agent_email").lower()
+    email = text("agent_email", "").lower()
     if email and not _EMAIL.match(email):
         errors["agent_email"] = f"not an email address: {email!r}"
     if not agent and email and resolve_email is not None and "agent_email" not in errors:
@@ -185,14 +185,14 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
     out["agent_email"] = email or None
 
     for name, limit in TEXT_LIMITS.items():
-        value = text(name)
+        value = text(name, "")
         if len(value) > limit:
             errors[name] = f"longer than {limit} characters"
         out[name] = value or None
     out["team_key"] = out["team"].lower() if out.get("team") else None
 
     out["csat"], out["csat_good"] = None, None
-    csat = text("csat")
+    csat = text("csat", "")
     if csat:
         try:
             out["csat"], out["csat_good"] = parse_csat(csat)
@@ -204,7 +204,7 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
         ("agent_replies", 0, 100_000),
         ("sla_target_minutes", 1, 1_000_000),
     ):
-        value = text(name)
+        value = text(name, "")
         out[name] = None
         if value:
             try:

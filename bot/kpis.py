@@ -324,10 +324,11 @@ def compute(
             session=session, scope=scope, start=start, end=end, now=now,
             default_sla_minutes=default_sla,
         )
-    frt_n, (median, p90) = store.frt_quantiles(
+    frt_n, quantiles = store.frt_quantiles(
         session=session, scope=scope, start=start, end=end, histogram=created.histogram,
-        quantiles=(0.5, 0.9),
+        quantiles=(0.5, 0.9) if detail else (0.5,),
     )
+    median, p90 = quantiles[0], quantiles[1] if detail else None
     solved = store.solved_stats(session=session, scope=scope, start=start, end=end)
     by_channel = created.by_channel
     by_category = created.by_category
@@ -352,7 +353,7 @@ def compute(
         nps_n=solved.nps_n,
         nps_promoters=solved.promoters,
         nps_detractors=solved.detractors,
-        backlog=store.backlog_at(session=session, scope=scope, at=min(end, now)),
+        backlog=store.backlog_at(session=session, scope=scope, at=min(end, now), now=now),
         escalations=escalation_figures(session, team, start, end, now) if agent_id is None else None,
     )
 

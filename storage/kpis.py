@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,17 +39,28 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("workspace_id", "ticket_id", name="uq_kpi_ticket"),
         # Whole days come from the per-day tables; these serve the partial edge days,
-        # the backlog of the current day and exact percentile lookups inside one bucket.
-        Index("ix_kpi_ticket_created", "workspace_id", "created_at"),
-        Index("ix_kpi_ticket_solved", "workspace_id", "solved_at"),
+        # the backlog of the current day and exact percentile lookups inside one bucket
+        # (covering, and in insertion order, so a big import stays fast).
         Index(
-            "ix_kpi_ticket_frt",
+            "ix_kpi_ticket_created",
             "workspace_id",
+            "created_at",
             "frt_seconds",
+            "team_key",
+            "agent_id",
+            "sla_target_minutes",
+        ),
+        Index("ix_kpi_ticket_solved", "workspace_id", "solved_at", "created_at", "team_key", "agent_id"),
+        # unanswered tickets only (a few percent): SLA breaches without scanning the period
+        Index(
+            "ix_kpi_ticket_unanswered",
+            "workspace_id",
             "created_at",
             "team_key",
             "agent_id",
             "sla_target_minutes",
+            sqlite_where=text("frt_seconds IS NULL"),
+            postgresql_where=text("frt_seconds IS NULL"),
         ),
     )
 
@@ -554,10 +566,15 @@ def created_stats(
             acc[2] += int(met or 0)
     for lo, hi in edges:
         where = and_(t.workspace_id == scope.workspace_id, _in(t.created_at, lo, hi), _scope_filter(scope))
-        groups = [("channel", channels)] + ([("category", categories)] if detail else [])
-        for field, target in groups:
-            for value, n in session.execute(select(t[field], func.count()).where(where).group_by(t[field])):
-                target[value or ""] = target.get(value or "", 0) + int(n)
+        if detail:
+            for channel, category, n in session.execute(
+                select(t.channel, t.category, func.count()).where(where).group_by(t.channel, t.category)
+            ):
+                channels[channel or ""] = channels.get(channel or "", 0) + int(n)
+                categories[category or ""] = categories.get(category or "", 0) + int(n)
+        else:
+            count = session.execute(select(func.count()).where(where)).scalar_one()
+            channels[""] = channels.get("", 0) + int(count)
         bucket = _bucket_case(t.frt_seconds)
         for b, n, n_target, met in session.execute(
             select(
@@ -615,11 +632,8 @@ def count_unanswered_breached(
     now: datetime,
     default_sla_minutes: int,
 ) -> int:
-    """Unanswered tickets created in the period whose target has passed by `now`.
-
-    Counted in SQL per distinct target: a ticket with target T is breached when
-    created_at <= now - T.
-    """
+    """Unanswered tickets created in the period whose target has passed by `now`: a
+    ticket with target T is breached when created_at <= now - T (partial index)."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     base = and_(
         t.workspace_id == scope.workspace_id,
@@ -628,18 +642,14 @@ def count_unanswered_breached(
         _scope_filter(scope),
     )
     targets = session.execute(select(t.sla_target_minutes).where(base).distinct()).scalars().all()
-    total = 0
+    if not targets:
+        return 0
+    whens = []
     for target in targets:
         minutes = target if target is not None else default_sla_minutes
-        target_cond = t.sla_target_minutes.is_(None) if target is None else t.sla_target_minutes == target
-        total += int(
-            session.execute(
-                select(func.count()).where(
-                    base, target_cond, t.created_at <= now - timedelta(minutes=minutes)
-                )
-            ).scalar_one()
-        )
-    return total
+        own = t.sla_target_minutes.is_(None) if target is None else t.sla_target_minutes == target
+        whens.append((and_(own, t.created_at <= now - timedelta(minutes=minutes)), 1))
+    return int(session.execute(select(func.sum(case(*whens, else_=0))).where(base)).scalar_one() or 0)
 
 
 def frt_quantiles(
@@ -674,20 +684,22 @@ def frt_quantiles(
     cache: dict[int, float] = {}
 
     def value_at(rank: int) -> float:
+        """The value at `rank` (0-based); the next one in the bucket comes in the same read."""
         if rank in cache:
             return cache[rank]
         for b, first, c in cumulative:
             if first <= rank < first + c:
                 low, high = bucket_bounds(b)
                 cond = t.frt_seconds > low if high is None else and_(t.frt_seconds > low, t.frt_seconds <= high)
-                v = session.execute(
+                values = session.execute(
                     select(t.frt_seconds)
                     .where(where, cond)
                     .order_by(t.frt_seconds)
-                    .limit(1)
+                    .limit(2)
                     .offset(rank - first)
-                ).scalar_one()
-                cache[rank] = float(v)
+                ).scalars().all()
+                for i, v in enumerate(values):
+                    cache[rank + i] = float(v)
                 return cache[rank]
         raise AssertionError("rank out of range")
 
@@ -733,28 +745,65 @@ def solved_stats(*, session: Session, scope: Scope, start: datetime, end: dateti
     return SolvedStats(*totals)
 
 
-def backlog_at(*, session: Session, scope: Scope, at: datetime) -> int:
-    """Tickets created before `at` and not solved by then: created before minus solved
-    before (a ticket is never solved before it was created; the import checks)."""
+def count_created(*, session: Session, scope: Scope, start: datetime, end: datetime) -> int:
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    at = at.astimezone(UTC)
-    midnight = datetime.combine(at.date(), time(), tzinfo=UTC)
-    dc = KpiDayCount.__table__  # type: ignore[attr-defined]
-    ds = KpiDaySolved.__table__  # type: ignore[attr-defined]
-    created = session.execute(
-        select(func.sum(dc.c.n)).where(_rollup_scope(dc, scope), dc.c.dim == "channel", dc.c.day < at.date())
-    ).scalar_one()
-    solved = session.execute(
-        select(func.sum(ds.c.solved)).where(_rollup_scope(ds, scope), ds.c.day < at.date())
-    ).scalar_one()
-    base = and_(t.workspace_id == scope.workspace_id, _scope_filter(scope))
-    created_today = session.execute(
-        select(func.count()).where(base, _in(t.created_at, midnight, at))
-    ).scalar_one()
-    solved_today = session.execute(
-        select(func.count()).where(base, _in(t.solved_at, midnight, at))
-    ).scalar_one()
-    return int(created or 0) + int(created_today) - int(solved or 0) - int(solved_today)
+    days, edges = split_days(start, end)
+    total = 0
+    if days is not None:
+        dc = KpiDayCount.__table__  # type: ignore[attr-defined]
+        total += int(
+            session.execute(
+                select(func.sum(dc.c.n)).where(
+                    _rollup_scope(dc, scope), dc.c.dim == "channel", dc.c.day >= days[0], dc.c.day < days[1]
+                )
+            ).scalar_one()
+            or 0
+        )
+    for lo, hi in edges:
+        total += int(
+            session.execute(
+                select(func.count()).where(
+                    t.workspace_id == scope.workspace_id, _in(t.created_at, lo, hi), _scope_filter(scope)
+                )
+            ).scalar_one()
+        )
+    return total
+
+
+def open_at(*, session: Session, scope: Scope, at: datetime) -> int:
+    """Created before `at` and not solved by then, straight from the solved index: cheap
+    when `at` is recent (open tickets plus those solved since)."""
+    cache = session.info.setdefault("kpis.open_at", {})
+    if (scope, at) in cache:  # one /kpis answer asks for "open now" several times
+        return int(cache[(scope, at)])
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    total = 0
+    for still_open in (t.solved_at.is_(None), t.solved_at >= at):  # two index ranges
+        total += int(
+            session.execute(
+                select(func.count()).where(
+                    t.workspace_id == scope.workspace_id,
+                    still_open,
+                    t.created_at < at,
+                    _scope_filter(scope),
+                )
+            ).scalar_one()
+        )
+    cache[(scope, at)] = total
+    return total
+
+
+def backlog_at(*, session: Session, scope: Scope, at: datetime, now: datetime) -> int:
+    """Tickets created before `at` and not solved by then.
+
+    For an `at` in the past: open now, minus created since, plus solved since; the
+    "since" parts come from the per-day tables, so the cost follows how far back `at` is.
+    """
+    if at >= now:
+        return open_at(session=session, scope=scope, at=at)
+    solved = solved_stats(session=session, scope=scope, start=at, end=now).solved
+    created = count_created(session=session, scope=scope, start=at, end=now)
+    return open_at(session=session, scope=scope, at=now) - created + solved
 
 
 def fcr_by_category(
