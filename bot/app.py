@@ -24,17 +24,28 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 
 
-def build_client(rt: Runtime) -> WebClient:
-    """The Web API client: base URL from settings, Slack's own retry handlers on."""
-    return WebClient(
-        token=rt.settings.slack_bot_token,
-        base_url=rt.settings.slack_api_url,
-        timeout=15,
-        retry_handlers=[
+def build_client(rt: Runtime, *, for_outbox: bool = False) -> WebClient:
+    """The Web API client: base URL from settings, Slack's own retry handlers on.
+
+    The outbox's client retries connection and server errors once and leaves 429s to the
+    outbox, which reschedules the row by Retry-After instead of holding a thread asleep.
+    """
+    if for_outbox:
+        handlers_: list[Any] = [
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            ServerErrorRetryHandler(max_retry_count=1),
+        ]
+    else:
+        handlers_ = [
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        ]
+    return WebClient(
+        token=rt.settings.slack_bot_token,
+        base_url=rt.settings.slack_api_url,
+        timeout=10,
+        retry_handlers=handlers_,
     )
 
 
@@ -54,7 +65,7 @@ def build_app(
         logger=logging.getLogger("slack_bolt"),
     )
     app.use(dedupe_events(rt))
-    rt.outbox.send = make_sender(client)
+    rt.outbox.send = make_sender(build_client(rt, for_outbox=True))
     for module in handlers.feature_modules():
         module.register(app, rt)
     return app
@@ -132,6 +143,7 @@ def serve(rt: Runtime) -> None:
     install_all(scheduler, rt)
     scheduler.start()
     # Deliver what a previous run stored but could not send, without waiting for the job.
+    rt.outbox.release_dead_leases()
     threading.Thread(target=rt.outbox.kick, name="outbox-startup", daemon=True).start()
     stop = threading.Event()
 

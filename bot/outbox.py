@@ -10,6 +10,8 @@ current state, and an optional `after_send` hook stores what Slack answered (a m
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +30,9 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 CALL_KIND = "slack.call"
-LEASE = timedelta(minutes=2)
+# Longer than the slowest send (the outbox client makes at most ~25 s of attempts), so a
+# live deliverer never loses its row; a crashed one's rows come back after this.
+LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 10
 PERMANENT_ERRORS = frozenset(
     {
@@ -131,6 +135,20 @@ def enqueue_call(
     )
 
 
+def instance_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 900))
 
@@ -172,7 +190,9 @@ class Outbox:
         send: Send | None = None,
         *,
         pace_seconds: float = 1.0,
+        owner: str | None = None,
     ) -> None:
+        self.owner = owner or instance_id()
         self.engine = engine
         self.clock = clock
         self.kinds = kinds
@@ -217,7 +237,11 @@ class Outbox:
         assert self.send is not None
         with transaction(self.engine) as session:
             if not store.claim(
-                session=session, message_id=message_id, now=self.clock.now(), lease=LEASE
+                session=session,
+                message_id=message_id,
+                now=self.clock.now(),
+                lease=LEASE,
+                owner=self.owner,
             ):
                 return
             message = store.get_message(session=session, message_id=message_id)
@@ -230,6 +254,7 @@ class Outbox:
                 call = render(session, message)
             except Deferred:
                 message.locked_until = None
+                message.locked_by = None
                 message.next_attempt_at = self.clock.now() + timedelta(seconds=5)
                 stats.deferred += 1
                 return
@@ -237,6 +262,7 @@ class Outbox:
                 message.status = store.SENT
                 message.sent_at = self.clock.now()
                 message.locked_until = None
+                message.locked_by = None
                 return
         pacer.wait(call.args.get("channel"))
         try:
@@ -248,6 +274,7 @@ class Outbox:
                 message.attempts += 1
                 message.last_error = exc.error[:500]
                 message.locked_until = None
+                message.locked_by = None
                 if exc.permanent or message.attempts >= MAX_ATTEMPTS:
                     self._fail(message, exc.error, stats)
                 else:
@@ -274,14 +301,33 @@ class Outbox:
             message.sent_at = self.clock.now()
             message.attempts += 1
             message.locked_until = None
+            message.locked_by = None
             message.result = {k: response.get(k) for k in ("channel", "ts") if k in response}
             if after_send is not None:
                 after_send(session, message, response)
         stats.sent += 1
 
+    def release_dead_leases(self) -> int:
+        """Rows leased by a process of this host that no longer runs (killed mid-send) are
+        handed back at once instead of after the lease; other hosts' leases just expire."""
+        host = self.owner.split(":", 1)[0]
+        released = 0
+        with transaction(self.engine) as session:
+            for message_id, owner in store.leases_held(
+                session=session, owner_prefix=f"{host}:", now=self.clock.now()
+            ):
+                pid = owner.split(":", 1)[1] if ":" in owner else ""
+                if owner != self.owner and pid.isdigit() and not _pid_alive(int(pid)):
+                    store.release(session=session, message_id=message_id)
+                    released += 1
+        if released:
+            log.warning("outbox: took back %s message(s) from a process that died", released)
+        return released
+
     def _fail(self, message: OutboxMessage, error: str, stats: DrainStats) -> None:
         message.status = store.FAILED
         message.last_error = error[:500]
         message.locked_until = None
+        message.locked_by = None
         stats.failed += 1
         log.error("outbox: giving up on %s #%s: %s", message.kind, message.id, error)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +11,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.outbox import Outbox, OutboxKinds
+from bot.outbox import Outbox, OutboxKinds, instance_id
 from storage.db import make_engine, transaction
 
 
@@ -23,7 +21,7 @@ class Runtime:
     engine: Engine
     clock: Clock
     outbox: Outbox
-    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    instance_id: str = field(default_factory=instance_id)
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:

@@ -67,7 +67,9 @@ def due_ids(*, session: Session, now: datetime, limit: int = 100) -> list[int]:
     )
 
 
-def claim(*, session: Session, message_id: int, now: datetime, lease: timedelta) -> bool:
+def claim(
+    *, session: Session, message_id: int, now: datetime, lease: timedelta, owner: str = ""
+) -> bool:
     """Lease one pending row; True when this caller got it."""
     result = session.execute(
         update(OutboxMessage)
@@ -76,9 +78,29 @@ def claim(*, session: Session, message_id: int, now: datetime, lease: timedelta)
             col(OutboxMessage.status) == PENDING,
             (col(OutboxMessage.locked_until).is_(None)) | (col(OutboxMessage.locked_until) < now),
         )
-        .values(locked_until=now + lease)
+        .values(locked_until=now + lease, locked_by=owner)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def leases_held(*, session: Session, owner_prefix: str, now: datetime) -> list[tuple[int, str]]:
+    """(id, owner) of pending rows leased by owners whose id starts with the prefix."""
+    rows = session.exec(
+        select(OutboxMessage.id, OutboxMessage.locked_by).where(
+            OutboxMessage.status == PENDING,
+            col(OutboxMessage.locked_until) >= now,
+            col(OutboxMessage.locked_by).startswith(owner_prefix),
+        )
+    ).all()
+    return [(i, o or "") for i, o in rows if i is not None]
+
+
+def release(*, session: Session, message_id: int) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(locked_until=None, locked_by=None)
+    )
 
 
 def get_message(*, session: Session, message_id: int) -> OutboxMessage | None:

@@ -127,3 +127,19 @@ def test_two_deliverers_share_the_work_without_duplicates(standin, database_url,
         th.join()
     texts = sorted(c.args["text"] for c in standin.posts())
     assert texts == sorted(f"m{i}" for i in range(30))
+
+
+def test_lease_of_a_dead_process_is_taken_back_at_start(standin, database_url, clock) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    outbox = make_outbox(standin, database_url, clock)
+    row = post(outbox, clock)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    host = outbox.owner.split(":")[0]
+    with transaction(outbox.engine) as session:
+        assert store.claim(session=session, message_id=row.id, now=clock.now(), lease=timedelta(seconds=60), owner=f"{host}:{dead.stdout.strip()}")
+    live_other = make_outbox(standin, database_url, clock)
+    assert outbox.drain().sent == 0  # leased by someone else
+    assert live_other.release_dead_leases() == 1
+    assert outbox.drain().sent == 1

@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('locked_until', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
