@@ -1,0 +1,61 @@
+"""Two real bot processes sharing one database run the same scheduled job at the same
+moment: every message goes out once (on PostgreSQL with SUPPORTBOT_TEST_POSTGRES=1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from bot import teams
+from storage.db import make_engine, transaction
+from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
+
+
+def run_replicas(tmp_path: Path, standin: SlackStandIn, database_url: str, now: str, target: str, *args: str, count: int = 2) -> None:
+    go = tmp_path / f"go-{target.replace(':', '-')}"
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "x" * 12, "SLACK_API_URL": standin.url, "DATABASE_URL": database_url}
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "tests.replica_worker", str(go), now, target, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(count)
+    ]
+    import time
+
+    time.sleep(2.5)  # both have imported everything and are waiting
+    go.write_text("go")
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+
+
+def make_team(database_url: str, clock, **kw) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+    with transaction(engine) as session:
+        teams.create_team(
+            session, workspace_id=WORKSPACE, name=kw.get("name", "Tier1"), leaders=["U0LEAD01", "U0LEAD02"],
+            members=["U0AGENT01", "U0AGENT02"], escalation_channel="C0ESCAL01", digest_channel="C0DIGEST1",
+            timezone="UTC", language="en", now=clock.now(),
+        )
+    engine.dispose()
+
+
+def texts(calls: Sequence) -> list[str]:  # type: ignore[type-arg]
+    return [c.text_everywhere() for c in calls]
+
+
+def test_reescalation_sent_once_by_two_replicas(tmp_path: Path, standin, database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    from bot import escalations
+
+    make_team(database_url, clock)
+    engine = make_engine(database_url)
+    with transaction(engine) as session:
+        team = teams.find_team(session, WORKSPACE, "Tier1")
+        escalations.create(session, team=team, reporter_id="U0AGENT01", draft=escalations.Draft(severity="urgent", summary="Payment page down"), clock=clock)
+    engine.dispose()
+    later = (clock.now() + timedelta(minutes=6)).isoformat()
+    run_replicas(tmp_path, standin, database_url, later, "bot.escalations:check_deadlines")
+    dms_to_second = [c for c in standin.dms("U0LEAD02")]
+    assert len(dms_to_second) == 1, texts(dms_to_second)
+    assert len(standin.posts("C0ESCAL01")) == 2  # the escalation post and one thread notice
