@@ -1,0 +1,413 @@
+"""Coaching: private notes about agents (tags, follow-up reminders) and goals with progress.
+
+Only the leaders of the agent's team may write or read any of it; a leader removed from
+the team loses access at once, because every call checks the membership as it is now.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from bot import teams
+from bot.clock import Clock
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.outbox import enqueue
+from bot.timeutil import local, zone
+from storage import coaching as store
+from storage import teams as team_store
+from storage.coaching import GOAL_OPEN, CoachingNote, Goal
+from storage.models import Team
+
+try:  # the KPI store arrives with the KPI feature; goals work without it
+    from bot import kpis as _kpis
+except ImportError:  # pragma: no cover - only before the KPI feature exists
+    _kpis = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+TAGS = ("praise", "improvement", "goal")
+FALLBACK_METRICS = ("csat", "nps", "frt", "sla", "fcr", "aht", "volume", "backlog")
+OPS = (">=", "<=")
+NOTE_MAX = 3000
+GOAL_TEXT_MAX = 500
+PAGE = 5
+PROGRESS_DAYS = 30
+FOLLOW_UP_KIND = "coaching.follow_up"
+DEFAULT_REMINDER_TIME = time(9, 0)
+
+_TAG = re.compile(r"(?<![\w#])#(praise|improvement|goal)\b", re.IGNORECASE)
+_FOLLOW_UP = re.compile(r"(?<!\S)follow-?up:(\S*)", re.IGNORECASE)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_KPI_GOAL = re.compile(
+    r"^(?P<metric>[A-Za-z]+)\s*(?P<op>>=|<=|&gt;=|&lt;=|≥|≤)\s*(?P<target>-?\d+(?:[.,]\d+)?)\s*%?"
+    r"\s+by\s+(?P<due>\S+)\s*$",
+    re.IGNORECASE,
+)
+_TEXT_GOAL = re.compile(r"^(?P<text>.+?)\s+by\s+(?P<due>\S+)\s*$", re.IGNORECASE | re.DOTALL)
+_LINK = re.compile(r"^https://[^\s<>|]{3,990}$")
+_QUOTES = "\"'“”‘’«»"
+
+
+def metrics() -> tuple[str, ...]:
+    return tuple(getattr(_kpis, "METRICS", FALLBACK_METRICS)) if _kpis else FALLBACK_METRICS
+
+
+def inert(text: str, limit: int = 60) -> str:
+    """User text quoted back in an error message: short, and unable to ping anyone."""
+    text = text[:limit]
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def parse_day(text: str) -> date:
+    if not _DAY.match(text or ""):
+        raise InvalidInput("common.bad_date", value=inert(text or ""))
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("common.bad_date", value=inert(text)) from None
+
+
+def local_today(team: Team, now: datetime) -> date:
+    return local(now, team.timezone).date()
+
+
+# ----- who may see what -------------------------------------------------------------
+def coaching_team(session: Session, *, workspace_id: str, leader_id: str, agent_id: str) -> Team:
+    """The team the caller leads that the agent belongs to, or a refusal."""
+    led = team_store.teams_led_by(session=session, workspace_id=workspace_id, user_id=leader_id)
+    if not led:
+        raise NotAllowed("coaching.leaders_only")
+    if agent_id == leader_id:
+        raise InvalidInput("coaching.not_self")
+    for team in led:
+        if teams.is_in_team(session, team, agent_id):
+            return team
+    raise NotAllowed("coaching.not_your_agent")
+
+
+def require_coach(session: Session, team: Team, leader_id: str, agent_id: str) -> None:
+    if not teams.is_leader(session, team, leader_id):
+        raise NotAllowed("coaching.not_your_agent")
+    if not teams.is_in_team(session, team, agent_id):
+        raise NotAllowed("coaching.not_your_agent")
+
+
+# ----- notes --------------------------------------------------------------------------
+@dataclass
+class ParsedNote:
+    text: str
+    tags: list[str]
+    follow_up_on: date | None
+
+
+def parse_note(text: str, *, today: date) -> ParsedNote:
+    """Tags and a follow-up date are read from the text; the text itself is kept as typed."""
+    text = (text or "").replace("\x00", "").strip()
+    if not text:
+        raise InvalidInput("coaching.note_empty")
+    if len(text) > NOTE_MAX:
+        raise InvalidInput("coaching.note_too_long", max=NOTE_MAX)
+    tags = list(dict.fromkeys(m.group(1).lower() for m in _TAG.finditer(text)))
+    follow_up = None
+    match = _FOLLOW_UP.search(text)
+    if match:
+        follow_up = check_follow_up(parse_day(match.group(1)), today)
+    return ParsedNote(text, tags, follow_up)
+
+
+def check_follow_up(day: date | None, today: date) -> date | None:
+    if day is not None and day < today:
+        raise InvalidInput("coaching.follow_up_past", day=day.isoformat(), field="coaching.follow_up")
+    return day
+
+
+def add_note(
+    session: Session,
+    *,
+    team: Team,
+    author_id: str,
+    agent_id: str,
+    text: str,
+    tags: Iterable[str] = (),
+    now: datetime,
+    follow_up_on: date | None = None,
+    source_link: str | None = None,
+) -> CoachingNote:
+    """Save a note (the text exactly as given); the author must lead the agent's team."""
+    assert team.id is not None
+    require_coach(session, team, author_id, agent_id)
+    text = (text or "").replace("\x00", "")
+    if not text.strip():
+        raise InvalidInput("coaching.note_empty", field="coaching.note")
+    if len(text) > NOTE_MAX:
+        raise InvalidInput("coaching.note_too_long", max=NOTE_MAX, field="coaching.note")
+    clean_tags = [t for t in dict.fromkeys(t.lower().lstrip("#") for t in tags) if t in TAGS]
+    link = (source_link or "").strip() or None
+    if link is not None and not _LINK.match(link):
+        raise InvalidInput("coaching.bad_link", field="coaching.link")
+    note = CoachingNote(
+        workspace_id=team.workspace_id,
+        team_id=team.id,
+        agent_id=agent_id,
+        author_id=author_id,
+        text=text,
+        tags=clean_tags,
+        follow_up_on=follow_up_on,
+        follow_up_sent=False,
+        source_link=link,
+        created_at=now,
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+@dataclass
+class NotePage:
+    notes: list[CoachingNote]
+    more: bool
+
+
+def list_notes(
+    session: Session,
+    *,
+    team: Team,
+    leader_id: str,
+    agent_id: str,
+    before_id: int | None = None,
+    limit: int = PAGE,
+) -> NotePage:
+    assert team.id is not None
+    require_coach(session, team, leader_id, agent_id)
+    rows = list(
+        store.notes_about(
+            session=session, team_id=team.id, agent_id=agent_id, before_id=before_id,
+            limit=limit + 1,
+        )
+    )
+    return NotePage(rows[:limit], len(rows) > limit)
+
+
+def open_follow_ups(session: Session, *, team_id: int, leader_id: str) -> list[CoachingNote]:
+    """The leader's follow-ups in the team not reminded yet (for the 1:1 agenda).
+
+    Empty when the leader no longer leads the team."""
+    team = team_store.get_team(session=session, team_id=team_id)
+    if team is None or not teams.is_leader(session, team, leader_id):
+        return []
+    return list(store.follow_ups_by(session=session, team_id=team_id, author_id=leader_id))
+
+
+# ----- follow-up reminders ------------------------------------------------------------
+def reminder_time(team: Team) -> time:
+    raw = teams.setting(team, "coaching_reminder_time", None)
+    try:
+        return time.fromisoformat(raw) if raw else DEFAULT_REMINDER_TIME
+    except ValueError:
+        return DEFAULT_REMINDER_TIME
+
+
+def queue_due_follow_ups(session: Session, *, clock: Clock) -> int:
+    """Queue a DM for every follow-up whose morning (team time) has come; each once."""
+    now = clock.now()
+    queued = 0
+    teams_by_id: dict[int, Team | None] = {}
+    # The earliest zones are a day ahead of UTC: look one day further, filter per team.
+    for note in store.pending_follow_ups(session=session, due_by=now.date() + timedelta(days=1)):
+        assert note.id is not None and note.follow_up_on is not None
+        if note.team_id not in teams_by_id:
+            teams_by_id[note.team_id] = team_store.get_team(session=session, team_id=note.team_id)
+        team = teams_by_id[note.team_id]
+        if team is None:
+            continue
+        due_at = datetime.combine(note.follow_up_on, reminder_time(team), tzinfo=zone(team.timezone))
+        if now < due_at:
+            continue
+        if not store.mark_follow_up_sent(session=session, note_id=note.id):
+            continue  # another replica got it
+        if not teams.is_leader(session, team, note.author_id):
+            continue  # the author left the team: the note is no longer theirs to see
+        enqueue(
+            session,
+            workspace_id=note.workspace_id,
+            kind=FOLLOW_UP_KIND,
+            data={"note_id": note.id},
+            clock=clock,
+            dedupe_key=f"coaching:follow-up:{note.id}",
+        )
+        queued += 1
+    return queued
+
+
+def send_follow_ups(rt: Any) -> None:
+    """Job: scan for due follow-ups (every few minutes)."""
+    with rt.transaction() as session:
+        count = queue_due_follow_ups(session, clock=rt.clock)
+    if count:
+        log.info("queued %d coaching follow-up reminders", count)
+        rt.outbox.kick()
+
+
+def install_jobs(scheduler: Any, rt: Any) -> None:
+    scheduler.every(
+        "coaching.follow_ups", "Coaching follow-up reminders", 300, send_follow_ups, rt
+    )
+
+
+# ----- goals --------------------------------------------------------------------------
+@dataclass
+class GoalSpec:
+    kind: str
+    due_on: date
+    metric: str | None = None
+    op: str | None = None
+    target: float | None = None
+    text: str | None = None
+
+
+def parse_goal(text: str, *, today: date) -> GoalSpec:
+    """`csat >= 92 by 2027-01-31` or `"Shadow a senior on 5 calls" by 2027-01-15`."""
+    text = (text or "").replace("\x00", "").strip()
+    match = _KPI_GOAL.match(text)
+    if match and match.group("metric").lower() in metrics():
+        op = {"&gt;=": ">=", "&lt;=": "<=", "≥": ">=", "≤": "<="}.get(
+            match.group("op"), match.group("op")
+        )
+        return GoalSpec(
+            kind="kpi",
+            metric=match.group("metric").lower(),
+            op=op,
+            target=float(match.group("target").replace(",", ".")),
+            due_on=check_due(parse_day(match.group("due")), today),
+        )
+    if match:
+        raise InvalidInput(
+            "coaching.bad_metric", value=inert(match.group("metric")), metrics=", ".join(metrics())
+        )
+    match = _TEXT_GOAL.match(text)
+    if not match:
+        raise InvalidInput("coaching.goal_usage")
+    goal_text = match.group("text").strip().strip(_QUOTES).strip()
+    if not goal_text:
+        raise InvalidInput("coaching.goal_usage")
+    if len(goal_text) > GOAL_TEXT_MAX:
+        raise InvalidInput("coaching.goal_too_long", max=GOAL_TEXT_MAX)
+    return GoalSpec(kind="text", text=goal_text, due_on=check_due(parse_day(match.group("due")), today))
+
+
+def check_due(day: date, today: date) -> date:
+    if day < today:
+        raise InvalidInput("coaching.due_past", day=day.isoformat())
+    return day
+
+
+def add_goal(
+    session: Session,
+    *,
+    team: Team,
+    author_id: str,
+    agent_id: str,
+    spec: GoalSpec,
+    now: datetime,
+) -> Goal:
+    assert team.id is not None
+    require_coach(session, team, author_id, agent_id)
+    goal = Goal(
+        workspace_id=team.workspace_id,
+        team_id=team.id,
+        agent_id=agent_id,
+        author_id=author_id,
+        kind=spec.kind,
+        metric=spec.metric,
+        op=spec.op,
+        target=spec.target,
+        text=spec.text,
+        due_on=spec.due_on,
+        status=GOAL_OPEN,
+        created_at=now,
+    )
+    session.add(goal)
+    session.flush()
+    return goal
+
+
+@dataclass
+class GoalProgress:
+    goal: Goal
+    available: bool  # False: not a KPI goal, or the KPI store is not there yet
+    value: float | None = None
+    met: bool | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    overdue: bool = False
+
+
+def measure(session: Session, team: Team, goal: Goal, now: datetime) -> GoalProgress:
+    """A KPI goal is measured over the last PROGRESS_DAYS days up to now."""
+    today = local_today(team, now)
+    overdue = goal.status == GOAL_OPEN and goal.due_on < today
+    if goal.kind != "kpi" or not goal.metric:
+        return GoalProgress(goal, available=False, overdue=overdue)
+    metric_value = getattr(_kpis, "metric_value", None) if _kpis else None
+    if metric_value is None:
+        return GoalProgress(goal, available=False, overdue=overdue)
+    start = now - timedelta(days=PROGRESS_DAYS)
+    value = metric_value(
+        session, team=team, metric=goal.metric, start=start, end=now, agent_id=goal.agent_id
+    )
+    met = None
+    if value is not None and goal.target is not None:
+        met = value >= goal.target if goal.op == ">=" else value <= goal.target
+    return GoalProgress(goal, True, value, met, start, now, overdue)
+
+
+def goals_with_progress(
+    session: Session, *, team: Team, agent_id: str, now: datetime, include_done: bool = False
+) -> list[GoalProgress]:
+    """The agent's goals (open ones, or all) with KPI progress (used by the 1:1 agenda)."""
+    assert team.id is not None
+    rows = store.goals_of(
+        session=session, team_id=team.id, agent_id=agent_id, include_done=include_done
+    )
+    return [measure(session, team, g, now) for g in rows]
+
+
+def list_goals(
+    session: Session, *, team: Team, leader_id: str, agent_id: str, now: datetime
+) -> list[GoalProgress]:
+    require_coach(session, team, leader_id, agent_id)
+    return goals_with_progress(session, team=team, agent_id=agent_id, now=now, include_done=True)
+
+
+def parse_goal_id(text: str) -> int:
+    raw = (text or "").strip().lstrip("#")
+    if raw[:2].lower() == "g-":
+        raw = raw[2:]
+    elif raw[:1].lower() == "g":
+        raw = raw[1:]
+    if not raw.isdigit() or len(raw) > 9:
+        raise InvalidInput("coaching.done_usage")
+    return int(raw)
+
+
+def close_goal(
+    session: Session, *, workspace_id: str, leader_id: str, goal_id: int, now: datetime
+) -> Goal:
+    goal = store.get_goal(session=session, goal_id=goal_id)
+    if goal is None or goal.workspace_id != workspace_id:
+        raise NotFound("coaching.goal_not_found", id=goal_id)
+    team = team_store.get_team(session=session, team_id=goal.team_id)
+    if team is None or not teams.is_leader(session, team, leader_id):
+        # Same answer as a missing goal: another team's goals are not even confirmed to exist.
+        raise NotFound("coaching.goal_not_found", id=goal_id)
+    if not store.close_goal(session=session, goal_id=goal_id, now=now):
+        raise InvalidInput("coaching.goal_already_done", id=goal_id)
+    session.refresh(goal)
+    return goal
