@@ -138,10 +138,11 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
 
-    cleaned = {
-        k: v.strip() if isinstance(v, str) else ("" if v is None else str(v).strip())
-        for k, v in raw.items()
-    }
+    cleaned: dict[str, str] = {}
+    for key, value in raw.items():
+        if value is None or value == "":
+            continue
+        cleaned[key] = value.strip() if type(value) is str else str(value).strip()
     text = cleaned.get
 
     ticket_id = text("ticket_id", "")

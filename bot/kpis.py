@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -436,7 +438,12 @@ def escalation_figures(
 
 def kudos_count(session: Session, team: Team, start: datetime, end: datetime) -> int | None:
     """Kudos given in the team in [start, end), or None before kudos exist."""
-    model = getattr(kudos_store, "Kudos", None) if kudos_store is not None else None
+    if kudos_store is None:
+        return None
+    counter = getattr(kudos_store, "count_kudos", None)
+    if counter is not None:
+        return int(counter(session=session, team_id=team.id, since=start, until=end))
+    model = getattr(kudos_store, "Kudos", None)
     if model is None:
         return None
     from sqlalchemy import func, select
@@ -514,7 +521,24 @@ class Summary:
     agent_previous: Report | None = None
 
 
+@contextmanager
+def one_answer(session: Session) -> Iterator[None]:
+    """Figures computed together share "open now" (the backlog's starting point)."""
+    session.info[store.OPEN_CACHE] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(store.OPEN_CACHE, None)
+
+
 def summary(
+    session: Session, *, team: Team, period: Period, now: datetime, agent_id: str | None = None
+) -> Summary:
+    with one_answer(session):
+        return _summary(session, team=team, period=period, now=now, agent_id=agent_id)
+
+
+def _summary(
     session: Session, *, team: Team, period: Period, now: datetime, agent_id: str | None = None
 ) -> Summary:
     current = compute(session, team=team, start=period.start, end=period.end, now=now)
@@ -551,6 +575,11 @@ class Digest:
 
 
 def build_digest(session: Session, *, team: Team, day: date, now: datetime) -> Digest:
+    with one_answer(session):
+        return _build_digest(session, team=team, day=day, now=now)
+
+
+def _build_digest(session: Session, *, team: Team, day: date, now: datetime) -> Digest:
     tz = team.timezone
     start, end = day_bounds(day, tz)
     report = compute(session, team=team, start=start, end=end, now=now)

@@ -249,25 +249,25 @@ def upsert_tickets(
     added: list[dict[str, Any]] = []
     removed: list[dict[str, Any]] = []
     for ticket_id, row in by_id.items():
-        values = {name: row.get(name) for name in TICKET_FIELDS}
+        values = {"ticket_id": ticket_id, **{name: row.get(name) for name in TICKET_FIELDS}}
         old = existing.get(ticket_id)
         if old is None:
-            inserts.append(
-                {"workspace_id": workspace_id, "ticket_id": ticket_id, "updated_at": now, **values}
-            )
+            inserts.append(values)
             added.append(values)
             continue
         if all(_same(getattr(old, name), values[name]) for name in TICKET_FIELDS):
             result.unchanged += 1
             continue
         session.execute(
-            update(table).where(table.c.id == old.id).values(**values, updated_at=now)
+            update(table)
+            .where(table.c.id == old.id)
+            .values(**{name: values[name] for name in TICKET_FIELDS}, updated_at=now)
         )
         removed.append({name: getattr(old, name) for name in TICKET_FIELDS})
         added.append(values)
         result.updated += 1
     if inserts:
-        _bulk_insert(session, inserts)
+        _bulk_insert(session, workspace_id, now, inserts)
         result.inserted = len(inserts)
     apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=removed)
     return result
@@ -388,36 +388,50 @@ def _apply(
         connection.execute(table.insert(), inserts)
 
 
-INSERT_COLUMNS = ("workspace_id", "ticket_id", "updated_at", *TICKET_FIELDS)
-# SQLAlchemy's SQLite DateTime stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here)
-_TIME_POSITIONS = tuple(
-    i for i, name in enumerate(INSERT_COLUMNS)
-    if name in ("updated_at", "created_at", "first_response_at", "solved_at")
+# The SQLite fast path writes these columns in this order; SQLAlchemy's SQLite DateTime
+# stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here), booleans as 0/1.
+_PLAIN_COLUMNS = ("frt_seconds", "status", "agent_id", "agent_email", "team", "team_key", "channel", "category", "priority", "csat")
+_PLAIN_COLUMNS_2 = ("nps", "handle_time_seconds", "agent_replies", "sla_target_minutes")
+INSERT_COLUMNS = (
+    "workspace_id", "ticket_id", "updated_at", "created_at", "first_response_at", "solved_at",
+    *_PLAIN_COLUMNS, "csat_good", *_PLAIN_COLUMNS_2,
 )
-_BOOL_POSITION = INSERT_COLUMNS.index("csat_good")
+assert sorted(INSERT_COLUMNS) == sorted(("workspace_id", "ticket_id", "updated_at", *TICKET_FIELDS))
 
 
-def _bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert(session: Session, workspace_id: str, now: datetime, rows: list[dict[str, Any]]) -> None:
     """Bulk INSERT; on SQLite straight through the driver (values pre-converted exactly as
     SQLAlchemy would store them), which is 2-3x faster for big imports."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        session.execute(Ticket.__table__.insert(), rows)  # type: ignore[attr-defined]
+        session.execute(
+            Ticket.__table__.insert(),  # type: ignore[attr-defined]
+            [{"workspace_id": workspace_id, "updated_at": now, **row} for row in rows],
+        )
         return
 
     def stamp(value: datetime | None) -> str | None:
         if value is None:
             return None
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(" ", "microseconds")[:-6]  # drop "+00:00"
+
+    now_text = stamp(now)
 
     def convert(row: dict[str, Any]) -> tuple[Any, ...]:
-        out = [row.get(name) for name in INSERT_COLUMNS]
-        for i in _TIME_POSITIONS:
-            out[i] = stamp(out[i])
-        good = out[_BOOL_POSITION]
-        if good is not None:
-            out[_BOOL_POSITION] = int(good)
-        return tuple(out)
+        good = row["csat_good"]
+        return (
+            workspace_id,
+            row["ticket_id"],
+            now_text,
+            stamp(row["created_at"]),
+            stamp(row["first_response_at"]),
+            stamp(row["solved_at"]),
+            *[row[name] for name in _PLAIN_COLUMNS],
+            None if good is None else int(good),
+            *[row[name] for name in _PLAIN_COLUMNS_2],
+        )
 
     sql = f"INSERT INTO kpi_ticket ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"  # noqa: S608 - constant identifiers
     # index pages for a big import: a larger page cache keeps random index inserts in memory
@@ -547,7 +561,7 @@ def created_stats(
     if days is not None:
         dc = KpiDayCount.__table__  # type: ignore[attr-defined]
         dims = ("channel", "category") if detail else ("channel",)
-        for dim, value, n in session.execute(
+        for dim, value, n in session.connection().execute(
             select(dc.c.dim, dc.c.value, func.sum(dc.c.n))
             .where(_rollup_scope(dc, scope), dc.c.dim.in_(dims), dc.c.day >= days[0], dc.c.day < days[1])
             .group_by(dc.c.dim, dc.c.value)
@@ -555,7 +569,7 @@ def created_stats(
             target = channels if dim == "channel" else categories
             target[value] = target.get(value, 0) + int(n or 0)
         df = KpiDayFrt.__table__  # type: ignore[attr-defined]
-        for bucket, n, n_target, met in session.execute(
+        for bucket, n, n_target, met in session.connection().execute(
             select(df.c.bucket, func.sum(df.c.n), func.sum(df.c.n_target), func.sum(df.c.met_target))
             .where(_rollup_scope(df, scope), df.c.day >= days[0], df.c.day < days[1])
             .group_by(df.c.bucket)
@@ -567,16 +581,16 @@ def created_stats(
     for lo, hi in edges:
         where = and_(t.workspace_id == scope.workspace_id, _in(t.created_at, lo, hi), _scope_filter(scope))
         if detail:
-            for channel, category, n in session.execute(
+            for channel, category, n in session.connection().execute(
                 select(t.channel, t.category, func.count()).where(where).group_by(t.channel, t.category)
             ):
                 channels[channel or ""] = channels.get(channel or "", 0) + int(n)
                 categories[category or ""] = categories.get(category or "", 0) + int(n)
         else:
-            count = session.execute(select(func.count()).where(where)).scalar_one()
+            count = session.connection().execute(select(func.count()).where(where)).scalar_one()
             channels[""] = channels.get("", 0) + int(count)
         bucket = _bucket_case(t.frt_seconds)
-        for b, n, n_target, met in session.execute(
+        for b, n, n_target, met in session.connection().execute(
             select(
                 bucket,
                 func.count(),
@@ -601,7 +615,7 @@ def created_stats(
             met += n - n_target
         elif low < limit_seconds and n - n_target > 0:
             met += int(
-                session.execute(
+                session.connection().execute(
                     select(func.count()).where(
                         t.workspace_id == scope.workspace_id,
                         t.frt_seconds > low,
@@ -641,7 +655,7 @@ def count_unanswered_breached(
         _in(t.created_at, start, end),
         _scope_filter(scope),
     )
-    targets = session.execute(select(t.sla_target_minutes).where(base).distinct()).scalars().all()
+    targets = session.connection().execute(select(t.sla_target_minutes).where(base).distinct()).scalars().all()
     if not targets:
         return 0
     whens = []
@@ -649,7 +663,7 @@ def count_unanswered_breached(
         minutes = target if target is not None else default_sla_minutes
         own = t.sla_target_minutes.is_(None) if target is None else t.sla_target_minutes == target
         whens.append((and_(own, t.created_at <= now - timedelta(minutes=minutes)), 1))
-    return int(session.execute(select(func.sum(case(*whens, else_=0))).where(base)).scalar_one() or 0)
+    return int(session.connection().execute(select(func.sum(case(*whens, else_=0))).where(base)).scalar_one() or 0)
 
 
 def frt_quantiles(
@@ -691,7 +705,7 @@ def frt_quantiles(
             if first <= rank < first + c:
                 low, high = bucket_bounds(b)
                 cond = t.frt_seconds > low if high is None else and_(t.frt_seconds > low, t.frt_seconds <= high)
-                values = session.execute(
+                values = session.connection().execute(
                     select(t.frt_seconds)
                     .where(where, cond)
                     .order_by(t.frt_seconds)
@@ -720,14 +734,14 @@ def solved_stats(*, session: Session, scope: Scope, start: datetime, end: dateti
     days, edges = split_days(start, end)
     if days is not None:
         ds = KpiDaySolved.__table__  # type: ignore[attr-defined]
-        row = session.execute(
+        row = session.connection().execute(
             select(*[func.sum(ds.c[name]) for name in SOLVED_SUMS]).where(
                 _rollup_scope(ds, scope), ds.c.day >= days[0], ds.c.day < days[1]
             )
         ).one()
         totals = [a + int(v or 0) for a, v in zip(totals, row, strict=True)]
     for lo, hi in edges:
-        row = session.execute(
+        row = session.connection().execute(
             select(
                 func.count(),
                 func.count(t.handle_time_seconds),
@@ -752,7 +766,7 @@ def count_created(*, session: Session, scope: Scope, start: datetime, end: datet
     if days is not None:
         dc = KpiDayCount.__table__  # type: ignore[attr-defined]
         total += int(
-            session.execute(
+            session.connection().execute(
                 select(func.sum(dc.c.n)).where(
                     _rollup_scope(dc, scope), dc.c.dim == "channel", dc.c.day >= days[0], dc.c.day < days[1]
                 )
@@ -761,7 +775,7 @@ def count_created(*, session: Session, scope: Scope, start: datetime, end: datet
         )
     for lo, hi in edges:
         total += int(
-            session.execute(
+            session.connection().execute(
                 select(func.count()).where(
                     t.workspace_id == scope.workspace_id, _in(t.created_at, lo, hi), _scope_filter(scope)
                 )
@@ -770,17 +784,20 @@ def count_created(*, session: Session, scope: Scope, start: datetime, end: datet
     return total
 
 
+OPEN_CACHE = "kpis.open_at"
+
+
 def open_at(*, session: Session, scope: Scope, at: datetime) -> int:
     """Created before `at` and not solved by then, straight from the solved index: cheap
     when `at` is recent (open tickets plus those solved since)."""
-    cache = session.info.setdefault("kpis.open_at", {})
-    if (scope, at) in cache:  # one /kpis answer asks for "open now" several times
+    cache = session.info.get(OPEN_CACHE)  # set for the span of one answer (see bot.kpis)
+    if cache is not None and (scope, at) in cache:
         return int(cache[(scope, at)])
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     total = 0
     for still_open in (t.solved_at.is_(None), t.solved_at >= at):  # two index ranges
         total += int(
-            session.execute(
+            session.connection().execute(
                 select(func.count()).where(
                     t.workspace_id == scope.workspace_id,
                     still_open,
@@ -789,7 +806,8 @@ def open_at(*, session: Session, scope: Scope, at: datetime) -> int:
                 )
             ).scalar_one()
         )
-    cache[(scope, at)] = total
+    if cache is not None:
+        cache[(scope, at)] = total
     return total
 
 
@@ -811,7 +829,7 @@ def fcr_by_category(
 ) -> list[tuple[str | None, int, int]]:
     """(category, tickets with agent_replies, of which <= 1) over tickets solved in the period."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             t.category,
             func.count(t.agent_replies),
@@ -840,7 +858,7 @@ def get_ticket(*, session: Session, workspace_id: str, ticket_id: str) -> Ticket
 
 def count_tickets(*, session: Session, workspace_id: str) -> int:
     return int(
-        session.execute(
+        session.connection().execute(
             select(func.count()).select_from(Ticket).where(col(Ticket.workspace_id) == workspace_id)
         ).scalar_one()
     )

@@ -100,3 +100,17 @@ def test_escalation_figures(team_db) -> None:  # type: ignore[no-untyped-def]
     assert figures.median_ack_minutes == pytest.approx(20.0)  # 10 and 30 minutes
     assert figures.median_resolve_minutes == pytest.approx(60.0)
     assert figures.overdue_open == 1
+
+
+def test_digest_counts_kudos_of_the_day(team_db) -> None:  # type: ignore[no-untyped-def]
+    kudos = pytest.importorskip("storage.kudos")
+    engine, team_id = team_db
+    with transaction(engine) as session:
+        for when in ("2026-11-20T08:00", "2026-11-20T20:00", "2026-11-21T08:00"):
+            session.add(kudos.Kudos(workspace_id=WORKSPACE, team_id=team_id, giver_id="U0LEAD01", message="thanks", channel_id="C0GENERAL", created_at=z(when)))
+    with transaction(engine) as session:
+        team = get_team(session=session, team_id=team_id)
+        digest = kpis.build_digest(session, team=team, day=datetime(2026, 11, 20).date(), now=z("2026-11-23T08:00"))
+    assert digest.kudos == 2
+    assert digest.report.volume == 3 and digest.report.csat == 100.0
+    assert len(digest.chart_days) == 14 and digest.chart["volume"][-1] == 3.0
