@@ -10,8 +10,12 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
@@ -123,15 +127,21 @@ def check_draft(draft: Draft) -> Draft:
 
 
 # ----- who is told ---------------------------------------------------------------------
-def is_away(session: Session, *, workspace_id: str, user_id: str, at: datetime) -> bool:
-    """Seam to the away feature (`bot.away.is_away`); nobody is away while it is absent."""
+@lru_cache(maxsize=1)
+def _away_check() -> Callable[..., bool] | None:
     try:
         away = importlib.import_module("bot.away")
     except ModuleNotFoundError as exc:
         if exc.name != "bot.away":
             raise
-        return False
-    check = getattr(away, "is_away", None)
+        return None
+    return getattr(away, "is_away", None)
+
+
+def is_away(session: Session, *, workspace_id: str, user_id: str, at: datetime) -> bool:
+    """Seam to the away feature (`bot.away.is_away`): away leaders are skipped in the chain.
+    Nobody is away while that module is absent."""
+    check = _away_check()
     if check is None:
         return False
     return bool(check(session, workspace_id=workspace_id, user_id=user_id, at=at))
@@ -205,17 +215,40 @@ def _thread(
 
 
 # ----- raising -------------------------------------------------------------------------
-def create(
-    session: Session, *, team: Team, reporter_id: str, draft: Draft, clock: Clock
-) -> tuple[Escalation, str]:
-    """Store a new escalation and enqueue its channel post and the primary leader's DM.
+@dataclass
+class NewEscalation:
+    """A checked escalation and who is told first, ready to be stored."""
 
-    Returns the escalation and the leader who is told first.
-    """
+    row: Escalation
+    first: str
+
+
+# SQLite has one writer at a time and its busy handler sleeps and retries, which starves
+# some writers under a burst; creations queue here instead (a few ms each).
+_create_lock = threading.Lock()
+
+
+@contextmanager
+def create_lock() -> Iterator[None]:
+    with _create_lock:
+        yield
+
+
+def prepare(
+    session: Session, *, team: Team, reporter_id: str, draft: Draft, clock: Clock
+) -> NewEscalation:
+    """Everything creation needs to read (validation, deadline, the chain), no writes."""
     assert team.id is not None
     draft = check_draft(draft)
     now = clock.now()
-    esc = Escalation(
+    chain = team_store.leaders_of(session=session, team_id=team.id)
+    here = [
+        uid
+        for uid in chain
+        if not is_away(session, workspace_id=team.workspace_id, user_id=uid, at=now)
+    ]
+    first = (here or chain)[0]
+    row = Escalation(
         workspace_id=team.workspace_id,
         team_id=team.id,
         number=0,
@@ -228,28 +261,45 @@ def create(
         reporter_id=reporter_id,
         status=OPEN,
         created_at=now,
-        level=0,
+        level=chain.index(first),
         ack_deadline_at=now + timeout_for(team, draft.severity),
         channel_id=team.escalation_channel,
     )
-    chain = team_store.leaders_of(session=session, team_id=team.id)
-    first = present_leaders(session, team, now)[0]
-    esc.level = chain.index(first) if first in chain else 0
-    store.add_escalation(session=session, escalation=esc)
+    return NewEscalation(row=row, first=first)
+
+
+def store_new(session: Session, new: NewEscalation, *, clock: Clock) -> Escalation:
+    """Store it with its number and history, and enqueue the channel post and the DM."""
+    esc = store.insert_new(session=session, escalation=new.row)
     store.add_event(
-        session=session, escalation=esc, actor_id=reporter_id, action=CREATED, at=now,
-        detail=f"severity={esc.severity} told={first}",
+        session=session, escalation=esc, actor_id=esc.reporter_id, action=CREATED,
+        at=esc.created_at, detail=f"severity={esc.severity} told={new.first}",
     )
-    enqueue(
-        session,
+    store.enqueue_new(
+        session=session,
         workspace_id=esc.workspace_id,
-        kind=KIND_POST,
-        data={"id": esc.id},
-        clock=clock,
-        dedupe_key=f"esc:{esc.id}:post",
+        messages=[
+            (KIND_POST, {"id": esc.id}, f"esc:{esc.id}:post"),
+            (
+                KIND_DM,
+                {"id": esc.id, "user": new.first, "reason": "new", "by": None},
+                f"esc:{esc.id}:dm:new:{new.first}",
+            ),
+        ],
+        now=clock.now(),
     )
-    _dm(session, esc, user=first, reason="new", clock=clock, key="new")
-    return esc, first
+    return esc
+
+
+def create(
+    session: Session, *, team: Team, reporter_id: str, draft: Draft, clock: Clock
+) -> tuple[Escalation, str]:
+    """Store a new escalation and enqueue its channel post and the primary leader's DM.
+
+    Returns the escalation and the leader who is told first.
+    """
+    new = prepare(session, team=team, reporter_id=reporter_id, draft=draft, clock=clock)
+    return store_new(session, new, clock=clock), new.first
 
 
 # ----- finding and permission ----------------------------------------------------------

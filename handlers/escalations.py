@@ -404,12 +404,14 @@ def handle_escalate_command(req: Req, reply: Reply) -> None:
         reply.open_modal(create_modal(_, team_id=team.id, severity=first or "normal"))
     else:
         draft = esc_policy.parse_quick(text)
-        with req.rt.transaction() as session:
+        with req.rt.transaction(readonly=True) as session:
             team = _team(req, session, team_name)
-            esc, told = esc_policy.create(
+            new = esc_policy.prepare(
                 session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
             )
-        reply.ephemeral(created_text(_, esc, team, told))
+        with esc_policy.create_lock(), req.rt.transaction() as session:
+            esc = esc_policy.store_new(session, new, clock=req.rt.clock)
+        reply.ephemeral(created_text(_, esc, team, new.first))
 
 
 def show_list(req: Req, reply: Reply, team_name: str | None) -> None:
@@ -448,15 +450,18 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
         category=values.get(Id.CATEGORY) or "other",
         tried=values.get(Id.TRIED),
     )
-    with modal_fields(), req.rt.transaction() as session:
+    with modal_fields(), req.rt.transaction(readonly=True) as session:
         team = team_store.get_team(session=session, team_id=int(team_id or 0))
         if team is None or team.workspace_id != req.workspace_id:
             raise NotFound("teams.in_none")
         if not teams.is_in_team(session, team, req.user_id):
             raise NotFound("teams.not_yours", name=bk.escape(team.name))
-        esc, told = esc_policy.create(
+        new = esc_policy.prepare(
             session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
         )
+    with esc_policy.create_lock(), req.rt.transaction() as session:
+        esc = esc_policy.store_new(session, new, clock=req.rt.clock)
+    told = new.first
     reply.view_update(
         bk.modal(
             _("escalations.modal_title"),

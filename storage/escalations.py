@@ -17,7 +17,9 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    bindparam,
     func,
+    insert,
     or_,
     update,
 )
@@ -25,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.models import OutboxMessage
+from storage.outbox import PENDING
 from storage.types import UTCDateTime
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -102,30 +105,42 @@ class EscalationEvent(SQLModel, table=True):
 
 
 # ----- writing ---------------------------------------------------------------------
-def add_escalation(*, session: Session, escalation: Escalation, attempts: int = 5) -> Escalation:
-    """Insert with the workspace's next number; retries when a concurrent insert took it."""
+def _insert_new_statement() -> Any:
+    next_number = (
+        select(func.coalesce(func.max(Escalation.number), 0) + 1)
+        .where(col(Escalation.workspace_id) == bindparam("b_workspace_id"))
+        .scalar_subquery()
+    )
+    return (
+        insert(Escalation)
+        .values(number=next_number)
+        .returning(col(Escalation.id), col(Escalation.number))
+    )
+
+
+_INSERT_NEW = _insert_new_statement()  # built once: this is on the /escalate ack path
+_INSERT_EVENT = insert(EscalationEvent)
+
+
+def insert_new(*, session: Session, escalation: Escalation, attempts: int = 5) -> Escalation:
+    """Insert with the workspace's next number (one statement; a concurrent insert that took
+    the number makes it try again). Returns the stored row, detached from the session."""
+    values = escalation.model_dump(exclude={"id", "number"})
+    params = {**values, "b_workspace_id": escalation.workspace_id}
+    if session.get_bind().dialect.name == "sqlite":  # one writer at a time: no race
+        row = session.execute(_INSERT_NEW, params).one()
+        return Escalation(**values, id=row[0], number=row[1])
     for attempt in range(attempts):
-        escalation.number = (
-            session.exec(
-                select(func.max(Escalation.number)).where(
-                    Escalation.workspace_id == escalation.workspace_id
-                )
-            ).one()
-            or 0
-        ) + 1
         nested = session.begin_nested()
         try:
-            session.add(escalation)
-            session.flush()
+            row = session.execute(_INSERT_NEW, params).one()
             nested.commit()
-            return escalation
+            break
         except IntegrityError:
             nested.rollback()
             if attempt == attempts - 1:
                 raise
-            if escalation in session:
-                session.expunge(escalation)
-    raise AssertionError("unreachable")
+    return Escalation(**values, id=row[0], number=row[1])
 
 
 def add_event(
@@ -136,19 +151,19 @@ def add_event(
     action: str,
     at: datetime,
     detail: str = "",
-) -> EscalationEvent:
+) -> None:
     assert escalation.id is not None
-    event = EscalationEvent(
-        workspace_id=escalation.workspace_id,
-        escalation_id=escalation.id,
-        actor_id=actor_id,
-        action=action,
-        detail=detail,
-        at=at,
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "workspace_id": escalation.workspace_id,
+            "escalation_id": escalation.id,
+            "actor_id": actor_id,
+            "action": action,
+            "detail": detail,
+            "at": at,
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
 
 
 def transition(
@@ -295,6 +310,36 @@ def escalations_involving(
         )
         .order_by(col(Escalation.created_at), col(Escalation.id))
     ).all()
+
+
+def enqueue_new(
+    *, session: Session, workspace_id: str, messages: Sequence[tuple[str, dict[str, Any], str]],
+    now: datetime,
+) -> None:
+    """Outbox messages (kind, data, dedupe key) for a just-stored escalation, in one
+    statement: their keys are new by construction, so the per-message existence check of
+    `bot.outbox.enqueue` is skipped on the /escalate ack path. Same row shape as
+    `storage.outbox.add_message` writes; delivered by the same outbox."""
+    session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "workspace_id": workspace_id,
+                "kind": kind,
+                "data": data,
+                "dedupe_key": key,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "locked_until": None,
+                "last_error": None,
+                "result": None,
+                "created_at": now,
+                "sent_at": None,
+            }
+            for kind, data, key in messages
+        ],
+    )
 
 
 def outbox_status(*, session: Session, dedupe_key: str) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
+import types
 from datetime import timedelta
 from typing import Any
 
@@ -443,10 +445,17 @@ def test_away_leader_is_skipped(rig: BotRig, standin: SlackStandIn, monkeypatch:
     assert standin.dms("U0LEAD01") == [] and standin.dms("U0LEAD02") == []
 
 
-def test_away_seam_is_used_when_the_away_module_exists(rig: BotRig) -> None:
-    rig.make_team()
-    with rig.rt.transaction(readonly=True) as session:
-        assert policy.is_away(session, workspace_id="T0TEST01", user_id="U0LEAD01", at=rig.clock.now()) in (True, False)
+def test_away_seam_asks_bot_away_when_it_exists(rig: BotRig, standin: SlackStandIn, monkeypatch: Any) -> None:
+    fake = types.ModuleType("bot.away")
+    fake.is_away = lambda session, *, workspace_id, user_id, at: user_id == "U0LEAD01"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bot.away", fake)
+    policy._away_check.cache_clear()
+    try:
+        rig.make_team()
+        rig.command("/escalate", "urgent Cannot refund", user="U0AGENT01")
+        assert standin.dms("U0LEAD01") == [] and len(standin.dms("U0LEAD02")) == 1
+    finally:
+        policy._away_check.cache_clear()
 
 
 def test_jobs_are_installed(rig: BotRig) -> None:
