@@ -124,7 +124,9 @@ def parse_note(text: str, *, today: date) -> ParsedNote:
 
 def check_follow_up(day: date | None, today: date) -> date | None:
     if day is not None and day < today:
-        raise InvalidInput("coaching.follow_up_past", day=day.isoformat(), field="coaching.follow_up")
+        raise InvalidInput(
+            "coaching.follow_up_past", day=day.isoformat(), field="coaching.follow_up"
+        )
     return day
 
 
@@ -188,7 +190,10 @@ def list_notes(
     require_coach(session, team, leader_id, agent_id)
     rows = list(
         store.notes_about(
-            session=session, team_id=team.id, agent_id=agent_id, before_id=before_id,
+            session=session,
+            team_id=team.id,
+            agent_id=agent_id,
+            before_id=before_id,
             limit=limit + 1,
         )
     )
@@ -227,7 +232,9 @@ def queue_due_follow_ups(session: Session, *, clock: Clock) -> int:
         team = teams_by_id[note.team_id]
         if team is None:
             continue
-        due_at = datetime.combine(note.follow_up_on, reminder_time(team), tzinfo=zone(team.timezone))
+        due_at = datetime.combine(
+            note.follow_up_on, reminder_time(team), tzinfo=zone(team.timezone)
+        )
         if now < due_at:
             continue
         if not store.mark_follow_up_sent(session=session, note_id=note.id):
@@ -256,9 +263,7 @@ def send_follow_ups(rt: Any) -> None:
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
-    scheduler.every(
-        "coaching.follow_ups", "Coaching follow-up reminders", 300, send_follow_ups, rt
-    )
+    scheduler.every("coaching.follow_ups", "Coaching follow-up reminders", 300, send_follow_ups, rt)
 
 
 # ----- goals --------------------------------------------------------------------------
@@ -299,7 +304,9 @@ def parse_goal(text: str, *, today: date) -> GoalSpec:
         raise InvalidInput("coaching.goal_usage")
     if len(goal_text) > GOAL_TEXT_MAX:
         raise InvalidInput("coaching.goal_too_long", max=GOAL_TEXT_MAX)
-    return GoalSpec(kind="text", text=goal_text, due_on=check_due(parse_day(match.group("due")), today))
+    return GoalSpec(
+        kind="text", text=goal_text, due_on=check_due(parse_day(match.group("due")), today)
+    )
 
 
 def check_due(day: date, today: date) -> date:

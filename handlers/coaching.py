@@ -115,7 +115,11 @@ def goal_line(_: Translator, progress: coaching.GoalProgress) -> str:
         what = bk.escape(goal.text or "")
     line = _("coaching.goal_line", id=goal.id, what=what, due=day(goal.due_on))
     if goal.status != GOAL_OPEN:
-        return line + "\n" + _("coaching.goal_done", day=f"{goal.done_at:%Y-%m-%d}" if goal.done_at else "")
+        return (
+            line
+            + "\n"
+            + _("coaching.goal_done", day=f"{goal.done_at:%Y-%m-%d}" if goal.done_at else "")
+        )
     if goal.kind == "kpi":
         if not progress.available:
             status = _("coaching.progress_unavailable")
@@ -166,7 +170,9 @@ def note_modal(
         )
     blocks += [
         bk.user_input(Id.AGENT, _("coaching.modal_agent"), initial=agent_id),
-        bk.text_input(Id.NOTE, _("coaching.modal_note"), multiline=True, max_length=coaching.NOTE_MAX),
+        bk.text_input(
+            Id.NOTE, _("coaching.modal_note"), multiline=True, max_length=coaching.NOTE_MAX
+        ),
         {
             "type": "input",
             "block_id": Id.TAGS,
@@ -185,7 +191,9 @@ def note_modal(
             "label": bk.plain(_("coaching.modal_follow_up")),
             "element": {"type": "datepicker", "action_id": "value"},
         },
-        bk.text_input(Id.LINK, _("coaching.modal_link"), optional=True, initial=link, max_length=1000),
+        bk.text_input(
+            Id.LINK, _("coaching.modal_link"), optional=True, initial=link, max_length=1000
+        ),
     ]
     return bk.modal(
         _("coaching.modal_title"),
@@ -220,8 +228,14 @@ def add_note(req: Req, reply: Reply, agent_id: str, text: str) -> None:
         team = _agent_team(session, req, agent_id)
         parsed = coaching.parse_note(text, today=coaching.local_today(team, now))
         note = coaching.add_note(
-            session, team=team, author_id=req.user_id, agent_id=agent_id, text=parsed.text,
-            tags=parsed.tags, now=now, follow_up_on=parsed.follow_up_on,
+            session,
+            team=team,
+            author_id=req.user_id,
+            agent_id=agent_id,
+            text=parsed.text,
+            tags=parsed.tags,
+            now=now,
+            follow_up_on=parsed.follow_up_on,
         )
         extra = []
         if note.tags:
@@ -275,7 +289,10 @@ def close_goal(req: Req, reply: Reply, text: str) -> None:
     goal_id = coaching.parse_goal_id(text)
     with req.rt.transaction() as session:
         goal: Goal = coaching.close_goal(
-            session, workspace_id=req.workspace_id, leader_id=req.user_id, goal_id=goal_id,
+            session,
+            workspace_id=req.workspace_id,
+            leader_id=req.user_id,
+            goal_id=goal_id,
             now=req.rt.clock.now(),
         )
         agent_id = goal.agent_id
@@ -335,7 +352,9 @@ def handle_log_note_shortcut(req: Req, reply: Reply) -> None:
     author = message.get("user")
     agent = author if isinstance(author, str) and author != req.user_id else None
     reply.open_modal(
-        note_modal(_, agent_id=agent, link=link, excerpt=str(message.get("text") or ""), channel=channel)
+        note_modal(
+            _, agent_id=agent, link=link, excerpt=str(message.get("text") or ""), channel=channel
+        )
     )
 
 
@@ -375,7 +394,11 @@ def handle_note_submit(req: Req, reply: Reply) -> None:
             follow_up_on=follow_up,
             source_link=values.get(Id.LINK),
         )
-    reply.view_update(notice_modal(_("coaching.modal_title"), _("coaching.saved", agent=bk.mention(str(agent_id)))))
+    reply.view_update(
+        notice_modal(
+            _("coaching.modal_title"), _("coaching.saved", agent=bk.mention(str(agent_id)))
+        )
+    )
 
 
 # ----- outbox renderer ----------------------------------------------------------------
@@ -405,4 +428,3 @@ def register(app: App, rt: Runtime) -> None:
     app.shortcut(Id.SHORTCUT)(shortcut(rt, handle_log_note_shortcut))
     app.view(Id.NOTE_MODAL)(view(rt, handle_note_submit))
     rt.outbox.kinds.register(coaching.FOLLOW_UP_KIND, render_follow_up)
-

@@ -32,7 +32,9 @@ def names(user_ids: list[str]) -> str:
     return ", ".join(bk.mention(u) for u in user_ids)
 
 
-def shoutout(_: Translator, *, giver_id: str, recipients: list[str], message: str, value: str | None) -> tuple[str, list[bk.Block]]:
+def shoutout(
+    _: Translator, *, giver_id: str, recipients: list[str], message: str, value: str | None
+) -> tuple[str, list[bk.Block]]:
     headline = _("kudos.post_headline", recipients=names(recipients), giver=bk.mention(giver_id))
     out = [bk.section(headline), bk.section(f"> {bk.escape(message)}".replace("\n", "\n> "))]
     if value:
@@ -49,8 +51,14 @@ def ranking(rows: list[tuple[str, int]]) -> str:
 
 
 def board_blocks(_: Translator, board: kudos.Board, *, team_name: str) -> list[bk.Block]:
-    title = _("kudos.top_title_month" if board.period == "month" else "kudos.top_title_week", team=bk.escape(team_name))
-    out = [bk.section(title), bk.context(_("kudos.top_total", total=board.total, since=f"{board.start:%Y-%m-%d}"))]
+    title = _(
+        "kudos.top_title_month" if board.period == "month" else "kudos.top_title_week",
+        team=bk.escape(team_name),
+    )
+    out = [
+        bk.section(title),
+        bk.context(_("kudos.top_total", total=board.total, since=f"{board.start:%Y-%m-%d}")),
+    ]
     if not board.total:
         out.append(bk.section(_("kudos.top_empty")))
         return out
@@ -65,7 +73,9 @@ def board_blocks(_: Translator, board: kudos.Board, *, team_name: str) -> list[b
     return out
 
 
-def month_blocks(_: Translator, board: kudos.Board, *, team_name: str) -> tuple[str, list[bk.Block]]:
+def month_blocks(
+    _: Translator, board: kudos.Board, *, team_name: str
+) -> tuple[str, list[bk.Block]]:
     title = _("kudos.month_title", month=board.period, team=bk.escape(team_name))
     out = [
         bk.section(title),
@@ -75,7 +85,10 @@ def month_blocks(_: Translator, board: kudos.Board, *, team_name: str) -> tuple[
     if board.values:
         out.append(
             bk.context(
-                _("kudos.month_values", values=", ".join(f"#{bk.escape(v)} ({n})" for v, n in board.values))
+                _(
+                    "kudos.month_values",
+                    values=", ".join(f"#{bk.escape(v)} ({n})" for v, n in board.values),
+                )
             )
         )
     out.append(bk.context(_("kudos.month_thanks")))
@@ -101,8 +114,13 @@ def give(req: Req, reply: Reply) -> None:
     with req.rt.transaction() as session:
         team = _team(session, req)
         given = kudos.give(
-            session, team=team, giver_id=req.user_id, recipients=recipients, text=rest,
-            channel_id=req.channel_id, clock=req.rt.clock,
+            session,
+            team=team,
+            giver_id=req.user_id,
+            recipients=recipients,
+            text=rest,
+            channel_id=req.channel_id,
+            clock=req.rt.clock,
         )
         channel = given.kudos.channel_id
     text = _("kudos.sent", recipients=names(given.recipients), channel=bk.channel_link(channel))
