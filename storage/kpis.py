@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -508,7 +509,11 @@ def _rollup_scope(table: Any, scope: Scope) -> ColumnElement[bool]:
 
 
 def _bucket_case(column: Any) -> Any:
-    return case(*[(column <= edge, i) for i, edge in enumerate(FRT_EDGES)], else_=len(FRT_EDGES))
+    # literal constants, so SELECT and GROUP BY render the same text (PostgreSQL insists)
+    return case(
+        *[(column <= literal_column(str(edge)), literal_column(str(i))) for i, edge in enumerate(FRT_EDGES)],
+        else_=literal_column(str(len(FRT_EDGES))),
+    )
 
 
 @dataclass
