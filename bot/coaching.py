@@ -87,15 +87,18 @@ def coaching_team(session: Session, *, workspace_id: str, leader_id: str, agent_
     if agent_id == leader_id:
         raise InvalidInput("coaching.not_self")
     for team in led:
-        if teams.is_in_team(session, team, agent_id):
+        if is_agent_of(session, team, agent_id):
             return team
     raise NotAllowed("coaching.not_your_agent")
 
 
+def is_agent_of(session: Session, team: Team, user_id: str) -> bool:
+    """A member who is not a leader: co-leaders never read notes about each other."""
+    return teams.is_in_team(session, team, user_id) and not teams.is_leader(session, team, user_id)
+
+
 def require_coach(session: Session, team: Team, leader_id: str, agent_id: str) -> None:
-    if not teams.is_leader(session, team, leader_id):
-        raise NotAllowed("coaching.not_your_agent")
-    if not teams.is_in_team(session, team, agent_id):
+    if not teams.is_leader(session, team, leader_id) or not is_agent_of(session, team, agent_id):
         raise NotAllowed("coaching.not_your_agent")
 
 

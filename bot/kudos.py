@@ -72,6 +72,34 @@ def day_bounds(team: Team, now: datetime) -> tuple[datetime, datetime, date]:
     return start, end, today
 
 
+def giving_team(
+    session: Session,
+    *,
+    workspace_id: str,
+    giver_id: str,
+    channel_id: str | None,
+    recipients: Sequence[str],
+    team_name: str | None = None,
+) -> Team:
+    """The giver's team; for someone in several, the channel's team, else the one all the
+    recipients share with them, else the usual "which team?" question."""
+    mine = team_store.teams_of_user(session=session, workspace_id=workspace_id, user_id=giver_id)
+    if len(mine) > 1 and not team_name:
+        here = [t for t in mine if channel_id in (t.escalation_channel, t.digest_channel)]
+        if len(here) == 1:
+            return here[0]
+        shared = [t for t in mine if all(teams.is_in_team(session, t, r) for r in recipients)]
+        if len(shared) == 1:
+            return shared[0]
+    return teams.team_for_request(
+        session,
+        workspace_id=workspace_id,
+        user_id=giver_id,
+        channel_id=channel_id,
+        team_name=team_name,
+    )
+
+
 @dataclass
 class Given:
     kudos: Kudos

@@ -301,8 +301,9 @@ def close_goal(req: Req, reply: Reply, text: str) -> None:
 
 def handle_coach_command(req: Req, reply: Reply) -> None:
     _ = req._
-    verb, _sep, rest = req.text.partition(" ")
-    verb = verb.lower()
+    parts = req.text.split(None, 1)
+    verb = parts[0].lower() if parts else ""
+    rest = parts[1] if len(parts) > 1 else ""
     if verb in ("", "help"):
         reply.ephemeral(_("coaching.help_title"), help_blocks(_))
     elif verb == "goal":

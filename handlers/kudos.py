@@ -3,6 +3,8 @@ the outbox renderers for a shout-out and for the month's summary."""
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 from sqlmodel import Session
 
@@ -24,6 +26,7 @@ class Id:
     COMMAND = "/kudos"
 
 
+TEAM_OPTION = re.compile(r"(?:^|\s)team:(\S+)", re.IGNORECASE)
 MEDALS = (":first_place_medal:", ":second_place_medal:", ":third_place_medal:")
 
 
@@ -96,23 +99,39 @@ def month_blocks(
 
 
 # ----- listeners ----------------------------------------------------------------------
-def _team(session: Session, req: Req, *, leader_only: bool = False) -> Team:
+def take_team_option(text: str) -> tuple[str, str | None]:
+    """`... team:Tier1 ...` -> (the text without it, "Tier1")."""
+    match = TEAM_OPTION.search(text)
+    if not match:
+        return text, None
+    return (text[: match.start()] + " " + text[match.end() :]).strip(), match.group(1)
+
+
+def _team(session: Session, req: Req, team_name: str | None, *, leader_only: bool = False) -> Team:
     return teams.team_for_request(
         session,
         workspace_id=req.workspace_id,
         user_id=req.user_id,
         channel_id=req.channel_id,
+        team_name=team_name,
         leader_only=leader_only,
     )
 
 
-def give(req: Req, reply: Reply) -> None:
+def give(req: Req, reply: Reply, text: str, team_name: str | None) -> None:
     _ = req._
-    recipients, rest = split_leading_mentions(req.text)
+    recipients, rest = split_leading_mentions(text)
     if not recipients or not rest:
         raise InvalidInput("kudos.usage")
     with req.rt.transaction() as session:
-        team = _team(session, req)
+        team = kudos.giving_team(
+            session,
+            workspace_id=req.workspace_id,
+            giver_id=req.user_id,
+            channel_id=req.channel_id,
+            recipients=recipients,
+            team_name=team_name,
+        )
         given = kudos.give(
             session,
             team=team,
@@ -123,30 +142,30 @@ def give(req: Req, reply: Reply) -> None:
             clock=req.rt.clock,
         )
         channel = given.kudos.channel_id
-    text = _("kudos.sent", recipients=names(given.recipients), channel=bk.channel_link(channel))
+    said = _("kudos.sent", recipients=names(given.recipients), channel=bk.channel_link(channel))
     if given.reached_cap:
-        text += "\n" + _("kudos.cap_now_reached", cap=given.cap)
-    reply.ephemeral(text)
+        said += "\n" + _("kudos.cap_now_reached", cap=given.cap)
+    reply.ephemeral(said)
 
 
-def show_top(req: Req, reply: Reply, args: list[str]) -> None:
+def show_top(req: Req, reply: Reply, args: list[str], team_name: str | None) -> None:
     _ = req._
     if len(args) > 1 or (args and args[0].lower() not in kudos.PERIODS):
         raise InvalidInput("kudos.top_usage")
     period = args[0].lower() if args else "week"
     with req.rt.transaction(readonly=True) as session:
-        team = _team(session, req)
+        team = _team(session, req, team_name)
         board = kudos.leaderboard(session, team=team, period=period, now=req.rt.clock.now())
         out = board_blocks(_, board, team_name=team.name)
     reply.ephemeral(_("kudos.top_fallback"), out)
 
 
-def set_cap(req: Req, reply: Reply, args: list[str]) -> None:
+def set_cap(req: Req, reply: Reply, args: list[str], team_name: str | None) -> None:
     _ = req._
     if len(args) != 1:
         raise InvalidInput("kudos.bad_cap", max=kudos.MAX_CAP)
     with req.rt.transaction() as session:
-        team = _team(session, req, leader_only=True)
+        team = _team(session, req, team_name, leader_only=True)
         cap = kudos.set_cap(
             session, team=team, leader_id=req.user_id, cap_text=args[0], now=req.rt.clock.now()
         )
@@ -156,16 +175,17 @@ def set_cap(req: Req, reply: Reply, args: list[str]) -> None:
 
 def handle_kudos_command(req: Req, reply: Reply) -> None:
     _ = req._
-    words = req.text.split()
+    text, team_name = take_team_option(req.text)
+    words = text.split()
     verb = words[0].lower() if words else ""
     if verb in ("", "help"):
         reply.ephemeral(_("kudos.help_title"), [bk.section(_("kudos.help"))])
     elif verb == "top":
-        show_top(req, reply, words[1:])
+        show_top(req, reply, words[1:], team_name)
     elif verb == "cap":
-        set_cap(req, reply, words[1:])
+        set_cap(req, reply, words[1:], team_name)
     else:
-        give(req, reply)
+        give(req, reply, text, team_name)
 
 
 # ----- outbox renderers ---------------------------------------------------------------

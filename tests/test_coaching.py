@@ -123,17 +123,15 @@ def test_agents_other_leaders_and_former_leaders_are_refused(
     assert "Only team leaders" in said and "private thing" not in said
     # another team's leader
     said = answer(rig.command("/coach", BO, user="U0LEAD09"))
-    assert "members of a team you lead" in said and "private thing" not in said
-    assert "members of a team you lead" in answer(
-        rig.command("/coach", f"{BO} hi", user="U0LEAD09")
-    )
-    assert "members of a team you lead" in answer(
+    assert "agents of a team you lead" in said and "private thing" not in said
+    assert "agents of a team you lead" in answer(rig.command("/coach", f"{BO} hi", user="U0LEAD09"))
+    assert "agents of a team you lead" in answer(
         rig.command("/coach", f"goals {BO}", user="U0LEAD09")
     )
     # ... nor through a forged "older" button
     rig.click(Id.OLDER, {"t": 1, "a": "U0AGENT02", "b": 999}, user="U0LEAD09", channel="C0GENERAL")
     assert "private thing" not in json.dumps(standin.responses)
-    assert "members of a team you lead" in standin.responses[-1]["text"]
+    assert "agents of a team you lead" in standin.responses[-1]["text"]
 
     # a leader who leaves the team loses access at once
     with rig.rt.transaction() as session:
@@ -152,10 +150,12 @@ def test_self_and_non_member(rig: BotRig) -> None:
     assert "not about yourself" in answer(
         rig.command("/coach", "<@U0LEAD01|me> note", user="U0LEAD01")
     )
-    assert "members of a team you lead" in answer(
+    assert "agents of a team you lead" in answer(
         rig.command("/coach", "<@U0STRANGER|x> note", user="U0LEAD01")
     )
-    assert notes(rig, "U0STRANGER") == []
+    said = answer(rig.command("/coach", "<@U0LEAD02|co> note", user="U0LEAD01"))
+    assert "not its leaders" in said
+    assert notes(rig, "U0STRANGER") == [] and notes(rig, "U0LEAD02") == []
 
 
 # ----- the message shortcut -------------------------------------------------------------

@@ -279,3 +279,26 @@ def test_kudos_feed_the_kpi_digest_and_received_query(rig: BotRig) -> None:
             )
             == []
         )
+
+
+def test_someone_in_two_teams_gives_in_the_shared_team(rig: BotRig, standin: SlackStandIn) -> None:
+    rig.make_team()
+    rig.make_team(
+        "Tier2",
+        leaders=("U0LEAD09",),
+        members=("U0AGENT01", "U0AGENT09"),
+        escalation_channel="C0ESCAL02",
+        digest_channel="C0DIGEST2",
+    )
+    said = answer(rig.command("/kudos", "<@U0AGENT09|nine> thanks", user="U0AGENT01"))
+    assert "<#C0DIGEST2>" in said
+    said = answer(rig.command("/kudos", "<@U0OTHER01|x> thanks", user="U0AGENT01"))
+    assert "Tier1, Tier2" in said
+    said = answer(rig.command("/kudos", "<@U0OTHER01|x> thanks team:tier1", user="U0AGENT01"))
+    assert "<#C0DIGEST1>" in said
+    assert "Tier2" in answer(rig.command("/kudos", "top team:Tier2", user="U0AGENT01"))
+    rig.deliver()
+    assert [len(standin.posts(c)) for c in ("C0DIGEST1", "C0DIGEST2")] == [1, 1]
+    [first] = standin.posts("C0DIGEST1")
+    assert "team:" not in first.text_everywhere()
+    clean(standin)
