@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
 from urllib.request import Request, urlopen
@@ -37,6 +37,7 @@ MINUTES = ("frt", "aht")
 SHOWN = ("volume", "frt", "sla", "aht", "fcr", "csat", "nps", "backlog")
 CHART_METRICS = (("volume", "backlog"), ("csat", "sla", "fcr"), ("frt", "aht"))
 MAX_UPLOAD_TRIES = 5
+LONG_PERIOD = timedelta(days=8)
 
 
 # ----- formatting (pure) --------------------------------------------------------------
@@ -289,6 +290,8 @@ def handle_kpis_command(req: Req, reply: Reply) -> None:
             channel_id=req.channel_id, team_name=team_name,
         )
         period = kpis.parse_period(period_word, now=now, tz=team.timezone)
+        if period.end - period.start > LONG_PERIOD:
+            reply.ack()  # months and years take longer: the answer follows via response_url
         summary = kpis.summary(session, team=team, period=period, now=now, agent_id=agent)
     reply.ephemeral(
         _("kpis.summary_title", team=team.name, period=period.label), summary_blocks(_, summary)

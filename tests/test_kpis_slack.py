@@ -104,7 +104,12 @@ def test_kpis_target_help_and_usage(rig: BotRig) -> None:
 
 def test_kpis_empty_team_says_no_data(rig: BotRig) -> None:
     rig.make_team()
-    text = answer(rig.command("/kpis", "last-month", user="U0AGENT01"))
+    response = rig.command("/kpis", "last-month", user="U0AGENT01")
+    assert response.status_code == 200 and not response.text  # acked at once: a long period
+    (answered,) = rig.standin.responses
+    text = answered["text"] + json.dumps(answered["blocks"], ensure_ascii=False)
+    assert answered["response_type"] == "ephemeral" and answered["_problems"] == []
+    assert "KPIs · Tier1 · 2026-10" in text
     assert "no data" in text and "*0.0%*" not in text and "*+0*" not in text
     assert "not in any team" in answer(rig.command("/kpis", "", user="U0NOBODY1"))
 
