@@ -201,7 +201,6 @@ def note_modal(
         callback_id=Id.NOTE_MODAL,
         submit=_("common.save"),
         close=_("common.cancel"),
-        private_metadata={"link": link or ""},
     )
 
 
