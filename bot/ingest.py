@@ -329,6 +329,80 @@ def import_csv(
     )
 
 
+# ----- a file, parsed in a second process -----------------------------------------------
+QUEUE_DEPTH = 4  # batches in flight between the parser and the writer: bounded memory
+
+
+def _parse_file(path: str, fmt: str, batch: int, queue: Any) -> None:
+    """Child process: read and validate, hand over batches of good rows and rejects."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            good: list[dict[str, Any]] = []
+            bad: list[tuple[int, str]] = []
+            for line, raw in read_rows(stream, fmt):
+                try:
+                    good.append(normalize(raw))
+                except RowError as exc:
+                    bad.append((line, str(exc)))
+                if len(good) + len(bad) >= batch:
+                    queue.put(("batch", good, bad))
+                    good, bad = [], []
+            queue.put(("batch", good, bad))
+        queue.put(("done", None, None))
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        queue.put(("error", str(exc), None))
+
+
+def import_file(
+    session_factory: Callable[[], Any],
+    *,
+    workspace_id: str,
+    path: str,
+    fmt: str,
+    now: datetime,
+    resolve_email: Callable[[str], str | None] | None = None,
+    batch: int = BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Like import_csv, with reading and validation in a second process so the writer
+    only writes (the two overlap on a machine with two cores). Raises ValueError for a
+    file that cannot be read at all (wrong header, not UTF-8)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue(maxsize=QUEUE_DEPTH)
+    parser = context.Process(target=_parse_file, args=(path, fmt, batch, queue), daemon=True)
+    parser.start()
+    report = ImportReport()
+    try:
+        while True:
+            kind, good, bad = queue.get()
+            if kind == "error":
+                raise ValueError(good)
+            if kind == "done":
+                break
+            for line, reason in bad:
+                report.reject(line, reason)
+            if resolve_email is not None:
+                for row in good:
+                    if row["agent_id"] is None and row["agent_email"]:
+                        row["agent_id"] = resolve_email(row["agent_email"])
+            if good:
+                with session_factory() as session:
+                    report.add(
+                        store.upsert_tickets(
+                            session=session, workspace_id=workspace_id, rows=good, now=now
+                        )
+                    )
+            if progress is not None:
+                progress(len(good) + len(bad))
+    finally:
+        parser.join(timeout=5)
+        if parser.is_alive():
+            parser.terminate()
+    return report
+
+
 def import_json(
     session: Session,
     *,

@@ -67,22 +67,21 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
         with transaction(engine) as session:
             workspace = cli._workspace(args, settings, session)
         bar, progress = _progress(sys.stderr.isatty() and not args.quiet)
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            try:
-                report = ingest.import_csv(
-                    lambda: transaction(engine),
-                    workspace_id=workspace,
-                    stream=stream,
-                    fmt=args.format,
-                    now=SystemClock().now(),
-                    resolve_email=_slack_email_resolver(settings),
-                    progress=progress,
-                )
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise cli.CliError(f"{path}: {exc}") from None
-            finally:
-                if bar is not None:
-                    bar.close()
+        try:
+            report = ingest.import_file(
+                lambda: transaction(engine),
+                workspace_id=workspace,
+                path=str(path),
+                fmt=args.format,
+                now=SystemClock().now(),
+                resolve_email=_slack_email_resolver(settings),
+                progress=progress,
+            )
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise cli.CliError(f"{path}: {exc}") from None
+        finally:
+            if bar is not None:
+                bar.close()
     finally:
         engine.dispose()
     print(
