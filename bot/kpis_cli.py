@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -158,9 +159,11 @@ def cmd_digest(args: argparse.Namespace) -> int:
             if not queued:
                 print(f"the digest of {team.name} for {day} was already posted; add --again to post it once more")
                 return 1
-        for _ in range(5):  # the digest, then its chart in the thread
+        for _ in range(20):  # the digest, then its chart in the thread (paced per channel)
             stats = rt.outbox.drain()
-            if stats.sent == 0 and stats.deferred == 0:
+            if stats.paced or stats.deferred:
+                time.sleep(1.0)
+            elif stats.sent == 0:
                 break
         print(f"digest of {team.name} for {day} posted to {team.digest_channel}")
         return 0

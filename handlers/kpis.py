@@ -398,7 +398,9 @@ def make_chart_renderer(rt: Runtime, client: WebClient) -> Any:
         _, digest = found
         filename = f"kpis-{digest.day.isoformat()}.png"
         try:
-            file_id = upload_bytes(client, filename, chart_png(_, digest))
+            # uploaded once; a render repeated (paced, retried) completes the same file
+            file_id = msg.data.get("file_id") or upload_bytes(client, filename, chart_png(_, digest))
+            msg.data = {**msg.data, "file_id": file_id}
         except (SlackApiError, OSError, ValueError) as exc:
             tries = int(msg.data.get("tries", 0)) + 1
             msg.data = {**msg.data, "tries": tries}
