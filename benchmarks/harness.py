@@ -72,7 +72,7 @@ def start_bot(standin: SlackStandIn, database_url: str) -> Target:
     return Target("supportbot", f"http://127.0.0.1:{server.port}", stop, rt)
 
 
-def start_bare(standin: SlackStandIn) -> Target:
+def start_bare(standin: SlackStandIn, port: int = 0) -> Target:
     """A Bolt app that only acks, behind the same server: the floor to compare with."""
     app = App(client=WebClient(token=BOT_TOKEN, base_url=standin.url), signing_secret=SIGNING_SECRET)
     app.command(re.compile(".*"))(lambda ack: ack())
@@ -82,8 +82,9 @@ def start_bare(standin: SlackStandIn) -> Target:
 
     web = Flask("bare")
     handler = SlackRequestHandler(app)
-    web.post("/slack/events")(lambda: handler.handle(request))
-    server = HttpServer(web, host="127.0.0.1", port=0).start()
+    web.add_url_rule("/slack/events", "events", lambda: handler.handle(request), methods=["POST"])
+    web.add_url_rule("/slack/events", "probe", lambda: "bare", methods=["GET"])
+    server = HttpServer(web, host="127.0.0.1", port=port).start()
     return Target("bare Bolt app", f"http://127.0.0.1:{server.port}", server.stop)
 
 
@@ -146,3 +147,76 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     path = out / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(data, indent=2))
     return path
+
+
+# ----- separate processes: the bot's CPU is not shared with the load or with Slack -----
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_up(url: str, proc: Any) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited early")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def spawn(name: str, argv: list[str], *, env: dict[str, str] | None = None, health: str = "/healthz") -> Target:
+    import os
+    import subprocess
+
+    port = _free_port()
+    full_env = {**os.environ, **(env or {}), "PORT": str(port)}
+    argv = [a.replace("{port}", str(port)) for a in argv]
+    proc = subprocess.Popen(argv, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    _wait_up(url + health, proc)
+
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+    return Target(name, url, stop)
+
+
+def spawn_standin() -> tuple[Target, SlackStandIn]:
+    """The stand-in in its own process; the returned object only builds URLs for it."""
+    import sys
+
+    target = spawn("slack stand-in", [sys.executable, "-m", "tests.slack_standin", "{port}"], health="/api/api.test")
+    view = SlackStandIn()
+    view.url = target.url + "/api/"
+    return target, view
+
+
+def spawn_bot(standin_url: str, database_url: str) -> Target:
+    import sys
+
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": standin_url, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
+    }
+    return spawn("supportbot", [sys.executable, "-m", "bot.cli", "run"], env=env)
+
+
+def spawn_bare(standin_url: str) -> Target:
+    import sys
+
+    env = {"SLACK_API_URL": standin_url}
+    return spawn("bare Bolt app", [sys.executable, "-m", "benchmarks.bare_app"], env=env, health="/slack/events")
+
+
+def settings_for(standin_url: str, database_url: str) -> Settings:
+    return Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, database_url=database_url, slack_api_url=standin_url)

@@ -144,7 +144,7 @@ def serve(rt: Runtime) -> None:
     scheduler.start()
     # Deliver what a previous run stored but could not send, without waiting for the job.
     rt.outbox.release_dead_leases()
-    threading.Thread(target=rt.outbox.kick, name="outbox-startup", daemon=True).start()
+    rt.outbox.start_background()  # also delivers what a previous run left behind
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -171,5 +171,5 @@ def serve(rt: Runtime) -> None:
     if isinstance(executor, ThreadPoolExecutor):
         executor.shutdown(wait=True)  # work after acks (Slack sends) finishes
     scheduler.shutdown(wait=True)
-    rt.outbox.drain()
+    rt.outbox.stop()
     log.info("supportbot stopped")

@@ -159,28 +159,36 @@ class DrainStats:
     retried: int = 0
     failed: int = 0
     deferred: int = 0
+    paced: int = 0
 
 
 class Pacer:
-    """Keeps sends to one channel about `interval` seconds apart (Slack's 1 msg/s)."""
+    """Keeps sends to one channel about `interval` seconds apart (Slack's ~1 msg/s per
+    channel). A message for a channel that is not ready yet waits its turn in the outbox
+    while messages for other channels go ahead."""
 
-    def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, interval: float) -> None:
         self.interval = interval
         self._last: dict[str, float] = {}
-        self._sleep = sleep
+        self._lock = threading.Lock()
 
-    def wait(self, channel: str | None) -> None:
+    def wait_needed(self, channel: str | None) -> float:
+        """Seconds until `channel` may be sent to; 0 means now (and books the slot)."""
         if not channel or self.interval <= 0:
-            return
-        last = self._last.get(channel)
-        now = time.monotonic()
-        if last is not None and now - last < self.interval:
-            self._sleep(self.interval - (now - last))
-        self._last[channel] = time.monotonic()
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            last = self._last.get(channel)
+            if last is not None and now - last < self.interval:
+                return self.interval - (now - last)
+            self._last[channel] = now
+            return 0.0
 
 
 class Outbox:
-    """Delivers due messages; `kick()` from any thread, `drain()` from the scheduler."""
+    """Delivers due messages: `kick()` after a listener stored something, `drain()` from
+    the scheduler. With `start_background()` (the running bot) deliveries happen on one
+    thread of their own; without it (tests, CLI) `kick()` delivers inline."""
 
     def __init__(
         self,
@@ -197,12 +205,17 @@ class Outbox:
         self.clock = clock
         self.kinds = kinds
         self.send = send
-        self.pace_seconds = pace_seconds
+        self.pacer = Pacer(pace_seconds)
         self._lock = threading.Lock()
         self._again = threading.Event()
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
 
     def kick(self) -> None:
-        """Deliver now unless this process is already delivering (then it loops once more)."""
+        """Deliver now, or wake the delivery thread; never blocks a caller behind another."""
+        if self._worker is not None:
+            self._again.set()
+            return
         if not self._lock.acquire(blocking=False):
             self._again.set()
             return
@@ -210,10 +223,38 @@ class Outbox:
             while True:
                 self._again.clear()
                 self._drain_locked()
-                if not self._again.is_set():
+                if not self._again.is_set() or self._stopping.is_set():
                     break
         finally:
             self._lock.release()
+
+    def start_background(self) -> None:
+        def loop() -> None:
+            while not self._stopping.is_set():
+                self._again.wait(timeout=5)
+                self._again.clear()
+                if self._stopping.is_set():
+                    break
+                try:
+                    with self._lock:
+                        stats = self._drain_locked()
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("outbox: delivery round failed")
+                    continue
+                if stats.paced:
+                    time.sleep(min(self.pacer.interval, 1.0))
+                    self._again.set()
+
+        self._worker = threading.Thread(target=loop, name="outbox", daemon=True)
+        self._worker.start()
+        self._again.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the message being sent, then stop; the rest waits in the database."""
+        self._stopping.set()
+        self._again.set()
+        if self._worker is not None:
+            self._worker.join(timeout=timeout)
 
     def drain(self, limit: int = 200) -> DrainStats:
         with self._lock:
@@ -223,17 +264,18 @@ class Outbox:
         stats = DrainStats()
         if self.send is None:
             return stats
-        pacer = Pacer(self.pace_seconds)
         with transaction(self.engine, readonly=True) as session:
             ids = store.due_ids(session=session, now=self.clock.now(), limit=limit)
         for message_id in ids:
+            if self._stopping.is_set():
+                break
             try:
-                self._deliver_one(message_id, pacer, stats)
+                self._deliver_one(message_id, stats)
             except Exception:  # one bad row must not stop the others
                 log.exception("outbox: delivering message %s failed unexpectedly", message_id)
         return stats
 
-    def _deliver_one(self, message_id: int, pacer: Pacer, stats: DrainStats) -> None:
+    def _deliver_one(self, message_id: int, stats: DrainStats) -> None:
         assert self.send is not None
         with transaction(self.engine) as session:
             if not store.claim(
@@ -264,7 +306,13 @@ class Outbox:
                 message.locked_until = None
                 message.locked_by = None
                 return
-        pacer.wait(call.args.get("channel"))
+            wait = self.pacer.wait_needed(call.args.get("channel") or call.args.get("channel_id"))
+            if wait > 0:  # this channel had a message a moment ago: let others go first
+                message.locked_until = None
+                message.locked_by = None
+                message.next_attempt_at = self.clock.now() + timedelta(seconds=wait)
+                stats.paced += 1
+                return
         try:
             response = self.send(call)
         except DeliveryError as exc:

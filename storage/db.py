@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -42,6 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        _WRITERS[engine] = threading.RLock()
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -49,17 +52,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# SQLite allows one writer at a time. Writers of this process queue on a lock (woken at
+# once) instead of SQLite's busy handler (which sleeps and polls, up to 100 ms a turn).
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def transaction(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error."""
     bind = engine.execution_options(readonly=True) if readonly else engine
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    writer = None if readonly else _WRITERS.get(engine)
+    if writer is not None:
+        writer.acquire()
+    try:
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if writer is not None:
+            writer.release()
 
 
 def ping(engine: Engine) -> bool:

@@ -355,6 +355,9 @@ class SlackStandIn:
         return None
 
     # chat.*
+    def m_api_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True}
+
     def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team_id": WORKSPACE, "user_id": BOT_USER, "bot_id": "B0BOT0001", "team": "Test", "user": "supportbot"}
 
@@ -483,3 +486,18 @@ class SlackStandIn:
         if thread and (str(channel), str(thread)) not in self.messages:
             return {"ok": False, "error": "thread_not_found"}
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+
+def main() -> None:
+    """`python -m tests.slack_standin PORT`: serve the stand-in on its own (for benchmarks)."""
+    import logging
+    import sys
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    standin = SlackStandIn()
+    server = make_server("127.0.0.1", int(sys.argv[1]), standin.app, threaded=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
