@@ -46,6 +46,34 @@ def split_leading_mentions(text: str) -> tuple[list[str], str]:
     return list(dict.fromkeys(ids)), rest.strip()
 
 
+_SLACK_TOKEN = re.compile(r"<([@#!])?([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def slack_to_plain(text: str) -> str:
+    """What the user actually typed, from Slack's formatted command text: `<@U1|ana>` ->
+    `@ana`, `<#C1|sales>` -> `#sales`, `<!here>` -> `@here`, `<https://x|x>` -> `https://x`,
+    and `&lt;` `&gt;` `&amp;` back to `<` `>` `&`. Stored like this; escaped when shown."""
+
+    def token(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil == "@":
+            return "@" + (label or target)
+        if sigil == "#":
+            return "#" + (label or target)
+        if sigil == "!":
+            if target.startswith("subteam^"):
+                return label if label and label.startswith("@") else "@" + (label or "group")
+            if target.startswith("date^"):
+                return label or target
+            return "@" + target
+        if target.startswith("mailto:"):
+            return label or target[len("mailto:") :]
+        return target if not label or label == target else f"{label} ({target})"
+
+    plain = _SLACK_TOKEN.sub(token, text or "")
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def parse_user(token: str) -> str | None:
     token = (token or "").strip()
     match = MENTION.fullmatch(token)
