@@ -9,7 +9,7 @@ from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from storage.claims import forget_events_before
 
-FEATURES = ("escalations", "kpis", "coaching", "kudos", "rituals")
+FEATURES = ("escalations", "kpis", "coaching", "kudos", "away", "standups", "oneonones")
 
 
 def drain_outbox(rt: Runtime) -> None:

@@ -13,7 +13,9 @@ FEATURES = (
     "ingest",
     "coaching",
     "kudos",
-    "rituals",
+    "away",
+    "standups",
+    "oneonones",
     "home",
 )
 

@@ -21,9 +21,9 @@ HELP_KEYS = (
     "kpis.help",
     "coaching.help",
     "kudos.help",
-    "rituals.help_standup",
-    "rituals.help_oneonone",
-    "rituals.help_away",
+    "standups.help",
+    "oneonones.help",
+    "away.help",
     "supportbot.help",
 )
 TEAM_OPTION = re.compile(r"\bteam:(\S+)", re.IGNORECASE)

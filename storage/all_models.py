@@ -2,7 +2,7 @@
 
 from storage import models  # noqa: F401
 
-FEATURE_MODULES = ("escalations", "kpis", "coaching", "kudos", "rituals")
+FEATURE_MODULES = ("escalations", "kpis", "coaching", "kudos", "away", "standups", "oneonones")
 
 
 def load_all() -> None:

@@ -17,7 +17,7 @@ from tests.rig import BotRig
 # Which handlers module serves each command (a command is tested once its module exists).
 MODULE_OF = {
     "/escalate": "escalations", "/kpis": "kpis", "/coach": "coaching", "/kudos": "kudos",
-    "/standup": "rituals", "/oneonone": "rituals", "/away": "rituals", "/supportbot": "supportbot",
+    "/standup": "standups", "/oneonone": "oneonones", "/away": "away", "/supportbot": "supportbot",
 }
 WORDS = [
     "help", "list", "team", "status", "add-member", "remove-member", "urgent", "high", "normal",
