@@ -330,7 +330,7 @@ def import_csv(
 
 
 # ----- a file, parsed in a second process -----------------------------------------------
-QUEUE_DEPTH = 4  # batches in flight between the parser and the writer: bounded memory
+QUEUE_DEPTH = 2  # batches in flight between the parser and the writer: bounded memory
 
 
 def _parse_file(path: str, fmt: str, batch: int, queue: Any) -> None:

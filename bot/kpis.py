@@ -312,8 +312,10 @@ def compute(
     agent_id: str | None = None,
     now: datetime,
     detail: bool = True,
+    backlog: int | None = None,
 ) -> Report:
-    """Every figure for [start, end); `now` decides which unanswered tickets are breached."""
+    """Every figure for [start, end); `now` decides which unanswered tickets are breached.
+    `backlog` may be passed in when the caller already knows it (see `_summary`)."""
     scope = scope_for(session, team, agent_id)
     default_sla = sla_minutes(team)
     created = store.created_stats(
@@ -355,7 +357,9 @@ def compute(
         nps_n=solved.nps_n,
         nps_promoters=solved.promoters,
         nps_detractors=solved.detractors,
-        backlog=store.backlog_at(session=session, scope=scope, at=min(end, now), now=now),
+        backlog=backlog if backlog is not None else store.backlog_at(
+            session=session, scope=scope, at=min(end, now), now=now
+        ),
         escalations=escalation_figures(session, team, start, end, now) if agent_id is None else None,
     )
 
@@ -543,7 +547,8 @@ def _summary(
 ) -> Summary:
     current = compute(session, team=team, start=period.start, end=period.end, now=now)
     previous = compute(
-        session, team=team, start=period.prev_start, end=period.prev_end, now=now, detail=False
+        session, team=team, start=period.prev_start, end=period.prev_end, now=now, detail=False,
+        backlog=_backlog_before(current, period.prev_end, now),
     )
     out = Summary(team, period, current, previous, targets(team), agent_id)
     if agent_id:
@@ -556,6 +561,15 @@ def _summary(
             agent_id=agent_id, now=now, detail=False,
         )
     return out
+
+
+def _backlog_before(current: Report, at: datetime, now: datetime) -> int | None:
+    """The backlog at the start of `current` is its end backlog minus what was created in
+    it plus what was solved in it; when the comparison period ends right there, that is
+    its backlog with no further query."""
+    if at != current.start or current.end > now:
+        return None
+    return current.backlog - current.volume + current.solved
 
 
 # ----- the daily digest ----------------------------------------------------------------

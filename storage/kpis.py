@@ -49,7 +49,6 @@ class Ticket(SQLModel, table=True):
             "frt_seconds",
             "team_key",
             "agent_id",
-            "sla_target_minutes",
         ),
         Index("ix_kpi_ticket_solved", "workspace_id", "solved_at", "created_at", "team_key", "agent_id"),
         # unanswered tickets only (a few percent): SLA breaches without scanning the period
@@ -436,7 +435,7 @@ def _bulk_insert(session: Session, workspace_id: str, now: datetime, rows: list[
 
     sql = f"INSERT INTO kpi_ticket ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"  # noqa: S608 - constant identifiers
     # index pages for a big import: a larger page cache keeps random index inserts in memory
-    connection.exec_driver_sql("PRAGMA cache_size = -65536")
+    connection.exec_driver_sql("PRAGMA cache_size = -32768")
     connection.exec_driver_sql(sql, [convert(row) for row in rows])
 
 
@@ -455,17 +454,25 @@ class Scope:
     agent_id: str | None = None
 
 
+def _owned(team_col: Any, agent_col: Any, no_team: Any, scope: Scope) -> ColumnElement[bool]:
+    """The team named on the ticket, else the team of its agent. Written as a CASE: one
+    test per row instead of an OR of ANDs (a quarter cheaper on long scans)."""
+    if scope.team_key and scope.members:
+        cond: Any = case((no_team, agent_col.in_(scope.members)), else_=team_col == scope.team_key)
+    elif scope.team_key:
+        cond = team_col == scope.team_key
+    elif scope.members:
+        cond = and_(no_team, agent_col.in_(scope.members))
+    else:
+        cond = literal(False)
+    if scope.agent_id:
+        cond = and_(agent_col == scope.agent_id, cond)
+    return cond  # type: ignore[no-any-return]
+
+
 def _scope_filter(scope: Scope) -> ColumnElement[bool]:
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    parts: list[ColumnElement[bool]] = []
-    if scope.team_key:
-        parts.append(t.team_key == scope.team_key)
-    if scope.members:
-        parts.append(and_(t.team_key.is_(None), t.agent_id.in_(scope.members)))
-    cond = or_(*parts) if parts else literal(False)
-    if scope.agent_id:
-        cond = and_(cond, t.agent_id == scope.agent_id)
-    return cond
+    return _owned(t.team_key, t.agent_id, t.team_key.is_(None), scope)
 
 
 def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -497,15 +504,7 @@ def split_days(start: datetime, end: datetime) -> tuple[tuple[date, date] | None
 
 def _rollup_scope(table: Any, scope: Scope) -> ColumnElement[bool]:
     c = table.c
-    parts: list[ColumnElement[bool]] = []
-    if scope.team_key:
-        parts.append(c.team_key == scope.team_key)
-    if scope.members:
-        parts.append(and_(c.team_key == "", c.agent_id.in_(scope.members)))
-    cond = or_(*parts) if parts else literal(False)
-    if scope.agent_id:
-        cond = and_(cond, c.agent_id == scope.agent_id)
-    return and_(c.workspace_id == scope.workspace_id, cond)
+    return and_(c.workspace_id == scope.workspace_id, _owned(c.team_key, c.agent_id, c.team_key == "", scope))
 
 
 def _bucket_case(column: Any) -> Any:
@@ -700,36 +699,52 @@ def frt_quantiles(
     for b, c in histogram:
         cumulative.append((b, seen, c))
         seen += c
-    cache: dict[int, float] = {}
 
-    def value_at(rank: int) -> float:
-        """The value at `rank` (0-based); the next one in the bucket comes in the same read."""
-        if rank in cache:
-            return cache[rank]
-        for b, first, c in cumulative:
-            if first <= rank < first + c:
-                low, high = bucket_bounds(b)
-                cond = t.frt_seconds > low if high is None else and_(t.frt_seconds > low, t.frt_seconds <= high)
-                values = session.connection().execute(
-                    select(t.frt_seconds)
-                    .where(where, cond)
-                    .order_by(t.frt_seconds)
-                    .limit(2)
-                    .offset(rank - first)
-                ).scalars().all()
-                for i, v in enumerate(values):
-                    cache[rank + i] = float(v)
-                return cache[rank]
+    def bucket_of(rank: int) -> tuple[int, int, int]:
+        for entry in cumulative:
+            if entry[1] <= rank < entry[1] + entry[2]:
+                return entry
         raise AssertionError("rank out of range")
 
-    out: list[float | None] = []
+    positions = []
     for q in quantiles:
         pos = q * (n - 1)
-        lo = int(pos)
-        hi = min(lo + 1, n - 1)
-        frac = pos - lo
-        low = value_at(lo)
-        out.append(low if frac == 0 or hi == lo else low + (value_at(hi) - low) * frac)
+        positions.append((int(pos), min(int(pos) + 1, n - 1), pos - int(pos)))
+    wanted = sorted({r for lo, hi, _ in positions for r in (lo, hi)})
+    buckets = sorted({bucket_of(r)[0] for r in wanted})
+    # One ordered pass over just the buckets holding the wanted ranks: within their union,
+    # a rank's position is the sizes of the buckets before it plus its place in its own.
+    union_start: dict[int, int] = {}
+    total = 0
+    for b, _first, c in cumulative:
+        if b in buckets:
+            union_start[b] = total
+            total += c
+    by_row: dict[int, int] = {}
+    for r in wanted:
+        b, first, _c = bucket_of(r)
+        by_row[union_start[b] + (r - first) + 1] = r
+    ranges = []
+    for b in buckets:
+        low, high = bucket_bounds(b)
+        ranges.append(t.frt_seconds > low if high is None else and_(t.frt_seconds > low, t.frt_seconds <= high))
+    ordered = (
+        select(
+            t.frt_seconds.label("v"),
+            func.row_number().over(order_by=t.frt_seconds).label("rn"),
+        )
+        .where(where, or_(*ranges))
+        .subquery()
+    )
+    values: dict[int, float] = {}
+    for v, rn in session.connection().execute(
+        select(ordered.c.v, ordered.c.rn).where(ordered.c.rn.in_(sorted(by_row)))
+    ):
+        values[by_row[int(rn)]] = float(v)
+    out: list[float | None] = []
+    for lo, hi, frac in positions:
+        low = values[lo]
+        out.append(low if frac == 0 or hi == lo else low + (values[hi] - low) * frac)
     return n, out
 
 

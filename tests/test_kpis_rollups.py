@@ -139,5 +139,11 @@ def test_rollups_match_brute_force(database_url, seed: int) -> None:  # type: ig
             for text in ("2026-10-25", "2026-10-21..2026-10-29", "2026-10-20..2026-11-02", "week", "today", "last-week"):
                 check(session, team, rows, tz, text)
             check(session, team, rows, tz, "2026-10-21..2026-10-29", agent="U0AGENT02")
+            for text in ("2026-10-25", "2026-10-21..2026-10-29", "week", "today", "last-week"):
+                period = kpis.parse_period(text, now=NOW, tz=tz)
+                summary = kpis.summary(session, team=team, period=period, now=NOW)
+                want = brute(rows, period.prev_start, period.prev_end, None, kpis.sla_minutes(team))
+                assert summary.previous.backlog == want["backlog"], (text, tz)
+                assert summary.previous.volume == want["volume"], (text, tz)
         session.rollback()
     engine.dispose()

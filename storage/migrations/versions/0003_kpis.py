@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('workspace_id', 'ticket_id', name='uq_kpi_ticket')
     )
     with op.batch_alter_table('kpi_ticket', schema=None) as batch_op:
-        batch_op.create_index('ix_kpi_ticket_created', ['workspace_id', 'created_at', 'frt_seconds', 'team_key', 'agent_id', 'sla_target_minutes'], unique=False)
+        batch_op.create_index('ix_kpi_ticket_created', ['workspace_id', 'created_at', 'frt_seconds', 'team_key', 'agent_id'], unique=False)
         batch_op.create_index('ix_kpi_ticket_solved', ['workspace_id', 'solved_at', 'created_at', 'team_key', 'agent_id'], unique=False)
         batch_op.create_index('ix_kpi_ticket_unanswered', ['workspace_id', 'created_at', 'team_key', 'agent_id', 'sla_target_minutes'], unique=False, sqlite_where=sa.text('frt_seconds IS NULL'), postgresql_where=sa.text('frt_seconds IS NULL'))
 
