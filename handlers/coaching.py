@@ -23,6 +23,7 @@ from handlers.common import (
     form_values,
     notice_modal,
     shortcut,
+    slack_to_plain,
     split_leading_mentions,
     view,
 )
@@ -217,7 +218,7 @@ def one_agent(text: str) -> tuple[str, str]:
         raise InvalidInput("coaching.usage")
     if len(mentions) > 1:
         raise InvalidInput("coaching.one_agent")
-    return mentions[0], rest
+    return mentions[0], slack_to_plain(rest)
 
 
 def add_note(req: Req, reply: Reply, agent_id: str, text: str) -> None:

@@ -14,7 +14,7 @@ from bot.i18n import Translator
 from bot.outbox import SlackCall
 from bot.runtime import Runtime
 from handlers import blocks as bk
-from handlers.common import Reply, Req, command, split_leading_mentions
+from handlers.common import Reply, Req, command, slack_to_plain, split_leading_mentions
 from storage import kudos as store
 from storage import teams as team_store
 from storage.models import OutboxMessage, Team
@@ -137,7 +137,7 @@ def give(req: Req, reply: Reply, text: str, team_name: str | None) -> None:
             team=team,
             giver_id=req.user_id,
             recipients=recipients,
-            text=rest,
+            text=slack_to_plain(rest),
             channel_id=req.channel_id,
             clock=req.rt.clock,
         )

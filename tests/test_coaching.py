@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot import coaching, teams
+from handlers.blocks import escape as typed  # how Slack sends typed < > &
 from handlers.coaching import Id
 from storage import coaching as store
 from storage import kpis as kpi_store
@@ -46,7 +47,7 @@ def test_note_is_saved_exactly_privately_with_tags_and_follow_up(
 ) -> None:
     rig.make_team()
     text = "Great save <!channel> on the refund & <@U0LEAD02> #praise #Improvement follow-up:2026-11-25"
-    response = rig.command("/coach", f"{BO} {text}", user="U0LEAD01", channel="C0ESCAL01")
+    response = rig.command("/coach", f"{BO} {typed(text)}", user="U0LEAD01", channel="C0ESCAL01")
     said = answer(response)
     assert "<@U0AGENT02>" in said and "2026-11-25" in said and "#praise" in said
     [note] = notes(rig)
@@ -68,7 +69,7 @@ def test_listing_shows_newest_first_escaped_and_pages_older_ones(
     rig.make_team()
     for i in range(7):
         rig.command(
-            "/coach", f"{BO} note {i} <!here> *bold*", user="U0LEAD01" if i % 2 else "U0LEAD02"
+            "/coach", f"{BO} note {i} {typed('<!here>')} *bold*", user="U0LEAD01" if i % 2 else "U0LEAD02"
         )
         rig.clock.advance(minutes=1)
     response = rig.command("/coach", BO, user="U0LEAD01")
@@ -251,7 +252,7 @@ def test_follow_up_reminder_dms_the_leader_that_morning_once(
     rig: BotRig, standin: SlackStandIn
 ) -> None:
     rig.make_team(timezone="Europe/Madrid")
-    rig.command("/coach", f"{BO} check the <!everyone> macro follow-up:2026-11-25", user="U0LEAD01")
+    rig.command("/coach", f"{BO} check the {typed('<!everyone>')} macro follow-up:2026-11-25", user="U0LEAD01")
     rig.command("/coach", f"{BO} no reminder here", user="U0LEAD01")
 
     rig.clock.set(datetime(2026, 11, 25, 7, 59, tzinfo=UTC))  # 08:59 in Madrid
@@ -353,7 +354,7 @@ def test_kpi_and_text_goals_with_progress_and_done(rig: BotRig, standin: SlackSt
     said = answer(
         rig.command(
             "/coach",
-            f"goal {BO} “Shadow a senior on 5 <!here> billing calls” by 2027-01-15",
+            f"goal {BO} “Shadow a senior on 5 {typed('<!here>')} billing calls” by 2027-01-15",
             user="U0LEAD01",
         )
     )

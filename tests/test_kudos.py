@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import kpis, kudos, teams
+from handlers.blocks import escape as typed  # how Slack sends typed < > &
 from storage import kudos as store
 from storage.claims import try_claim
 from storage.kudos import Kudos
@@ -48,7 +49,7 @@ def test_kudos_posts_to_the_team_channel_naming_everyone(
     text = "Saved the <!channel> renewal & calmed <@U0LEAD02> down #Ownership"
     said = answer(
         rig.command(
-            "/kudos", f"{BO} <@U0LEAD01|lead> {text}", user="U0AGENT01", channel="C0GENERAL"
+            "/kudos", f"{BO} <@U0LEAD01|lead> {typed(text)}", user="U0AGENT01", channel="C0GENERAL"
         )
     )
     assert "<@U0AGENT02>" in said and "<#C0DIGEST1>" in said
@@ -173,7 +174,7 @@ def test_month_summary_once_per_team_and_month(rig: BotRig, standin: SlackStandI
         digest_channel=None,
     )
     rig.clock.set(datetime(2026, 11, 30, 15, tzinfo=UTC))
-    rig.command("/kudos", f"{BO} <!here> saved the day #grit", user="U0AGENT01")
+    rig.command("/kudos", f"{BO} {typed('<!here>')} saved the day #grit", user="U0AGENT01")
     rig.command("/kudos", f"{BO} {ANA} great pairing #grit", user="U0LEAD01")
     rig.clock.set(datetime(2026, 12, 1, 3, tzinfo=UTC))  # Nov 30, 22:00 in New York
     rig.command("/kudos", f"{ANA} late one", user="U0LEAD02")

@@ -23,3 +23,22 @@ def test_leading_mentions_and_truncate() -> None:
     assert ids == ["U0A1", "U0B2"] and rest == "great save"
     cut = truncate(escape("&" * 40), 20)
     assert len(cut) <= 20 and cut.endswith("…") and not cut[:-1].endswith("&am")
+
+
+def test_kudos_and_notes_store_what_was_typed_and_show_it_inert(rig, standin) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from storage.coaching import CoachingNote
+    from storage.kudos import Kudos
+
+    rig.make_team()
+    # What Slack sends when someone types: @bo thanks <!channel> & 5 > 3
+    rig.command("/kudos", "<@U0AGENT02|bo> thanks &lt;!channel&gt; &amp; 5 &gt; 3", user="U0AGENT01", channel="C0DIGEST1")
+    rig.command("/coach", "<@U0AGENT01|al> check &lt;!here&gt; #improvement", user="U0LEAD01", channel="C0DIGEST1")
+    rig.deliver()
+    with rig.rt.transaction() as session:
+        assert session.exec(select(Kudos)).one().message == "thanks <!channel> & 5 > 3"
+        assert session.exec(select(CoachingNote)).one().text == "check <!here> #improvement"
+    post = standin.posts("C0DIGEST1")[0].text_everywhere()
+    assert "thanks &lt;!channel&gt; &amp; 5 &gt; 3" in post
+    assert standin.pings() == [] and standin.rejected() == []
