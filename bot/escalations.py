@@ -11,8 +11,8 @@ import importlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -223,17 +223,6 @@ class NewEscalation:
     first: str
 
 
-# SQLite has one writer at a time and its busy handler sleeps and retries, which starves
-# some writers under a burst; creations queue here instead (a few ms each).
-_create_lock = threading.Lock()
-
-
-@contextmanager
-def create_lock() -> Iterator[None]:
-    with _create_lock:
-        yield
-
-
 def prepare(
     session: Session, *, team: Team, reporter_id: str, draft: Draft, clock: Clock
 ) -> NewEscalation:
@@ -270,25 +259,107 @@ def prepare(
 
 def store_new(session: Session, new: NewEscalation, *, clock: Clock) -> Escalation:
     """Store it with its number and history, and enqueue the channel post and the DM."""
-    esc = store.insert_new(session=session, escalation=new.row)
-    store.add_event(
-        session=session, escalation=esc, actor_id=esc.reporter_id, action=CREATED,
-        at=esc.created_at, detail=f"severity={esc.severity} told={new.first}",
-    )
-    store.enqueue_new(
+    return store_many(session, [new], clock=clock)[0]
+
+
+def store_many(session: Session, news: list[NewEscalation], *, clock: Clock) -> list[Escalation]:
+    rows = [store.insert_new(session=session, escalation=new.row) for new in news]
+    store.add_events(
         session=session,
-        workspace_id=esc.workspace_id,
-        messages=[
-            (KIND_POST, {"id": esc.id}, f"esc:{esc.id}:post"),
+        events=[
+            {
+                "workspace_id": esc.workspace_id,
+                "escalation_id": esc.id,
+                "actor_id": esc.reporter_id,
+                "action": CREATED,
+                "detail": f"severity={esc.severity} told={new.first}",
+                "at": esc.created_at,
+            }
+            for esc, new in zip(rows, news, strict=True)
+        ],
+    )
+    messages: list[tuple[str, str, dict[str, Any], str]] = []
+    for esc, new in zip(rows, news, strict=True):
+        messages.append((esc.workspace_id, KIND_POST, {"id": esc.id}, f"esc:{esc.id}:post"))
+        messages.append(
             (
+                esc.workspace_id,
                 KIND_DM,
                 {"id": esc.id, "user": new.first, "reason": "new", "by": None},
                 f"esc:{esc.id}:dm:new:{new.first}",
-            ),
-        ],
-        now=clock.now(),
-    )
-    return esc
+            )
+        )
+    store.enqueue_new(session=session, messages=messages, now=clock.now())
+    return rows
+
+
+@dataclass
+class _Waiting:
+    new: NewEscalation
+    done: bool = False
+    result: Escalation | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Stores new escalations for one database; requests that arrive together are written
+    in one transaction.
+
+    SQLite takes one writer at a time, and under a burst its busy handler (sleep, retry)
+    starves some writers for seconds. Here writers queue on a lock instead, and whoever
+    holds it writes everything queued so far: one BEGIN/COMMIT for the lot, so a burst of
+    `/escalate` commands is acknowledged quickly. A batch that fails is retried one by one,
+    so a bad row fails alone.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[_Waiting] = []
+        self._queue_lock = threading.Lock()
+        self._writer = threading.Lock()
+
+    def save(self, rt: Runtime, new: NewEscalation) -> Escalation:
+        mine = _Waiting(new)
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._writer:
+            if not mine.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write(rt, batch)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    @staticmethod
+    def _write(rt: Runtime, batch: list[_Waiting]) -> None:
+        try:
+            with rt.transaction() as session:
+                rows = store_many(session, [w.new for w in batch], clock=rt.clock)
+            for waiting, row in zip(batch, rows, strict=True):
+                waiting.result = row
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+            else:
+                for waiting in batch:
+                    GroupCommit._write(rt, [waiting])
+        finally:
+            for waiting in batch:
+                waiting.done = True
+
+
+_group_commits: weakref.WeakKeyDictionary[Any, GroupCommit] = weakref.WeakKeyDictionary()
+_group_commits_lock = threading.Lock()
+
+
+def save(rt: Runtime, new: NewEscalation) -> Escalation:
+    """Store a prepared escalation in its own (possibly shared) transaction."""
+    with _group_commits_lock:
+        group = _group_commits.get(rt.engine)
+        if group is None:
+            group = _group_commits[rt.engine] = GroupCommit()
+    return group.save(rt, new)
 
 
 def create(

@@ -409,8 +409,7 @@ def handle_escalate_command(req: Req, reply: Reply) -> None:
             new = esc_policy.prepare(
                 session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
             )
-        with esc_policy.create_lock(), req.rt.transaction() as session:
-            esc = esc_policy.store_new(session, new, clock=req.rt.clock)
+        esc = esc_policy.save(req.rt, new)
         reply.ephemeral(created_text(_, esc, team, new.first))
 
 
@@ -459,8 +458,7 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
         new = esc_policy.prepare(
             session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
         )
-    with esc_policy.create_lock(), req.rt.transaction() as session:
-        esc = esc_policy.store_new(session, new, clock=req.rt.clock)
+    esc = esc_policy.save(req.rt, new)
     told = new.first
     reply.view_update(
         bk.modal(

@@ -166,6 +166,12 @@ def add_event(
     )
 
 
+def add_events(*, session: Session, events: Sequence[dict[str, Any]]) -> None:
+    """Several history rows (dicts of EscalationEvent's columns) in one statement."""
+    if events:
+        session.execute(_INSERT_EVENT, list(events))
+
+
 def transition(
     *,
     session: Session,
@@ -313,12 +319,14 @@ def escalations_involving(
 
 
 def enqueue_new(
-    *, session: Session, workspace_id: str, messages: Sequence[tuple[str, dict[str, Any], str]],
+    *,
+    session: Session,
+    messages: Sequence[tuple[str, str, dict[str, Any], str]],
     now: datetime,
 ) -> None:
-    """Outbox messages (kind, data, dedupe key) for a just-stored escalation, in one
-    statement: their keys are new by construction, so the per-message existence check of
-    `bot.outbox.enqueue` is skipped on the /escalate ack path. Same row shape as
+    """Outbox messages (workspace, kind, data, dedupe key) for just-stored escalations, in
+    one statement: their keys are new by construction, so the per-message existence check
+    of `bot.outbox.enqueue` is skipped on the /escalate ack path. Same row shape as
     `storage.outbox.add_message` writes; delivered by the same outbox."""
     session.execute(
         insert(OutboxMessage),
@@ -337,7 +345,7 @@ def enqueue_new(
                 "created_at": now,
                 "sent_at": None,
             }
-            for kind, data, key in messages
+            for workspace_id, kind, data, key in messages
         ],
     )
 

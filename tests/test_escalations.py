@@ -531,3 +531,43 @@ def test_escalations_involving_for_the_one_to_one_agenda(rig: BotRig) -> None:
     assert [e.number for e in week] == [1]
     assert [e.number for e in lead] == [2]
     assert [e.number for e in later] == [3]
+
+
+# ----- many at once -------------------------------------------------------------------
+def test_a_burst_of_commands_gets_distinct_ids_and_all_are_delivered(rig: BotRig, standin: SlackStandIn) -> None:
+    rig.make_team()
+    answers: list[str] = []
+    lock = threading.Lock()
+
+    def escalate(n: int) -> None:
+        text = rig.command("/escalate", f"high Burst problem {n}", user="U0AGENT01", settle=False).json()["text"]
+        with lock:
+            answers.append(text)
+
+    threads = [threading.Thread(target=escalate, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rig.settle()
+    rig.deliver()
+    ids = sorted(int(a.split("ESC-")[1].split("*")[0]) for a in answers)
+    assert ids == list(range(1, 13))
+    summaries = {esc(rig, n).summary for n in range(1, 13)}
+    assert summaries == {f"Burst problem {n}" for n in range(12)}
+    assert len([p for p in standin.posts("C0ESCAL01") if not p.args.get("thread_ts")]) == 12
+    assert len(standin.dms("U0LEAD01")) == 12
+
+
+def test_group_commit_retries_a_failed_batch_one_by_one(rig: BotRig) -> None:
+    team = rig.make_team()
+    with rig.rt.transaction(readonly=True) as session:
+        good = policy.prepare(session, team=team, reporter_id="U0AGENT01", draft=policy.parse_quick("Fine one"), clock=rig.clock)
+        bad = policy.prepare(session, team=team, reporter_id="U0AGENT01", draft=policy.parse_quick("Broken one"), clock=rig.clock)
+    bad.row.team_id = 999999  # no such team: the foreign key refuses it
+    batch = [policy._Waiting(good), policy._Waiting(bad)]
+    policy.GroupCommit._write(rig.rt, batch)
+    assert batch[0].result is not None and batch[0].result.number == 1 and batch[0].error is None
+    assert batch[1].result is None and batch[1].error is not None
+    assert all(w.done for w in batch)
+    assert esc(rig, 1).summary == "Fine one"
