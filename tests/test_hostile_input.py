@@ -61,3 +61,79 @@ def test_any_text_gets_a_clear_private_answer(rig: BotRig, standin, command: str
     assert standin.rejected() == [], [(c.method, c.response) for c in standin.rejected()]
     assert standin.pings() == []
     assert all(not r["_problems"] for r in standin.responses)
+
+
+# ----- modal fields -----------------------------------------------------------------------
+
+field_text = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.sampled_from(WORDS), max_size=6).map(" ".join),
+    st.just("x" * 10_000),
+    st.just(""),
+    st.none(),
+)
+
+
+def select(value: str | None) -> dict:  # type: ignore[type-arg]
+    option = {"text": {"type": "plain_text", "text": str(value)}, "value": value} if value is not None else None
+    return {"type": "static_select", "selected_option": option}
+
+
+def users(value: str | None) -> dict:  # type: ignore[type-arg]
+    return {"type": "users_select", "selected_user": value}
+
+
+def date_pick(value: str | None) -> dict:  # type: ignore[type-arg]
+    return {"type": "datepicker", "selected_date": value}
+
+
+def checks(values: list[str]) -> dict:  # type: ignore[type-arg]
+    return {"type": "checkboxes", "selected_options": [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values]}
+
+
+choice = st.one_of(st.none(), st.sampled_from(["urgent", "high", "normal", "low", "billing", "technical", "other", "fixed", "refund", "no_action"]), st.text(max_size=40))
+who = st.one_of(st.none(), st.sampled_from(["U0AGENT01", "U0AGENT02", "U0LEAD01", "U0LEAD02", "U0OUTSIDE", "W0BAD"]), st.text(max_size=20))
+when = st.one_of(st.none(), st.sampled_from(["2026-11-22", "2026-11-30", "2027-02-30", "yesterday"]), st.text(max_size=12))
+
+
+def modal_cases() -> list[str]:
+    live = []
+    if importlib.util.find_spec("handlers.escalations"):
+        live += ["escalation.create", "escalation.resolve_modal", "escalation.reassign_modal"]
+    if importlib.util.find_spec("handlers.coaching"):
+        live += ["coaching.note_modal"]
+    return live
+
+
+@pytest.mark.parametrize("callback_id", modal_cases())
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(a=field_text, b=field_text, c=field_text, d=field_text, sel1=choice, sel2=choice, person=who, day=when, meta=st.one_of(st.just("ok"), st.just(""), st.text(max_size=30)), user=st.sampled_from(["U0LEAD01", "U0AGENT01", "U0OUTSIDE"]))
+def test_any_modal_input_gets_field_errors_or_a_record(rig: BotRig, standin, callback_id: str, a, b, c, d, sel1, sel2, person, day, meta, user) -> None:  # type: ignore[no-untyped-def]
+    if not getattr(rig, "_team_made", False):
+        rig.make_team()
+        rig.command("/escalate", "high Seed case", user="U0AGENT02", channel="C0ESCAL01")
+        rig._team_made = True  # type: ignore[attr-defined]
+    if callback_id == "escalation.create":
+        values = {"escalation.summary": a, "escalation.customer": b, "escalation.ticket": c, "escalation.tried": d, "escalation.severity": select(sel1), "escalation.category": select(sel2)}
+        metadata = {"team": 1} if meta == "ok" else meta
+    elif callback_id == "escalation.resolve_modal":
+        values = {"escalation.note": a, "escalation.outcome": select(sel1)}
+        metadata = {"id": 1} if meta == "ok" else meta
+    elif callback_id == "escalation.reassign_modal":
+        values = {"escalation.user": users(person)}
+        metadata = {"id": 1} if meta == "ok" else meta
+    else:
+        values = {"coaching.agent": users(person), "coaching.note": a, "coaching.link": b, "coaching.tags": checks([x for x in (sel1, sel2) if x]), "coaching.follow_up": date_pick(day)}
+        metadata = meta
+    values = {k: v for k, v in values.items() if v is not None}
+    response = rig.submit(callback_id, values, user=user, private_metadata=metadata)
+    rig.deliver()
+    assert response.status_code == 200
+    if response.text:
+        body = response.json()
+        assert body.get("response_action") in ("errors", "update", "clear", None), body
+        if body.get("response_action") == "errors":
+            assert body["errors"] and all(isinstance(v, str) and v for v in body["errors"].values())
+        assert "error id" not in response.text
+    assert standin.rejected() == [], [(c.method, c.response) for c in standin.rejected()]
+    assert standin.pings() == []
