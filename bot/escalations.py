@@ -263,7 +263,7 @@ def store_new(session: Session, new: NewEscalation, *, clock: Clock) -> Escalati
 
 
 def store_many(session: Session, news: list[NewEscalation], *, clock: Clock) -> list[Escalation]:
-    rows = [store.insert_new(session=session, escalation=new.row) for new in news]
+    rows = store.insert_many(session=session, escalations=[new.row for new in news])
     store.add_events(
         session=session,
         events=[

@@ -143,6 +143,30 @@ def insert_new(*, session: Session, escalation: Escalation, attempts: int = 5) -
     return Escalation(**values, id=row[0], number=row[1])
 
 
+def insert_many(*, session: Session, escalations: Sequence[Escalation]) -> list[Escalation]:
+    """Insert several with their numbers. On SQLite (one writer, holding the write lock
+    since BEGIN IMMEDIATE) numbers are counted here and all rows go in one statement;
+    elsewhere each row takes `insert_new`'s race-safe path."""
+    if session.get_bind().dialect.name != "sqlite":
+        return [insert_new(session=session, escalation=e) for e in escalations]
+    last: dict[str, int] = {}
+    values = []
+    for escalation in escalations:
+        workspace = escalation.workspace_id
+        if workspace not in last:
+            last[workspace] = session.exec(
+                select(func.coalesce(func.max(Escalation.number), 0)).where(
+                    Escalation.workspace_id == workspace
+                )
+            ).one()
+        last[workspace] += 1
+        values.append({**escalation.model_dump(exclude={"id", "number"}), "number": last[workspace]})
+    ids = session.execute(
+        insert(Escalation).returning(col(Escalation.id), sort_by_parameter_order=True), values
+    ).scalars().all()
+    return [Escalation(**v, id=i) for v, i in zip(values, ids, strict=True)]
+
+
 def add_event(
     *,
     session: Session,
