@@ -599,6 +599,10 @@ def render_update(session: Session, message: OutboxMessage) -> SlackCall | None:
     )
 
 
+def format_duration_seconds(seconds: Any) -> str:
+    return format_duration(timedelta(seconds=int(seconds or 0)))
+
+
 def thread_text(_: Translator, note: str, params: dict[str, Any]) -> str:
     args: dict[str, Any] = {}
     if "user" in params:
@@ -611,10 +615,6 @@ def thread_text(_: Translator, note: str, params: dict[str, Any]) -> str:
         if key in params:
             args[key] = int(params[key])
     return _(f"escalations.th_{note}", **args)
-
-
-def format_duration_seconds(seconds: Any) -> str:
-    return format_duration(timedelta(seconds=int(seconds or 0)))
 
 
 def render_thread(session: Session, message: OutboxMessage) -> SlackCall | None:
