@@ -18,7 +18,6 @@ from sqlalchemy import (
     Index,
     UniqueConstraint,
     and_,
-    bindparam,
     case,
     func,
     literal,
@@ -338,54 +337,40 @@ def _apply(
     values: tuple[str, ...],
     deltas: Deltas,
 ) -> None:
-    deltas = {k: v for k, v in deltas.items() if any(v)}
-    if not deltas:
+    """Add the deltas to the per-day rows: one INSERT ... ON CONFLICT DO UPDATE batch
+    (SQLite 3.24+ and PostgreSQL), keyed by the table's unique constraint."""
+    rows = [(key, delta) for key, delta in deltas.items() if any(delta)]
+    if not rows:
         return
     table = model.__table__
     connection = session.connection()
-    days = sorted({k[0] for k in deltas})
-    existing: dict[tuple[Any, ...], int] = {}
-    for start in range(0, len(days), 500):
-        for rec in connection.execute(
-            select(table.c.id, *[table.c[k] for k in keys]).where(
-                table.c.workspace_id == workspace_id, table.c.day.in_(days[start : start + 500])
-            )
-        ):
-            existing[tuple(rec[1:])] = rec[0]
-    updates, inserts = [], []
-    for key, delta in deltas.items():
-        row_id = existing.get(key)
-        if row_id is None:
-            inserts.append({"workspace_id": workspace_id, **dict(zip(keys, key, strict=True)), **dict(zip(values, delta, strict=True))})
-        else:
-            updates.append({"_id": row_id, **{f"d_{v}": d for v, d in zip(values, delta, strict=True)}})
+    conflict = ("workspace_id", *keys)
     if connection.dialect.name == "sqlite":  # straight through the driver: big imports
-        name = table.name
-        if updates:
-            sets = ", ".join(f"{v} = {v} + ?" for v in values)
-            connection.exec_driver_sql(
-                f"UPDATE {name} SET {sets} WHERE id = ?",  # noqa: S608 - constant identifiers
-                [tuple(u[f"d_{v}"] for v in values) + (u["_id"],) for u in updates],
-            )
-        if inserts:
-            columns = ("workspace_id", *keys, *values)
-            connection.exec_driver_sql(
-                f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",  # noqa: S608
-                [
-                    tuple(c.isoformat() if isinstance(c, date) else c for c in (r[col] for col in columns))
-                    for r in inserts
-                ],
-            )
-        return
-    if updates:
-        connection.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({v: table.c[v] + bindparam(f"d_{v}") for v in values}),
-            updates,
+        columns = (*conflict, *values)
+        sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in values)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "  # noqa: S608 - constant identifiers
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}",
+            [
+                (workspace_id, *(k.isoformat() if isinstance(k, date) else k for k in key), *delta)
+                for key, delta in rows
+            ],
         )
-    if inserts:
-        connection.execute(table.insert(), inserts)
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    statement = pg_insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={v: table.c[v] + statement.excluded[v] for v in values},
+    )
+    connection.execute(
+        statement,
+        [
+            {"workspace_id": workspace_id, **dict(zip(keys, key, strict=True)), **dict(zip(values, delta, strict=True))}
+            for key, delta in rows
+        ],
+    )
 
 
 # The SQLite fast path writes these columns in this order; SQLAlchemy's SQLite DateTime
