@@ -33,6 +33,7 @@ class Id:
 
     COMMAND = "/escalate"
     CREATE_MODAL = "escalation.create"
+    CREATED_NOTICE = "escalation.created"
     RESOLVE_MODAL = "escalation.resolve_modal"
     REASSIGN_MODAL = "escalation.reassign_modal"
     ACK = "escalation.ack"
@@ -431,7 +432,7 @@ def show_one(req: Req, reply: Reply, ref: str) -> None:
             raise NotFound("escalations.not_found", ref=bk.escape(ref))
         events = esc_policy.history(session, esc)
     blocks = escalation_blocks(_, esc, full=True) + [bk.divider()] + history_blocks(_, events)
-    if len(blocks) > bk.MESSAGE_BLOCKS_MAX:  # keep the newest history within Slack's limit
+    if len(blocks) > bk.MESSAGE_BLOCKS_MAX:  # Slack's 50-block limit
         blocks = blocks[: bk.MESSAGE_BLOCKS_MAX - 1] + [bk.context(_("escalations.cut_short"))]
     reply.ephemeral(fallback_text(_, esc), blocks)
 
@@ -464,7 +465,7 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
         bk.modal(
             _("escalations.modal_title"),
             [bk.section(created_text(_, esc, team, told))],
-            callback_id="escalation.created",
+            callback_id=Id.CREATED_NOTICE,
             close=_("common.close"),
         )
     )
