@@ -56,10 +56,8 @@ CREATED, ACKED, RESOLVED_ACTION, REASSIGNED = "created", "acknowledged", "resolv
 REESCALATED, REMINDED, MARKED_OVERDUE = "re_escalated", "reminded", "overdue"
 
 REF = re.compile(r"^\s*(?:ESC-?)?(\d{1,9})\s*$", re.IGNORECASE)
-_URL = re.compile(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>|(https?://\S+)")
+_URL = re.compile(r"https?://[^\s<>]+")
 _TICKET_HASH = re.compile(r"(?<![\w&#])#(\d{2,12})\b")
-_SLACK_USER = re.compile(r"<@([UW][A-Z0-9]+)\|([^>]*)>")
-_SLACK_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)\|([^>]*)>")
 
 
 def _seconds(delta: timedelta) -> int:
@@ -78,11 +76,10 @@ class Draft:
 
 
 def parse_quick(text: str) -> Draft:
-    """`[urgent|high|normal|low] <summary>`: the severity word is optional, a `#12345` or a
-    URL in the text becomes the ticket reference (the summary keeps it too)."""
-    text = _SLACK_USER.sub(lambda m: "@" + (m.group(2) or m.group(1)), text or "")
-    text = _SLACK_CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
-    text = _URL.sub(lambda m: m.group(1) or m.group(2), text).strip()
+    """`[urgent|high|normal|low] <summary>` (as typed, Slack's formatting already undone):
+    the severity word is optional, a `#12345` or a URL in the text becomes the ticket
+    reference (the summary keeps it too)."""
+    text = (text or "").strip()
     severity = "normal"
     first, _sep, rest = text.partition(" ")
     if first.lower().rstrip(":") in SEVERITIES:
@@ -91,7 +88,7 @@ def parse_quick(text: str) -> Draft:
     url = _URL.search(text)
     hashed = _TICKET_HASH.search(text)
     if url:
-        ticket = url.group(1) or url.group(2)
+        ticket = url.group(0).rstrip(").,;:!?]'\"")
     elif hashed:
         ticket = "#" + hashed.group(1)
     return Draft(severity=severity, summary=text, ticket_ref=ticket)

@@ -20,7 +20,17 @@ from bot.outbox import Deferred, SlackCall
 from bot.runtime import Runtime
 from bot.timeutil import format_duration
 from handlers import blocks as bk
-from handlers.common import Reply, Req, action, action_value, command, form_values, metadata, view
+from handlers.common import (
+    Reply,
+    Req,
+    action,
+    action_value,
+    command,
+    form_values,
+    metadata,
+    slack_to_plain,
+    view,
+)
 from storage import escalations as store
 from storage import outbox as outbox_store
 from storage import teams as team_store
@@ -384,7 +394,7 @@ def _team(req: Req, session: Session, team_name: str | None) -> Team:
 
 def handle_escalate_command(req: Req, reply: Reply) -> None:
     _ = req._
-    text = req.text
+    text = slack_to_plain(req.text).strip()
     team_name = None
     match = TEAM_OPTION.search(text)
     if match:

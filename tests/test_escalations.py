@@ -56,19 +56,19 @@ def responses_text(standin: SlackStandIn) -> str:
 # ----- creating ---------------------------------------------------------------------
 def test_quick_create_stores_posts_dms_and_confirms(rig: BotRig, standin: SlackStandIn) -> None:
     rig.make_team()
-    response = rig.command("/escalate", "urgent Customer charged twice, see #12345", user="U0AGENT01")
+    response = rig.command("/escalate", "urgent Customer charged twice &amp; angry, see #12345", user="U0AGENT01")
     body = response.json()
     assert body["response_type"] == "ephemeral"
     assert "ESC-1" in body["text"] and "<@U0LEAD01>" in body["text"] and "5m" in body["text"]
 
     row = esc(rig)
     assert (row.severity, row.status, row.ticket_ref) == ("urgent", "open", "#12345")
-    assert row.summary == "Customer charged twice, see #12345"
+    assert row.summary == "Customer charged twice & angry, see #12345"  # as typed
     assert row.reporter_id == "U0AGENT01" and row.owner_id is None
     assert row.ack_deadline_at == rig.clock.now() + timedelta(minutes=5)
 
     [post] = standin.posts("C0ESCAL01")
-    assert "Customer charged twice" in post.text_everywhere()
+    assert "Customer charged twice &amp; angry" in post.text_everywhere()  # escaped once
     assert action_ids(post) == [Id.ACK, Id.RESOLVE, Id.REASSIGN]
     assert row.message_ts == post.response["ts"] and row.channel_id == "C0ESCAL01"
     [dm] = standin.dms("U0LEAD01")
@@ -202,7 +202,9 @@ def test_broadcast_mentions_in_user_text_ping_nobody(rig: BotRig, standin: Slack
     rig.command("/escalate", "list", user="U0LEAD01")
     rig.command("/escalate", "ESC-2", user="U0LEAD01")
     assert len(standin.posts("C0ESCAL01")) == 2
-    assert "&lt;!channel&gt;" in standin.posts("C0ESCAL01")[0].text_everywhere()
+    first, second = (p.text_everywhere() for p in standin.posts("C0ESCAL01"))
+    assert "@channel @here @support customer angry" in first  # what was typed, as text
+    assert "&lt;!everyone&gt; refund" in second and "&lt;@U0LEAD02&gt; &amp; &lt;!here&gt;" in second
     assert standin.pings() == []
     assert standin.rejected() == []
 
