@@ -25,7 +25,7 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings) -> logging.Handler:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(
@@ -41,3 +41,8 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    # Slack's libraries log whole payloads at DEBUG (what people typed, coaching notes
+    # included); those stay out of the logs whatever LOG_LEVEL says.
+    for name in ("slack_bolt", "slack_sdk", "slack"):
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    return handler
