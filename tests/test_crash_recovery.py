@@ -52,3 +52,40 @@ def test_escalation_stored_before_a_crash_is_posted_once_after_restart(tmp_path:
     finally:
         assert second.terminate() == 0
     engine.dispose()
+
+
+def test_digest_killed_mid_fan_out_finishes_once_after_restart(tmp_path: Path, standin, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    from tests.rig import SIGNING_SECRET
+    from tests.slack_standin import BOT_TOKEN
+
+    engine = make_engine(database_url)
+    with transaction(engine) as session:
+        teams.create_team(
+            session, workspace_id=WORKSPACE, name="Tier1", leaders=["U0LEAD01"], members=["U0AGENT01"],
+            escalation_channel="C0ESCAL01", digest_channel="C0DIGEST1", timezone="UTC", language="en",
+            now=SystemClock().now(),
+        )
+    engine.dispose()
+    standin.fail("files.getUploadURLExternal", "internal_error", status=500, times=10_000, delay=0.5)  # chart upload hangs
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": standin.url, "DATABASE_URL": database_url}
+    cli = subprocess.Popen([sys.executable, "-m", "bot.cli", "digest", "--team", "Tier1", "--date", "2026-11-20"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert standin.wait_for(lambda: standin.posts("C0DIGEST1"), timeout=60)
+    assert standin.wait_for(lambda: standin.faults["files.getUploadURLExternal"][0].times < 10_000 - 1, timeout=30)
+    cli.kill()  # SIGKILL between the digest post and its chart
+    cli.wait(timeout=30)
+    assert standin.ok_calls("files.completeUploadExternal") == []
+
+    standin.faults.clear()
+    bot = BotProcess(tmp_path, standin, database_url)
+    try:
+        assert standin.wait_for(lambda: standin.ok_calls("files.completeUploadExternal"), timeout=60), bot.output()
+        time.sleep(2)
+        top_level = [c for c in standin.posts("C0DIGEST1") if not c.args.get("thread_ts")]
+        assert len(top_level) == 1
+        assert len(standin.ok_calls("files.completeUploadExternal")) == 1
+    finally:
+        assert bot.terminate() == 0
