@@ -7,20 +7,18 @@ in the same transaction as outbox messages of the kinds below (rendered in handl
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import threading
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
 
 from bot import teams
+from bot.away import is_away
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.outbox import enqueue
@@ -124,26 +122,6 @@ def check_draft(draft: Draft) -> Draft:
 
 
 # ----- who is told ---------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _away_check() -> Callable[..., bool] | None:
-    try:
-        away = importlib.import_module("bot.away")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.away":
-            raise
-        return None
-    return getattr(away, "is_away", None)
-
-
-def is_away(session: Session, *, workspace_id: str, user_id: str, at: datetime) -> bool:
-    """Seam to the away feature (`bot.away.is_away`): away leaders are skipped in the chain.
-    Nobody is away while that module is absent."""
-    check = _away_check()
-    if check is None:
-        return False
-    return bool(check(session, workspace_id=workspace_id, user_id=user_id, at=at))
-
-
 def present_leaders(session: Session, team: Team, at: datetime) -> list[str]:
     """The chain of leaders who are not away (all of them when everybody is away)."""
     assert team.id is not None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import func, select
 
+from storage.away import AwayPeriod
 from storage.coaching import CoachingNote, Goal
 from storage.escalations import Escalation
 from storage.kudos import Kudos
@@ -82,6 +83,8 @@ CASES = [
          lambda r: count(r, Goal, Goal.status == "done"), {"leader"}),
     Case("/kudos to a teammate", lambda r, u, e: r.command("/kudos", "<@U0AGENT02|b> thanks for the cover", user=u, channel="C0DIGEST1"),
          lambda r: count(r, Kudos), {"leader", "other_leader", "member"}),  # recognition crosses teams
+    Case("/away marks a Tier1 member", lambda r, u, e: r.command("/away", "<@U0AGENT02|b> 2026-12-01 training", user=u),
+         lambda r: count(r, AwayPeriod), {"leader"}),
     Case("/supportbot team add-member", lambda r, u, e: r.command("/supportbot", "team add-member <@U0NEW0001|n> team:Tier1", user=u),
          lambda r: count(r, TeamMember, TeamMember.team_id == 1), {"leader"}),
 ]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
-import types
 from datetime import timedelta
 from typing import Any
 
@@ -434,11 +432,12 @@ def test_two_replicas_scanning_at_once_take_each_step_once(rig: BotRig, standin:
     assert len(standin.dms("U0LEAD02")) == 3
 
 
-def test_away_leader_is_skipped(rig: BotRig, standin: SlackStandIn, monkeypatch: Any) -> None:
+def test_away_leader_is_skipped(rig: BotRig, standin: SlackStandIn) -> None:
     rig.make_team(leaders=("U0LEAD01", "U0LEAD02", "U0LEAD03"))
-    away = {"U0LEAD01", "U0LEAD02"}
-    monkeypatch.setattr(policy, "is_away", lambda session, *, workspace_id, user_id, at: user_id in away)
+    rig.command("/away", "2026-11-23..2026-11-25 conference", user="U0LEAD01")
+    rig.command("/away", "<@U0LEAD02|l2> 2026-11-23 sick", user="U0LEAD01")
     rig.command("/escalate", "urgent Cannot refund", user="U0AGENT01")
+    rig.deliver()
     assert standin.dms("U0LEAD01") == [] and len(standin.dms("U0LEAD03")) == 1
     rig.clock.advance(minutes=5)
     policy.check_deadlines(rig.rt)
@@ -447,17 +446,16 @@ def test_away_leader_is_skipped(rig: BotRig, standin: SlackStandIn, monkeypatch:
     assert standin.dms("U0LEAD01") == [] and standin.dms("U0LEAD02") == []
 
 
-def test_away_seam_asks_bot_away_when_it_exists(rig: BotRig, standin: SlackStandIn, monkeypatch: Any) -> None:
-    fake = types.ModuleType("bot.away")
-    fake.is_away = lambda session, *, workspace_id, user_id, at: user_id == "U0LEAD01"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.away", fake)
-    policy._away_check.cache_clear()
-    try:
-        rig.make_team()
-        rig.command("/escalate", "urgent Cannot refund", user="U0AGENT01")
-        assert standin.dms("U0LEAD01") == [] and len(standin.dms("U0LEAD02")) == 1
-    finally:
-        policy._away_check.cache_clear()
+def test_leader_back_from_away_is_in_the_chain_again(rig: BotRig, standin: SlackStandIn) -> None:
+    rig.make_team()
+    rig.command("/away", "2026-11-23 dentist", user="U0LEAD01")
+    rig.command("/escalate", "urgent Cannot refund", user="U0AGENT01")
+    rig.deliver()
+    assert standin.dms("U0LEAD01") == [] and len(standin.dms("U0LEAD02")) == 1
+    rig.clock.advance(days=1)
+    rig.command("/escalate", "urgent Another one", user="U0AGENT01")
+    rig.deliver()
+    assert len(standin.dms("U0LEAD01")) == 1
 
 
 def test_jobs_are_installed(rig: BotRig) -> None:

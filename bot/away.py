@@ -1,0 +1,135 @@
+"""The away roster used everywhere: escalation chains skip away leaders, and scheduled
+prompts skip away people. Days are the person's local days (their first team's zone)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from bot import teams
+from bot.errors import InvalidInput, NotAllowed
+from bot.timeutil import parse_date, zone
+from storage import away as store
+from storage import teams as team_store
+from storage.away import AwayPeriod
+
+RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*\.\.\s*(\d{4}-\d{2}-\d{2}))?$")
+MAX_DAYS = 366
+NOTE_MAX = 500
+
+
+def local_day(session: Session, *, workspace_id: str, user_id: str, at: datetime) -> date:
+    mine = team_store.teams_of_user(session=session, workspace_id=workspace_id, user_id=user_id)
+    tz = mine[0].timezone if mine else "UTC"
+    return at.astimezone(zone(tz)).date()
+
+
+def is_away(session: Session, *, workspace_id: str, user_id: str, at: datetime) -> bool:
+    day = local_day(session, workspace_id=workspace_id, user_id=user_id, at=at)
+    return (
+        store.covering(session=session, workspace_id=workspace_id, user_id=user_id, day=day)
+        is not None
+    )
+
+
+def parse_range(text: str) -> tuple[date, date]:
+    """`2026-12-24` or `2026-12-24..2026-12-31`."""
+    match = RANGE.match((text or "").strip())
+    if not match:
+        raise InvalidInput("away.usage")
+    start = parse_date(match.group(1))
+    end = parse_date(match.group(2)) if match.group(2) else start
+    if end < start:
+        raise InvalidInput("away.end_before_start", start=start.isoformat(), end=end.isoformat())
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput("away.too_long", days=MAX_DAYS)
+    return start, end
+
+
+@dataclass
+class Marked:
+    period: AwayPeriod
+    for_someone_else: bool
+
+
+def mark(
+    session: Session,
+    *,
+    workspace_id: str,
+    actor_id: str,
+    user_id: str,
+    start: date,
+    end: date,
+    note: str | None,
+    now: datetime,
+) -> Marked:
+    """Record an away period; a leader may mark a member of a team they lead."""
+    other = user_id != actor_id
+    if other and not _leads(
+        session, workspace_id=workspace_id, leader_id=actor_id, user_id=user_id
+    ):
+        raise NotAllowed("away.not_your_member")
+    today = local_day(session, workspace_id=workspace_id, user_id=user_id, at=now)
+    if end < today:
+        raise InvalidInput("away.in_the_past", end=end.isoformat())
+    note = (note or "").strip() or None
+    if note and len(note) > NOTE_MAX:
+        raise InvalidInput("away.note_too_long", limit=NOTE_MAX)
+    period = AwayPeriod(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        start_on=start,
+        end_on=end,
+        note=note,
+        created_by=actor_id,
+        created_at=now,
+    )
+    return Marked(store.add_period(session=session, period=period), other)
+
+
+def _leads(session: Session, *, workspace_id: str, leader_id: str, user_id: str) -> bool:
+    for team in team_store.teams_led_by(
+        session=session, workspace_id=workspace_id, user_id=leader_id
+    ):
+        if teams.is_in_team(session, team, user_id):
+            return True
+    return False
+
+
+def roster(session: Session, *, workspace_id: str, user_id: str, now: datetime) -> list[AwayPeriod]:
+    """Upcoming and current away periods of everyone in the caller's teams (and their own)."""
+    people = {user_id}
+    for team in team_store.teams_of_user(
+        session=session, workspace_id=workspace_id, user_id=user_id
+    ):
+        people.update(
+            m.user_id for m in team_store.members_of(session=session, team_id=team.id or 0)
+        )
+    today = local_day(session, workspace_id=workspace_id, user_id=user_id, at=now)
+    return list(
+        store.upcoming(
+            session=session,
+            workspace_id=workspace_id,
+            user_ids=sorted(people),
+            from_day=today,
+        )
+    )
+
+
+def cancel(
+    session: Session, *, workspace_id: str, actor_id: str, user_id: str, now: datetime
+) -> int:
+    """Remove the person's current and upcoming periods (a leader may for a member)."""
+    if user_id != actor_id and not _leads(
+        session, workspace_id=workspace_id, leader_id=actor_id, user_id=user_id
+    ):
+        raise NotAllowed("away.not_your_member")
+    today = local_day(session, workspace_id=workspace_id, user_id=user_id, at=now)
+    periods = store.upcoming(
+        session=session, workspace_id=workspace_id, user_ids=[user_id], from_day=today
+    )
+    store.delete_periods(session=session, periods=periods)
+    return len(periods)

@@ -1,0 +1,83 @@
+"""`/away`: mark, list and cancel time away."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot import away
+from bot.errors import InvalidInput
+from bot.runtime import Runtime
+from handlers import blocks as bk
+from handlers.common import Reply, Req, command, slack_to_plain, split_leading_mentions
+
+
+def handle_away_command(req: Req, reply: Reply) -> None:
+    _ = req._
+    words = req.text.split(maxsplit=1)
+    verb = words[0].lower() if words else ""
+    now = req.rt.clock.now()
+    if verb in ("", "help"):
+        reply.ephemeral(_("away.help"))
+        return
+    if verb == "list":
+        with req.rt.transaction(readonly=True) as session:
+            periods = away.roster(
+                session, workspace_id=req.workspace_id, user_id=req.user_id, now=now
+            )
+        if not periods:
+            reply.ephemeral(_("away.list_none"))
+            return
+        lines = [_("away.list_title")]
+        for p in periods[:40]:
+            note = f" ({bk.escape(p.note)})" if p.note else ""
+            lines.append(
+                _(
+                    "away.list_line",
+                    user=bk.mention(p.user_id),
+                    start=p.start_on.isoformat(),
+                    end=p.end_on.isoformat(),
+                    note=note,
+                )
+            )
+        reply.ephemeral(lines[0], [bk.section("\n".join(lines))])
+        return
+    rest = req.text
+    if verb == "cancel":
+        rest = words[1] if len(words) > 1 else ""
+    mentions, rest = split_leading_mentions(rest)
+    if len(mentions) > 1:
+        raise InvalidInput("away.usage")
+    user_id = mentions[0] if mentions else req.user_id
+    if verb == "cancel":
+        if rest:
+            raise InvalidInput("away.usage")
+        with req.rt.transaction() as session:
+            count = away.cancel(
+                session,
+                workspace_id=req.workspace_id,
+                actor_id=req.user_id,
+                user_id=user_id,
+                now=now,
+            )
+        key = "away.cancelled" if count else "away.nothing_to_cancel"
+        reply.ephemeral(_(key, count=count, user=bk.mention(user_id)))
+        return
+    span, _sep, note = rest.partition(" ")
+    start, end = away.parse_range(span)
+    with req.rt.transaction() as session:
+        marked = away.mark(
+            session,
+            workspace_id=req.workspace_id,
+            actor_id=req.user_id,
+            user_id=user_id,
+            start=start,
+            end=end,
+            note=slack_to_plain(note),
+            now=now,
+        )
+    key = "away.marked_other" if marked.for_someone_else else "away.marked_self"
+    reply.ephemeral(_(key, user=bk.mention(user_id), start=start.isoformat(), end=end.isoformat()))
+
+
+def register(app: App, rt: Runtime) -> None:
+    app.command("/away")(command(rt, handle_away_command))
