@@ -1,6 +1,6 @@
 """KPI math: periods in the team's time zone, every figure, targets, comparisons, the digest.
 
-Definitions (exact; docs/kpis.md says the same in words):
+Definitions (exact; the README says the same in words):
 - volume: tickets created in the period (also by channel and by category);
 - frt: median / p90 of first_response_at - created_at over tickets created in the period
   that have a first response (minutes);
