@@ -129,7 +129,11 @@ class HttpServer:
         while time.monotonic() < deadline and (dispatcher.queue or dispatcher.active_count):
             time.sleep(0.02)
         dispatcher.shutdown(cancel_pending=True, timeout=max(1.0, deadline - time.monotonic()))
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        if self._thread.is_alive():
+            try:
+                self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+            except OSError:  # the loop already closed its trigger
+                pass
         self._thread.join(timeout=10)
 
 

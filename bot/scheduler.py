@@ -19,7 +19,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ class Scheduler:
                 "misfire_grace_time": int(grace.total_seconds()),
             },
         )
-        self._pending_catch_up: list[tuple[str, str, Callable[[], None]]] = []
 
     @property
     def running(self) -> bool:
@@ -93,18 +92,12 @@ class Scheduler:
             if when is not None:
                 func(*args, scheduled_for=when)
 
+        extra: dict[str, Any] = {}
+        if catch_up:  # first run right away: it sends a firing missed within the grace window
+            extra["next_run_time"] = SystemClock().now()  # APScheduler runs on wall time
         self._aps.add_job(
-            _safe(job_id, fire), trigger, id=job_id, name=name, replace_existing=True
+            _safe(job_id, fire), trigger, id=job_id, name=name, replace_existing=True, **extra
         )
-        if catch_up and self.running:
-            self._aps.add_job(
-                _safe(job_id, fire),
-                id=f"{job_id}:catch-up",
-                name=f"{name} (catch-up)",
-                replace_existing=True,
-            )
-        elif catch_up:
-            self._pending_catch_up.append((job_id, name, fire))
 
     def remove(self, job_id: str) -> None:
         if self._aps.get_job(job_id) is not None:
@@ -119,12 +112,6 @@ class Scheduler:
 
     def start(self) -> None:
         self._aps.start()
-        for job_id, name, fire in self._pending_catch_up:
-            self._aps.add_job(
-                _safe(job_id, fire), id=f"{job_id}:catch-up", name=f"{name} (catch-up)",
-                replace_existing=True,
-            )
-        self._pending_catch_up.clear()
 
     def shutdown(self, wait: bool = True) -> None:
         if self._aps.running:
