@@ -50,3 +50,13 @@ def test_help_lists_commands_in_english_and_spanish(rig: BotRig) -> None:
     rig.make_team("Soporte", leaders=("U0LEAD01",), members=("U0AGENT01",), language="es")
     answer = rig.command("/supportbot", "help").json()
     assert "lo que puedes escribir" in json.dumps(answer, ensure_ascii=False)
+
+
+def test_every_manifest_command_is_served(rig: BotRig) -> None:
+    from bot.manifest import COMMANDS
+
+    rig.make_team()
+    for command, *_ in COMMANDS:
+        response = rig.command(command, "help", user="U0LEAD01", channel="C0ESCAL01")
+        assert response.status_code == 200, command
+        assert response.json()["response_type"] == "ephemeral", command
