@@ -6,22 +6,27 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from storage.models import EventReceipt, JobClaim
 
 
-def try_claim(*, session: Session, key: str, now: datetime, owner: str = "") -> bool:
-    """Insert the claim; False when someone (another replica, an earlier run) has it."""
+def insert_once(*, session: Session, row: SQLModel) -> bool:
+    """Insert a row whose key must be unique; False (and nothing written) when it exists."""
     nested = session.begin_nested()
     try:
-        session.add(JobClaim(key=key, claimed_at=now, owner=owner))
+        session.add(row)
         session.flush()
         nested.commit()
         return True
     except IntegrityError:
         nested.rollback()
         return False
+
+
+def try_claim(*, session: Session, key: str, now: datetime, owner: str = "") -> bool:
+    """Insert the claim; False when someone (another replica, an earlier run) has it."""
+    return insert_once(session=session, row=JobClaim(key=key, claimed_at=now, owner=owner))
 
 
 def is_claimed(*, session: Session, key: str) -> bool:
@@ -30,15 +35,8 @@ def is_claimed(*, session: Session, key: str) -> bool:
 
 def record_event(*, session: Session, event_id: str, workspace_id: str, now: datetime) -> bool:
     """True the first time an event id is seen, False for a retried delivery."""
-    nested = session.begin_nested()
-    try:
-        session.add(EventReceipt(event_id=event_id, workspace_id=workspace_id, received_at=now))
-        session.flush()
-        nested.commit()
-        return True
-    except IntegrityError:
-        nested.rollback()
-        return False
+    receipt = EventReceipt(event_id=event_id, workspace_id=workspace_id, received_at=now)
+    return insert_once(session=session, row=receipt)
 
 
 def forget_events_before(*, session: Session, before: datetime) -> int:

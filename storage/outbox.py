@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from storage.claims import insert_once
 from storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -40,15 +40,7 @@ def add_message(
         next_attempt_at=not_before or now,
         created_at=now,
     )
-    nested = session.begin_nested()
-    try:
-        session.add(row)
-        session.flush()
-        nested.commit()
-    except IntegrityError:
-        nested.rollback()
-        return None
-    return row
+    return row if insert_once(session=session, row=row) else None
 
 
 def due_ids(*, session: Session, now: datetime, limit: int = 100) -> list[int]:
