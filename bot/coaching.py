@@ -258,11 +258,7 @@ def queue_due_follow_ups(session: Session, *, clock: Clock) -> int:
 
 def send_follow_ups(rt: Any) -> None:
     """Job: scan for due follow-ups (every few minutes)."""
-    with rt.transaction() as session:
-        count = queue_due_follow_ups(session, clock=rt.clock)
-    if count:
-        log.info("queued %d coaching follow-up reminders", count)
-        rt.outbox.kick()
+    rt.queue_and_deliver(queue_due_follow_ups, "coaching follow-up reminders")
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:

@@ -282,11 +282,7 @@ def queue_month_summaries(session: Session, *, clock: Clock) -> int:
 
 def send_month_summaries(rt: Any) -> None:
     """Job: checks every quarter hour whether a team's month has ended."""
-    with rt.transaction() as session:
-        count = queue_month_summaries(session, clock=rt.clock)
-    if count:
-        log.info("queued %d kudos month summaries", count)
-        rt.outbox.kick()
+    rt.queue_and_deliver(queue_month_summaries, "kudos month summaries")
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:

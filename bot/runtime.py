@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -13,6 +14,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.outbox import Outbox, OutboxKinds, instance_id
 from storage.db import make_engine, transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,6 +30,15 @@ class Runtime:
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
         with transaction(self.engine, readonly=readonly) as session:
             yield session
+
+    def queue_and_deliver(self, queue: Callable[..., int], what: str) -> int:
+        """A scanning job's body: queue what is due in one transaction, then deliver."""
+        with self.transaction() as session:
+            count = queue(session, clock=self.clock)
+        if count:
+            log.info("queued %d %s", count, what)
+            self.outbox.kick()
+        return count
 
 
 def build_runtime(
