@@ -168,7 +168,7 @@ def _wait_up(url: str, proc: Any) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up")
 

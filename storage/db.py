@@ -78,8 +78,8 @@ def transaction(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
 
 
 def ping(engine: Engine) -> bool:
-    try:
-        with engine.connect() as conn:
+    try:  # read-only: a health check never queues behind SQLite writers
+        with engine.execution_options(readonly=True).connect() as conn:
             conn.execute(text("SELECT 1"))
         return True
     except Exception:  # any driver error means "not reachable"

@@ -50,7 +50,7 @@ class BotProcess:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
         self.kill()
         raise AssertionError("bot did not become healthy:\n" + self.output())

@@ -46,7 +46,7 @@ def start_bot(tmp_path: Path, standin, database_url: str) -> tuple[subprocess.Po
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return proc, url
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     proc.kill()
     raise AssertionError("bot did not become healthy")
