@@ -13,6 +13,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/kpis", "Your team's support KPIs", "[today|yesterday|week|month|YYYY-MM-DD] [@agent]  |  target csat 92  |  help"),
     ("/coach", "Private coaching notes and goals (leaders)", "@agent note [#praise] [follow-up:YYYY-MM-DD]  |  goal @agent csat >= 92 by 2027-01-31"),
     ("/kudos", "Recognise a teammate's good work", "@person [@person…] message [#value]  |  top [week|month]"),
+    ("/standup", "Daily stand-ups: schedule, questions, your time zone", "schedule mon-fri 09:30 [#channel]  |  questions  |  pause  |  resume  |  skip YYYY-MM-DD  |  now  |  timezone Area/City"),
     ("/away", "Mark time away (the escalation chain skips you)", "YYYY-MM-DD[..YYYY-MM-DD] [note]  |  list  |  cancel"),
     ("/supportbot", "supportbot help, your team and status", "help  |  team  |  status"),
 )
