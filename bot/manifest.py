@@ -6,14 +6,14 @@ from typing import Any
 
 import yaml
 
-# Every command here is served by a handlers module (a test checks). `/standup` and
-# `/oneonone` join when their handlers land (issue 6).
+# Every command here is served by a handlers module (a test checks).
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/escalate", "Escalate a customer issue to your team leader", "[urgent|high|normal|low] summary  |  list  |  ESC-42"),
     ("/kpis", "Your team's support KPIs", "[today|yesterday|week|month|YYYY-MM-DD] [@agent]  |  target csat 92  |  help"),
     ("/coach", "Private coaching notes and goals (leaders)", "@agent note [#praise] [follow-up:YYYY-MM-DD]  |  goal @agent csat >= 92 by 2027-01-31"),
     ("/kudos", "Recognise a teammate's good work", "@person [@person…] message [#value]  |  top [week|month]"),
     ("/standup", "Daily stand-ups: schedule, questions, your time zone", "schedule mon-fri 09:30 [#channel]  |  questions  |  pause  |  resume  |  skip YYYY-MM-DD  |  now  |  timezone Area/City"),
+    ("/oneonone", "1:1s with an agenda: schedule, talking points", "@agent weekly|biweekly mon..sun HH:MM  |  list  |  cancel @agent  |  topic text"),
     ("/away", "Mark time away (the escalation chain skips you)", "YYYY-MM-DD[..YYYY-MM-DD] [note]  |  list  |  cancel"),
     ("/supportbot", "supportbot help, your team and status", "help  |  team  |  status"),
 )
