@@ -217,3 +217,14 @@ def test_jobs_follow_the_rows(rig: BotRig) -> None:
     assert f"oneonone:{oid}" not in scheduler.job_ids()
     with rig.rt.transaction(readonly=True) as session:
         assert teams.find_team(session, WORKSPACE, "Tier1") is not None
+
+
+def test_two_processes_send_each_reminder_once(tmp_path, rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_replicas import run_replicas
+
+    rig.make_team()
+    oid = schedule(rig)
+    rig.command("/oneonone", "topic Weekend rota", user="U0AGENT01")
+    run_replicas(tmp_path, standin, rig.settings.database_url, "2026-11-24T14:30:02+00:00", "bot.oneonones:run_reminder", "--scheduled-for", TUE_1430.isoformat(), str(oid))
+    assert len(agendas(standin, "U0AGENT01")) == 1 and len(agendas(standin, "U0LEAD01")) == 1
+    assert "Weekend rota" in agendas(standin, "U0AGENT01")[0].text_everywhere()

@@ -195,3 +195,23 @@ def test_now_and_questions_modal(rig: BotRig, standin) -> None:  # type: ignore[
     fire(rig, rig.clock.now().replace(hour=9, minute=30) + timedelta(days=0), "UTC")
     assert len(standin.dms("U0AGENT02")) == 1
     assert standin.pings() == [] and standin.rejected() == []
+
+
+def test_daylight_saving_keeps_the_local_time(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
+    setup(rig, standin)
+    rig.command("/standup", "timezone Europe/Madrid", user="U0AGENT02")
+    with rig.rt.transaction(readonly=True) as session:
+        schedule = store.all_schedules(session=session)[0]
+    start = datetime(2027, 3, 25, tzinfo=UTC)  # Madrid moves to summer time on Sunday 28 March
+    times = list(fire_times(standups.trigger(schedule, "Europe/Madrid"), start, start + timedelta(days=6)))
+    assert [t.astimezone(UTC).hour for t in times] == [8, 8, 7, 7]  # Thu, Fri (CET), Mon, Tue (CEST)
+    assert all(t.astimezone(standups.zone("Europe/Madrid")).strftime("%H:%M") == "09:30" for t in times)
+
+
+def test_answering_updates_the_prompt_dm(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
+    setup(rig, standin)
+    fire(rig, TUE_0930, "UTC")
+    prompt = standin.dms("U0AGENT02")[0]
+    answer(rig, "U0AGENT02", prompt_id_of(prompt), mood=None)
+    dm_updates = [c for c in standin.ok_calls("chat.update") if c.args.get("ts") == prompt.response["ts"]]
+    assert len(dm_updates) == 1 and "edit it until 11:30" in dm_updates[0].text_everywhere()
