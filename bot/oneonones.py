@@ -18,7 +18,7 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from bot import away, teams
+from bot import away, standups, teams
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.outbox import enqueue
@@ -198,6 +198,8 @@ def fire(session: Session, *, oneonone_id: int, scheduled_for: datetime, clock: 
         return 0
     if not try_claim(session=session, key=f"oneonone:{oneonone_id}:{scheduled_for.isoformat()}", now=clock.now()):
         return 0
+    if standups.is_team_holiday(session, team_id=team.id or 0, day=day):
+        return 0
     for person in (row.leader_id, row.agent_id):
         if away.is_away(session, workspace_id=row.workspace_id, user_id=person, at=at):
             return 0
@@ -306,7 +308,10 @@ def done(
     meeting, row, team = leader_meeting(session, meeting_id=meeting_id, leader_id=leader_id)
     notes = (notes or "").strip()
     if notes and _coaching is not None:
-        _coaching.add_note(session, team=team, author_id=leader_id, agent_id=row.agent_id, text=notes, now=now)
+        try:
+            _coaching.add_note(session, team=team, author_id=leader_id, agent_id=row.agent_id, text=notes, now=now)
+        except InvalidInput as exc:  # shown under this modal's notes field
+            raise InvalidInput(exc.key, field="oneonones.notes", **exc.params) from None
     for topic in store.open_topics(session=session, oneonone_id=row.id or 0):
         if topic.id in discussed:
             topic.discussed_at = now

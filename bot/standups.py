@@ -463,7 +463,8 @@ def answer(
     answers = [(a or "").replace("\x00", "").strip()[:ANSWER_MAX] for a in answers]
     blocker = (blocker or "").replace("\x00", "").strip()[:ANSWER_MAX] or None
     if not any(answers) and not blocker:
-        raise InvalidInput("standups.answer_empty", field="standups.q0")
+        first_block = "standups.q0" if run.questions else "standups.blocker"
+        raise InvalidInput("standups.answer_empty", field=first_block)
     if mood is not None and not 1 <= mood <= 5:
         mood = None
     first = prompt.answered_at is None
@@ -515,6 +516,12 @@ def summary(session: Session, run: StandupRun) -> Summary:
         away=[p.user_id for p in prompts if p.status == AWAY and p.answered_at is None],
         blockers=[p for p in answered if is_blocker(p.blocker)],
     )
+
+
+def is_team_holiday(session: Session, *, team_id: int, day: date) -> bool:
+    """A day the team's leaders skipped with `/standup skip` (1:1 reminders respect it too)."""
+    row = store.schedule_of_team(session=session, team_id=team_id)
+    return row is not None and day.isoformat() in row.skip_days
 
 
 # ----- the scheduler ----------------------------------------------------------------------

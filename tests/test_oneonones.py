@@ -228,3 +228,14 @@ def test_two_processes_send_each_reminder_once(tmp_path, rig: BotRig, standin) -
     run_replicas(tmp_path, standin, rig.settings.database_url, "2026-11-24T14:30:02+00:00", "bot.oneonones:run_reminder", "--scheduled-for", TUE_1430.isoformat(), str(oid))
     assert len(agendas(standin, "U0AGENT01")) == 1 and len(agendas(standin, "U0LEAD01")) == 1
     assert "Weekend rota" in agendas(standin, "U0AGENT01")[0].text_everywhere()
+
+
+def test_team_holiday_skips_the_reminder(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
+    rig.make_team()
+    oid = schedule(rig)
+    rig.command("/standup", "schedule mon-fri 09:30", user="U0LEAD01", channel="C0ESCAL01")
+    rig.command("/standup", "skip 2026-11-24", user="U0LEAD01", channel="C0ESCAL01")
+    remind(rig, oid, TUE_1430)
+    assert agendas(standin, "U0AGENT01") == [] and agendas(standin, "U0LEAD01") == []
+    remind(rig, oid, TUE_1430 + timedelta(days=7))
+    assert len(agendas(standin, "U0AGENT01")) == 1
