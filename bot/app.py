@@ -57,11 +57,18 @@ def build_app(
     token_verification: bool = True,
 ) -> App:
     client = client or build_client(rt)
+    # Listeners run in this pool and the request thread waits on an Event until they ack
+    # (handlers.common), so the HTTP answer leaves as soon as ack() is called. Bolt's own
+    # asynchronous runner polls for the ack every 10 ms, which under load costs more than
+    # most listeners do; `process_before_response` makes Bolt call our wrapper directly.
+    rt.handler_pool = listener_executor or ThreadPoolExecutor(
+        max_workers=16, thread_name_prefix="listener"
+    )
     app = App(
         client=client,
         signing_secret=rt.settings.slack_signing_secret,
         token_verification_enabled=token_verification,
-        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=16),
+        process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
     app.use(dedupe_events(rt))
@@ -171,9 +178,8 @@ def serve(rt: Runtime) -> None:
         log.info("supportbot serving HTTP on port %s (POST /slack/events)", rt.settings.port)
         stop.wait()
         server.stop()
-    executor = app.listener_runner.listener_executor
-    if isinstance(executor, ThreadPoolExecutor):
-        executor.shutdown(wait=True)  # work after acks (Slack sends) finishes
+    if rt.handler_pool is not None:
+        rt.handler_pool.shutdown(wait=True)  # work after acks (Slack sends) finishes
     scheduler.shutdown(wait=True)
     rt.outbox.stop()
     log.info("supportbot stopped")

@@ -19,9 +19,12 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -315,9 +318,41 @@ def compute(
     backlog: int | None = None,
 ) -> Report:
     """Every figure for [start, end); `now` decides which unanswered tickets are breached.
-    `backlog` may be passed in when the caller already knows it (see `_summary`)."""
+    `backlog` may be passed in when the caller already knows it (see `_summary`).
+
+    The ticket figures come from the answer cache while no import changed the tickets
+    (`store.data_version`) and they are under ANSWER_TTL old; escalations are always live.
+    """
     scope = scope_for(session, team, agent_id)
     default_sla = sla_minutes(team)
+    key = (scope, default_sla, start, ANSWERS.grid(end), detail, backlog)
+    version = store.data_version(session=session, workspace_id=team.workspace_id)
+    report = ANSWERS.get(session, key, version, now)
+    if report is not None:
+        report = replace(report, start=start, end=end)
+    if report is None:
+        report = _ticket_report(
+            session, scope=scope, default_sla=default_sla, start=start, end=end, now=now,
+            detail=detail, backlog=backlog,
+        )
+        ANSWERS.put(session, key, version, now, report)
+    return replace(
+        report,
+        escalations=escalation_figures(session, team, start, end, now) if agent_id is None else None,
+    )
+
+
+def _ticket_report(
+    session: Session,
+    *,
+    scope: store.Scope,
+    default_sla: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    detail: bool,
+    backlog: int | None,
+) -> Report:
     created = store.created_stats(
         session=session, scope=scope, start=start, end=end, default_sla_minutes=default_sla,
         detail=detail,
@@ -334,14 +369,12 @@ def compute(
     )
     median, p90 = quantiles[0], quantiles[1] if detail else None
     solved = store.solved_stats(session=session, scope=scope, start=start, end=end)
-    by_channel = created.by_channel
-    by_category = created.by_category
     return Report(
         start=start,
         end=end,
         volume=created.volume,
-        by_channel=by_channel,
-        by_category=by_category,
+        by_channel=created.by_channel,
+        by_category=created.by_category,
         frt_n=frt_n,
         frt_median=None if median is None else median / 60.0,
         frt_p90=None if p90 is None else p90 / 60.0,
@@ -360,8 +393,53 @@ def compute(
         backlog=backlog if backlog is not None else store.backlog_at(
             session=session, scope=scope, at=min(end, now), now=now
         ),
-        escalations=escalation_figures(session, team, start, end, now) if agent_id is None else None,
     )
+
+
+class AnswerCache:
+    """Ticket figures already computed, per database, keyed by what they were computed
+    from (scope, SLA, period, detail) and valid for the data version they saw and for
+    ANSWER_TTL of `now` (unanswered tickets become breached as time passes). Replicas
+    each keep their own; an import in any process bumps the version for all of them.
+
+    Periods that end "now" (today so far, the same hours last week) move on every call;
+    their end is put on the TTL's grid in the key, so an answer is reused for at most
+    ANSWER_TTL (new tickets come with a new version anyway)."""
+
+    def __init__(self, ttl: timedelta, size: int) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._by_db: weakref.WeakKeyDictionary[Any, OrderedDict[Any, tuple[int, datetime, Report]]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def grid(self, when: datetime) -> datetime:
+        step = int(self.ttl.total_seconds())
+        return when - timedelta(seconds=when.second % step, microseconds=when.microsecond)
+
+    def get(self, session: Session, key: Any, version: int, now: datetime) -> Report | None:
+        with self._lock:
+            entries = self._by_db.get(session.get_bind().pool)
+            found = entries.get(key) if entries is not None else None
+            if found is not None and found[0] == version and timedelta(0) <= now - found[1] < self.ttl:
+                entries.move_to_end(key)  # type: ignore[union-attr]
+                self.hits += 1
+                return found[2]
+            self.misses += 1
+            return None
+
+    def put(self, session: Session, key: Any, version: int, now: datetime, report: Report) -> None:
+        with self._lock:
+            entries = self._by_db.setdefault(session.get_bind().pool, OrderedDict())
+            entries[key] = (version, now, report)
+            entries.move_to_end(key)
+            while len(entries) > self.size:
+                entries.popitem(last=False)
+
+
+ANSWER_TTL = timedelta(seconds=30)
+ANSWERS = AnswerCache(ANSWER_TTL, size=512)
 
 
 def metric_value(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ class Runtime:
     clock: Clock
     outbox: Outbox
     instance_id: str = field(default_factory=instance_id)
+    # Where listeners run (set by bot.app.build_app); None runs them in the caller's thread.
+    handler_pool: Executor | None = None
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -183,7 +185,8 @@ def action_value(body: dict[str, Any]) -> dict[str, Any]:
 
 class Reply:
     """Answers the caller privately: in the ack while it is open, else via response_url,
-    else with chat.postEphemeral, else by DM."""
+    else with chat.postEphemeral, else by DM. Safe to use from the listener's thread while
+    the request thread waits for the ack (see `_listener`)."""
 
     def __init__(
         self, req: Req, ack: Ack, respond: Respond | None, client: WebClient, kind: str
@@ -194,16 +197,31 @@ class Reply:
         self.client = client
         self.kind = kind
         self.acked = False
+        self.answered = threading.Event()  # set once Slack's ack has its response
+        self._lock = threading.Lock()
+
+    def _take_ack(self) -> bool:
+        """True for the one caller that gets to answer the ack."""
+        with self._lock:
+            if self.acked:
+                return False
+            self.acked = True
+            return True
 
     def ack(self, **kwargs: Any) -> None:
-        if not self.acked:
-            self.acked = True
-            self._ack(**kwargs)
+        if self._take_ack():
+            try:
+                self._ack(**kwargs)
+            finally:
+                self.answered.set()
 
     def ephemeral(self, text: str, blocks: list[bk.Block] | None = None) -> None:
         blocks = bk.message_blocks(blocks) if blocks else None
-        if not self.acked and self.kind == "command":
-            self.ack(response_type="ephemeral", text=text, blocks=blocks)
+        if self.kind == "command" and self._take_ack():
+            try:
+                self._ack(response_type="ephemeral", text=text, blocks=blocks)
+            finally:
+                self.answered.set()
             return
         self.ack()
         body = self.req.body
@@ -273,29 +291,61 @@ def notice_modal(title: str, text: str) -> bk.Block:
 
 Handler = Callable[[Req, Reply], None]
 
+# Slack waits 3 seconds for the ack; a listener that has not answered by then gets a
+# "working on it" ack and answers later through response_url.
+ACK_DEADLINE_SECONDS = 2.5
+
 
 def _listener(rt: Runtime, fn: Handler, kind: str) -> Callable[..., None]:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        reply: Reply | None = None
+    def run(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, ready: threading.Event, box: list[Reply]) -> None:
         try:
             req = Req.from_body(rt, body)
-            reply = Reply(req, ack, respond, client, kind)
+        except Exception:
+            log.exception("could not read the request")
+            ack()
+            ready.set()
+            return
+        reply = Reply(req, ack, respond, client, kind)
+        box.append(reply)
+        ready.set()
+        try:
             if kind == "action":
                 reply.ack()
             fn(req, reply)
         except Exception as exc:
-            if reply is None:
-                ack()
-                log.exception("could not read the request")
-            else:
-                reply.fail(exc)
+            reply.fail(exc)
         finally:
-            if reply is not None and not reply.acked:
+            if not reply.acked:
                 reply.ack()
         rt.outbox.kick()
 
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """Bolt calls this in the request thread (process_before_response); the work runs
+        in the handler pool and this returns as soon as it has acked."""
+        pool = rt.handler_pool
+        if pool is None:
+            run(ack, body, client, respond, threading.Event(), [])
+            return
+        ready, box = threading.Event(), []  # type: ignore[var-annotated]
+        deadline = time.monotonic() + ACK_DEADLINE_SECONDS
+        pool.submit(run, ack, body, client, respond, ready, box)
+        ready.wait(ACK_DEADLINE_SECONDS)
+        reply = box[0] if box else None
+        if reply is None:
+            return  # could not even read the request in time: Bolt answers for us
+        if not reply.answered.wait(max(0.0, deadline - time.monotonic())):
+            _ack_late(reply)
+
     listener.__name__ = getattr(fn, "__name__", "listener")
     return listener
+
+
+def _ack_late(reply: Reply) -> None:
+    """The deadline passed: tell Slack we got it; the listener answers privately later."""
+    if reply.kind == "command":
+        reply.ack(response_type="ephemeral", text=reply.req._("common.working"))
+    else:
+        reply.ack()
 
 
 def command(rt: Runtime, fn: Handler) -> Callable[..., None]:

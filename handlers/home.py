@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
@@ -13,6 +14,8 @@ from bot.teams import language_for
 from handlers import blocks as bk
 from handlers.common import Req
 from handlers.supportbot import team_blocks
+
+log = logging.getLogger(__name__)
 
 
 def home_view(req: Req) -> bk.Block:
@@ -40,7 +43,20 @@ def handle_app_home_opened_event(rt: Runtime) -> Any:
         req = Req(rt, workspace, user, None, lang, body, Translator(lang))
         client.views_publish(user_id=user, view=home_view(req))
 
-    return listener
+    def logged(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        try:
+            listener(event, body, client)
+        except Exception:
+            log.exception("could not publish the Home tab")
+
+    def acked_at_once(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        # Bolt acks the event when this returns; the tab is built and published after.
+        if rt.handler_pool is None:
+            logged(event, body, client)
+        else:
+            rt.handler_pool.submit(logged, event, body, client)
+
+    return acked_at_once
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -168,6 +168,24 @@ class KpiDaySolved(SQLModel, table=True):
     detractors: int = Field(default=0)
 
 
+class KpiDataVersion(SQLModel, table=True):
+    """Counts the imports that changed a workspace's tickets: figures computed from an
+    older version are stale (see bot.kpis's answer cache)."""
+
+    __tablename__ = "kpi_data_version"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    version: int = Field(default=0)
+
+
+def data_version(*, session: Session, workspace_id: str) -> int:
+    table = KpiDataVersion.__table__  # type: ignore[attr-defined]
+    found = session.execute(
+        select(table.c.version).where(table.c.workspace_id == workspace_id)
+    ).scalar()
+    return int(found or 0)
+
+
 # First-response buckets: bucket i holds FRT_EDGES[i-1] < seconds <= FRT_EDGES[i];
 # the last bucket (len(FRT_EDGES)) holds everything longer.
 FRT_EDGES = tuple(
@@ -269,6 +287,8 @@ def upsert_tickets(
         _bulk_insert(session, workspace_id, now, inserts)
         result.inserted = len(inserts)
     apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=removed)
+    if added:
+        _apply(session, KpiDataVersion, workspace_id, (), ("version",), {(): [1]})
     return result
 
 

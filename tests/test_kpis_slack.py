@@ -183,3 +183,38 @@ def test_install_jobs_adds_one_cron_per_team(rig: BotRig) -> None:
     ids = scheduler.job_ids()
     assert "kpis.digest.sync" in ids
     assert len([i for i in ids if i.startswith("kpis.digest:")]) == 1
+
+
+def today_report(rig: BotRig) -> kpis.Report:
+    now = rig.clock.now()
+    with rig.rt.transaction(readonly=True) as session:
+        team = get_team(session=session, team_id=1)
+        assert team is not None
+        period = kpis.parse_period("today", now=now, tz=team.timezone)
+        return kpis.summary(session, team=team, period=period, now=now).current
+
+
+def test_cached_answers_follow_imports_escalations_and_time(rig: BotRig) -> None:
+    rig.make_team()
+    seed(rig)
+    late = row("U1", z("2026-11-23T09:00:10"), agent_id="U0AGENT02")  # unanswered: breached at 10:00:10
+    with rig.rt.transaction() as session:
+        store.upsert_tickets(session=session, workspace_id=WORKSPACE, rows=[late], now=rig.clock.now())
+    first = today_report(rig)
+    assert (first.volume, first.sla_n, first.escalations.opened) == (2, 1, 0)
+
+    hits = kpis.ANSWERS.hits
+    assert today_report(rig) == first
+    assert kpis.ANSWERS.hits > hits  # the ticket figures were not computed again
+
+    with rig.rt.transaction() as session:  # an import: the next answer sees it at once
+        store.upsert_tickets(session=session, workspace_id=WORKSPACE, rows=[row("M2", z("2026-11-23T09:30"), agent_id="U0AGENT01", first_response_at=z("2026-11-23T09:45"))], now=rig.clock.now())
+    assert (today_report(rig).volume, today_report(rig).sla_n) == (3, 2)
+
+    rig.command("/escalate", "high Refund stuck for ACME", user="U0AGENT02", channel="C0ESCAL01")
+    rig.clock.advance(seconds=1)
+    assert today_report(rig).escalations.opened == 1  # escalations are never cached
+
+    rig.clock.advance(seconds=40)  # U1 is now past its 60-minute target
+    assert today_report(rig).sla_n == 3
+    assert "KPIs · Tier1 · 2026-11-23" in answer(rig.command("/kpis", "today", user="U0LEAD01"))
