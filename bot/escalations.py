@@ -391,6 +391,13 @@ def _already(esc: Escalation) -> Conflict:
     return Conflict("escalations.already_acked", ref=esc.ref, user=esc.acknowledged_by or "")
 
 
+def check_can_acknowledge(session: Session, esc: Escalation, user_id: str) -> None:
+    """Before taking the write lock: a second click or a refusal needs no write."""
+    require_actor(session, esc, user_id)
+    if esc.status != OPEN:
+        raise _already(esc)
+
+
 def check_can_resolve(session: Session, esc: Escalation, user_id: str) -> None:
     """Before opening the resolve modal: refuse early rather than after typing a note."""
     require_actor(session, esc, user_id)

@@ -490,7 +490,9 @@ def _clicked(req: Req, session: Session) -> Escalation:
 
 
 def handle_ack_button(req: Req, reply: Reply) -> None:
-    with req.rt.transaction() as session:
+    with req.rt.transaction(readonly=True) as session:
+        esc_policy.check_can_acknowledge(session, _clicked(req, session), req.user_id)
+    with req.rt.transaction() as session:  # checked again: someone may have been quicker
         esc_policy.acknowledge(
             session, _clicked(req, session), actor_id=req.user_id, clock=req.rt.clock
         )

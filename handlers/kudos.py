@@ -123,7 +123,7 @@ def give(req: Req, reply: Reply, text: str, team_name: str | None) -> None:
     recipients, rest = split_leading_mentions(text)
     if not recipients or not rest:
         raise InvalidInput("kudos.usage")
-    with req.rt.transaction() as session:
+    with req.rt.transaction(readonly=True) as session:  # reads outside the write lock
         team = kudos.giving_team(
             session,
             workspace_id=req.workspace_id,
@@ -132,6 +132,7 @@ def give(req: Req, reply: Reply, text: str, team_name: str | None) -> None:
             recipients=recipients,
             team_name=team_name,
         )
+    with req.rt.transaction() as session:
         given = kudos.give(
             session,
             team=team,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -14,6 +15,11 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: in-process queueing only
+    fcntl = None  # type: ignore[assignment]
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -44,7 +50,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        _WRITERS[engine] = threading.RLock()
+        _WRITERS[engine] = WriterLock(engine.url.database)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -52,9 +58,42 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-# SQLite allows one writer at a time. Writers of this process queue on a lock (woken at
-# once) instead of SQLite's busy handler (which sleeps and polls, up to 100 ms a turn).
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+class WriterLock:
+    """SQLite allows one writer at a time. Writers queue on this lock (woken the moment it
+    is free) instead of SQLite's busy handler, which sleeps and polls up to 100 ms a turn.
+    Threads of this process queue on an RLock; processes sharing the file (replicas,
+    `supportbot run --workers`, a CLI import) on an flock of `<database>-writer.lock`."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        if database and database != ":memory:" and fcntl is not None:
+            self._fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        self._depth += 1
+        if self._depth == 1 and self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._depth -= 1
+                self._threads.release()
+                raise
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
