@@ -2,7 +2,7 @@
 Acknowledge clicks against the real bot (SQLite, or PostgreSQL with --postgres), and the
 same mix against a bare Bolt app that only acks, behind the same server, in the same run.
 
-    python -m benchmarks.bench_load [--seconds 60] [--clients 20] [--postgres]
+    python -m benchmarks.bench_load [--seconds 60] [--clients 20] [--postgres] [--workers N]
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--tickets", type=int, default=50_000)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="supportbot run --workers N")
     args = parser.parse_args()
 
     standin_proc, standin = spawn_standin()
@@ -116,7 +117,7 @@ def main() -> int:
         rt = build_runtime(settings_for(standin.url, database_url), pace_seconds=0)
         ids = seed(rt, tmp, args.tickets)
         rt.engine.dispose()
-        bot = spawn_bot(standin.url, database_url)
+        bot = spawn_bot(standin.url, database_url, workers=args.workers)
         bare = spawn_bare(standin.url)
         try:
             time.sleep(3)  # let the bot deliver the seeded escalations' posts first
@@ -134,13 +135,13 @@ def main() -> int:
         s["throughput_rps"] = round(s["requests"] / args.seconds, 1)
     ratio = summary["supportbot"]["p99_ms"] / summary["bare Bolt app"]["p99_ms"]
     backend = "postgresql" if args.postgres else "sqlite"
-    print(f"backend: {backend}, {args.clients} clients x {args.seconds:.0f} s, mix /escalate /kpis /kudos ack-click")
+    print(f"backend: {backend}, workers: {args.workers}, {args.clients} clients x {args.seconds:.0f} s, mix /escalate /kpis /kudos ack-click")
     for name, s in summary.items():
         print(f"  {name:14s} requests {s['requests']:6d}  errors {s['errors']}  p50 {s['p50_ms']:7.1f} ms  p99 {s['p99_ms']:7.1f} ms  {s['throughput_rps']} req/s")
     print(f"  p99 ratio supportbot / bare: {ratio:.2f}x (target: p99 < 300 ms, zero errors)")
     if results["supportbot"].errors:
         print("  first errors:", results["supportbot"].errors[:3])
-    path = write_results(f"load-{backend}", {"summary": summary, "ratio_p99": ratio, "args": vars(args)})
+    path = write_results(f"load-{backend}-w{args.workers}", {"summary": summary, "ratio_p99": ratio, "args": vars(args)})
     print(f"  written to {path}")
     ok = not results["supportbot"].errors and summary["supportbot"]["p99_ms"] < 300
     return 0 if ok else 1

@@ -201,14 +201,14 @@ def spawn_standin() -> tuple[Target, SlackStandIn]:
     return target, view
 
 
-def spawn_bot(standin_url: str, database_url: str) -> Target:
+def spawn_bot(standin_url: str, database_url: str, workers: int = 1) -> Target:
     import sys
 
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": standin_url, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
     }
-    return spawn("supportbot", [sys.executable, "-m", "bot.cli", "run"], env=env)
+    return spawn("supportbot", [sys.executable, "-m", "bot.cli", "run", "--workers", str(workers)], env=env)
 
 
 def spawn_bare(standin_url: str) -> Target:

@@ -144,18 +144,34 @@ class HttpServer:
         self._thread.join(timeout=10)
 
 
-def serve(rt: Runtime) -> None:
-    """Run until SIGTERM/SIGINT: HTTP on PORT (waitress) or Socket Mode, plus the scheduler."""
+def start_background(rt: Runtime) -> Any:
+    """What runs beside the HTTP server in every process: the scheduler and the outbox's
+    delivery thread. Returns the scheduler, for `stop_background`."""
     from bot.jobs import install_all
     from bot.scheduler import Scheduler
 
-    app = build_app(rt)
     scheduler = Scheduler(rt.clock)
     install_all(scheduler, rt)
     scheduler.start()
     # Deliver what a previous run stored but could not send, without waiting for the job.
     rt.outbox.release_dead_leases()
     rt.outbox.start_background()  # also delivers what a previous run left behind
+    return scheduler
+
+
+def stop_background(rt: Runtime, scheduler: Any) -> None:
+    """After the server stopped taking requests: work after acks (Slack sends) finishes,
+    then the scheduler and the outbox stop; what is left waits in the database."""
+    if rt.handler_pool is not None:
+        rt.handler_pool.shutdown(wait=True)
+    scheduler.shutdown(wait=True)
+    rt.outbox.stop()
+
+
+def serve(rt: Runtime) -> None:
+    """Run until SIGTERM/SIGINT: HTTP on PORT (waitress) or Socket Mode, plus the scheduler."""
+    app = build_app(rt)
+    scheduler = start_background(rt)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -178,8 +194,5 @@ def serve(rt: Runtime) -> None:
         log.info("supportbot serving HTTP on port %s (POST /slack/events)", rt.settings.port)
         stop.wait()
         server.stop()
-    if rt.handler_pool is not None:
-        rt.handler_pool.shutdown(wait=True)  # work after acks (Slack sends) finishes
-    scheduler.shutdown(wait=True)
-    rt.outbox.stop()
+    stop_background(rt, scheduler)
     log.info("supportbot stopped")

@@ -34,8 +34,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
 
     settings = _settings(require_slack=True)
+    if args.workers < 1 or args.workers > 64:
+        raise CliError("--workers must be between 1 and 64 (one per CPU core is a good start)")
+    if args.workers > 1 and settings.socket_mode:
+        raise CliError("--workers needs HTTP mode: Socket Mode (SLACK_APP_TOKEN set) runs one process")
     configure_logging(settings)
     upgrade(settings.database_url)
+    if args.workers > 1:
+        from bot.workers import serve_workers
+
+        serve_workers(settings, args.workers)
+        return 0
     serve(build_runtime(settings))
     return 0
 
@@ -196,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the bot (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    run.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="HTTP mode: N processes behind PORT (one per CPU core); default 1",
+    )
     run.set_defaults(func=cmd_run)
 
     man = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
