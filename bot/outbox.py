@@ -276,6 +276,8 @@ class Outbox:
         return stats
 
     def _deliver_one(self, message_id: int, stats: DrainStats) -> None:
+        """Lease (a short write), render (a read: no write lock is held while a renderer
+        reads or uploads a file), send, then record the outcome (a short write)."""
         assert self.send is not None
         with transaction(self.engine) as session:
             if not store.claim(
@@ -286,74 +288,106 @@ class Outbox:
                 owner=self.owner,
             ):
                 return
-            message = store.get_message(session=session, message_id=message_id)
-            assert message is not None
-            render, after_send = self.kinds.renderers.get(message.kind, (None, None))
-            if render is None:
-                self._fail(message, f"no renderer for kind {message.kind!r}", stats)
-                return
-            try:
-                call = render(session, message)
-            except Deferred:
-                message.locked_until = None
-                message.locked_by = None
-                message.next_attempt_at = self.clock.now() + timedelta(seconds=5)
+        try:
+            with transaction(self.engine, readonly=True) as session:
+                message = store.get_message(session=session, message_id=message_id)
+                assert message is not None
+                session.expunge(message)  # what a renderer changes is saved below, not here
+                data = dict(message.data or {})
+                render, after_send = self.kinds.renderers.get(message.kind, (None, None))
+                call: SlackCall | None = None
+                deferred = False
+                if render is not None:
+                    try:
+                        call = render(session, message)
+                    except Deferred:
+                        deferred = True
+        except BaseException:
+            self._record(message_id, None, lambda m: store.release_row(m))
+            raise
+        changed = message.data if message.data != data else None
+
+        if render is None:
+            self._record(message_id, changed, lambda m: self._fail(m, f"no renderer for kind {m.kind!r}", stats))
+            return
+        if deferred:
+            def defer(m: OutboxMessage) -> None:
+                store.release_row(m)
+                m.next_attempt_at = self.clock.now() + timedelta(seconds=5)
                 stats.deferred += 1
-                return
-            if call is None:  # nothing to send any more (state moved on)
-                message.status = store.SENT
-                message.sent_at = self.clock.now()
-                message.locked_until = None
-                message.locked_by = None
-                return
-            wait = self.pacer.wait_needed(call.args.get("channel") or call.args.get("channel_id"))
-            if wait > 0:  # this channel had a message a moment ago: let others go first
-                message.locked_until = None
-                message.locked_by = None
-                message.next_attempt_at = self.clock.now() + timedelta(seconds=wait)
+
+            self._record(message_id, changed, defer)
+            return
+        if call is None:  # nothing to send any more (state moved on)
+            def done(m: OutboxMessage) -> None:
+                m.status = store.SENT
+                m.sent_at = self.clock.now()
+                store.release_row(m)
+
+            self._record(message_id, changed, done)
+            return
+        wait = self.pacer.wait_needed(call.args.get("channel") or call.args.get("channel_id"))
+        if wait > 0:  # this channel had a message a moment ago: let others go first
+            def later(m: OutboxMessage) -> None:
+                store.release_row(m)
+                m.next_attempt_at = self.clock.now() + timedelta(seconds=wait)
                 stats.paced += 1
-                return
+
+            self._record(message_id, changed, later)
+            return
         try:
             response = self.send(call)
         except DeliveryError as exc:
-            with transaction(self.engine) as session:
-                message = store.get_message(session=session, message_id=message_id)
-                assert message is not None
-                message.attempts += 1
-                message.last_error = exc.error[:500]
-                message.locked_until = None
-                message.locked_by = None
-                if exc.permanent or message.attempts >= MAX_ATTEMPTS:
-                    self._fail(message, exc.error, stats)
-                else:
-                    wait = (
-                        timedelta(seconds=exc.retry_after)
-                        if exc.retry_after
-                        else backoff(message.attempts)
-                    )
-                    message.next_attempt_at = self.clock.now() + wait
-                    stats.retried += 1
-                    log.warning(
-                        "outbox: %s #%s failed (%s), retry %s in %ss",
-                        message.kind,
-                        message_id,
-                        exc.error,
-                        message.attempts,
-                        int(wait.total_seconds()),
-                    )
+            failure = exc
+            self._record(message_id, changed, lambda m: self._retry_or_fail(m, failure, stats))
             return
+
+        def sent(m: OutboxMessage) -> None:
+            m.status = store.SENT
+            m.sent_at = self.clock.now()
+            m.attempts += 1
+            store.release_row(m)
+            m.result = {k: response.get(k) for k in ("channel", "ts") if k in response}
+
+        self._record(message_id, changed, sent, after_send=after_send, response=response)
+        stats.sent += 1
+
+    def _record(
+        self,
+        message_id: int,
+        data: dict[str, Any] | None,
+        change: Callable[[OutboxMessage], None],
+        *,
+        after_send: AfterSend | None = None,
+        response: dict[str, Any] | None = None,
+    ) -> None:
         with transaction(self.engine) as session:
             message = store.get_message(session=session, message_id=message_id)
             assert message is not None
-            message.status = store.SENT
-            message.sent_at = self.clock.now()
-            message.attempts += 1
-            message.locked_until = None
-            message.locked_by = None
-            message.result = {k: response.get(k) for k in ("channel", "ts") if k in response}
-            if after_send is not None:
+            if data is not None:
+                message.data = data
+            change(message)
+            if after_send is not None and response is not None:
                 after_send(session, message, response)
-        stats.sent += 1
+
+    def _retry_or_fail(self, message: OutboxMessage, exc: DeliveryError, stats: DrainStats) -> None:
+        message.attempts += 1
+        message.last_error = exc.error[:500]
+        store.release_row(message)
+        if exc.permanent or message.attempts >= MAX_ATTEMPTS:
+            self._fail(message, exc.error, stats)
+            return
+        wait = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(message.attempts)
+        message.next_attempt_at = self.clock.now() + wait
+        stats.retried += 1
+        log.warning(
+            "outbox: %s #%s failed (%s), retry %s in %ss",
+            message.kind,
+            message.id,
+            exc.error,
+            message.attempts,
+            int(wait.total_seconds()),
+        )
 
     def release_dead_leases(self) -> int:
         """Rows leased by a process of this host that no longer runs (killed mid-send) are

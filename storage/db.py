@@ -68,15 +68,33 @@ class WriterLock:
         self._threads = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
-        if database and database != ":memory:" and fcntl is not None:
-            self._fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._locked = False
+        self._path = (
+            f"{database}-writer.lock"
+            if database and database != ":memory:" and fcntl is not None
+            else None
+        )
+
+    def _file(self) -> int | None:
+        """Opened on first use; a directory that cannot hold it (the database is then
+        unreachable too) leaves SQLite to report the problem."""
+        if self._fd is None and self._path is not None:
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return None
+        return self._fd
 
     def acquire(self) -> None:
         self._threads.acquire()
         self._depth += 1
-        if self._depth == 1 and self._fd is not None:
+        if self._depth == 1:
+            fd = self._file()
+            if fd is None:
+                return
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._locked = True
             except BaseException:
                 self._depth -= 1
                 self._threads.release()
@@ -84,8 +102,9 @@ class WriterLock:
 
     def release(self) -> None:
         self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._depth == 0 and self._locked:
+            self._locked = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
         self._threads.release()
 
     def __del__(self) -> None:

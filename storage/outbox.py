@@ -95,6 +95,12 @@ def release(*, session: Session, message_id: int) -> None:
     )
 
 
+def release_row(message: OutboxMessage) -> None:
+    """Drop the lease of a row being changed in the caller's session."""
+    message.locked_until = None
+    message.locked_by = None
+
+
 def get_message(*, session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 

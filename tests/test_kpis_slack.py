@@ -218,3 +218,27 @@ def test_cached_answers_follow_imports_escalations_and_time(rig: BotRig) -> None
     rig.clock.advance(seconds=40)  # U1 is now past its 60-minute target
     assert today_report(rig).sla_n == 3
     assert "KPIs · Tier1 · 2026-11-23" in answer(rig.command("/kpis", "today", user="U0LEAD01"))
+
+
+def test_a_slow_chart_upload_holds_no_write_lock(rig: BotRig) -> None:
+    """The chart is uploaded while its message is rendered, in a read transaction: other
+    writers (a /kudos, an escalation) are not kept waiting for Slack."""
+    import threading
+    import time
+
+    team = rig.make_team()
+    seed(rig)
+    rig.clock.set(z("2026-11-23T09:00"))
+    kpis.run_digest(rig.rt, team.id, scheduled_for=digest_fire(rig, team.id))
+    rig.standin.fail("files.getUploadURLExternal", "internal_error", status=500, times=2, delay=1.5)
+    delivering = threading.Thread(target=rig.deliver)
+    delivering.start()
+    assert rig.standin.wait_for(lambda: rig.standin.posts("C0DIGEST1"), timeout=10)
+    time.sleep(0.3)  # the chart's render is now waiting on Slack
+    started = time.monotonic()
+    with rig.rt.transaction() as session:
+        store.upsert_tickets(session=session, workspace_id=WORKSPACE, rows=[row("X1", z("2026-11-23T08:30"))], now=rig.clock.now())
+    waited = time.monotonic() - started
+    delivering.join(timeout=30)
+    assert waited < 0.5, f"a writer waited {waited:.2f} s behind the chart upload"
+    assert [c for c in rig.standin.calls if c.method == "files.getUploadURLExternal"], "the upload was attempted meanwhile"

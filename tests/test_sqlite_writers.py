@@ -14,7 +14,7 @@ from storage.db import make_engine, transaction
 
 PROBE = """
 import fcntl, os, sys
-fd = os.open(sys.argv[1], os.O_RDWR)
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
 try:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     print("free")
