@@ -78,6 +78,16 @@ def agent_team(session: Session, *, workspace_id: str, leader_id: str, agent_id:
     raise NotAllowed("oneonones.not_your_agent")
 
 
+def still_leads(session: Session, row: OneOnOne) -> bool:
+    """Whether the 1:1's leader still leads its agent: once not (the leader stepped down or
+    moved team, the agent left), it sends no agenda and nobody can close it as its leader."""
+    try:
+        agent_team(session, workspace_id=row.workspace_id, leader_id=row.leader_id, agent_id=row.agent_id)
+    except NotAllowed:
+        return False
+    return True
+
+
 def first_meeting_day(team: Team, weekday: int, hhmm: str, now: datetime) -> date:
     today = local_today(team, now)
     day = today + timedelta(days=(weekday - today.weekday()) % 7)
@@ -211,7 +221,9 @@ def fire(session: Session, *, oneonone_id: int, scheduled_for: datetime, clock: 
 
 
 def remind(session: Session, *, row: OneOnOne, meeting: OneOnOneMeeting, clock: Clock) -> int:
-    if meeting.done_at is not None or not store.mark_reminded(session=session, meeting_id=meeting.id or 0, at=meeting.at):
+    if meeting.done_at is not None or not still_leads(session, row):
+        return 0
+    if not store.mark_reminded(session=session, meeting_id=meeting.id or 0, at=meeting.at):
         return 0
     for person in (row.leader_id, row.agent_id):
         enqueue(
@@ -289,7 +301,7 @@ class NewAction:
 def leader_meeting(session: Session, *, meeting_id: int, leader_id: str) -> tuple[OneOnOneMeeting, OneOnOne, Team]:
     meeting, row = _meeting_and_row(session, meeting_id)
     team = team_store.get_team(session=session, team_id=row.team_id)
-    if row.leader_id != leader_id or team is None:
+    if row.leader_id != leader_id or team is None or not still_leads(session, row):
         raise NotAllowed("oneonones.leader_only")
     return meeting, row, team
 
@@ -361,6 +373,8 @@ def agenda(session: Session, *, meeting_id: int, user_id: str, now: datetime) ->
     row = store.get(session=session, oneonone_id=meeting.oneonone_id) if meeting else None
     team = team_store.get_team(session=session, team_id=row.team_id) if row else None
     if meeting is None or row is None or team is None or user_id not in (row.leader_id, row.agent_id):
+        return None
+    if not still_leads(session, row):  # the leader's copy would show coaching they no longer own
         return None
     last = store.last_done(session=session, oneonone_id=row.id or 0, before=meeting.at)
     since = last.at if last else meeting.at - timedelta(days=14 if row.cadence == "biweekly" else 7)

@@ -239,3 +239,30 @@ def test_team_holiday_skips_the_reminder(rig: BotRig, standin) -> None:  # type:
     assert agendas(standin, "U0AGENT01") == [] and agendas(standin, "U0LEAD01") == []
     remind(rig, oid, TUE_1430 + timedelta(days=7))
     assert len(agendas(standin, "U0AGENT01")) == 1
+
+
+def test_a_leader_who_no_longer_leads_the_agent_cannot_close_it_nor_see_coaching(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
+    tier1 = rig.make_team()
+    rig.make_team("Tier2", leaders=("U0LEAD09",), members=("U0AGENT09",), escalation_channel="C0ESCAL09")
+    oid = schedule(rig)
+    rig.command("/oneonone", "topic Weekend rota", user="U0AGENT01")
+    remind(rig, oid, TUE_1430)
+    meeting_id = button_value(agendas(standin, "U0LEAD01")[0], "oneonones.done")["meeting_id"]
+    with rig.rt.transaction() as session:  # LEAD01 moves over to lead Tier2 only
+        t1 = get_team(session=session, team_id=tier1.id or 0)
+        assert t1 is not None
+        teams.update_team(session, t1, now=rig.clock.now(), leaders=["U0LEAD02"])
+        teams.update_team(session, teams.find_team(session, WORKSPACE, "Tier2"), now=rig.clock.now(), leaders=["U0LEAD09", "U0LEAD01"])
+    rig.click("oneonones.done", {"meeting_id": meeting_id}, user="U0LEAD01", channel="D0LEAD01")
+    assert standin.ok_calls("views.open") == []
+    with rig.rt.transaction(readonly=True) as session:
+        topic_id = store.open_topics(session=session, oneonone_id=oid)[0].id
+    rig.submit("oneonones.done_modal", {
+        "oneonones.discussed": {"type": "checkboxes", "selected_options": [{"value": str(topic_id)}]},
+    }, user="U0LEAD01", private_metadata={"meeting_id": meeting_id})
+    with rig.rt.transaction(readonly=True) as session:
+        assert store.get_meeting(session=session, meeting_id=meeting_id).done_at is None  # type: ignore[union-attr]
+        assert len(store.open_topics(session=session, oneonone_id=oid)) == 1
+    remind(rig, oid, TUE_1430 + timedelta(days=7))  # no agenda (with coaching) for an old leader
+    assert len(agendas(standin, "U0LEAD01")) == 1 and len(agendas(standin, "U0AGENT01")) == 1
+    assert standin.pings() == [] and standin.rejected() == []
