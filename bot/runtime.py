@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -18,6 +19,10 @@ from storage.db import make_engine, transaction
 
 log = logging.getLogger(__name__)
 
+# Measured with benchmarks/bench_load.py (2 CPUs): 4-6 keep p99 near 300 ms where 16
+# gave ~460 ms at the same throughput.
+HANDLER_SLOTS = 6
+
 
 @dataclass
 class Runtime:
@@ -28,6 +33,12 @@ class Runtime:
     instance_id: str = field(default_factory=instance_id)
     # Where listeners run (set by bot.app.build_app); None runs them in the caller's thread.
     handler_pool: Executor | None = None
+    # How many listeners may run at once (their Slack calls do not count, see
+    # handlers.common.Reply): more would only queue on the interpreter lock and the
+    # database's writer lock in random order instead of first come, first served.
+    handler_slots: threading.Semaphore = field(
+        default_factory=lambda: threading.Semaphore(HANDLER_SLOTS)
+    )
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:

@@ -8,9 +8,9 @@ import json
 import logging
 import re
 import threading
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,24 +183,16 @@ def action_value(body: dict[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-class Reply:
-    """Answers the caller privately: in the ack while it is open, else via response_url,
-    else with chat.postEphemeral, else by DM. Safe to use from the listener's thread while
-    the request thread waits for the ack (see `_listener`)."""
+class AckState:
+    """Who answers Slack's ack: the listener, or the request thread when the listener has
+    not by the deadline. Shared by both threads."""
 
-    def __init__(
-        self, req: Req, ack: Ack, respond: Respond | None, client: WebClient, kind: str
-    ) -> None:
-        self.req = req
-        self._ack = ack
-        self._respond = respond
-        self.client = client
-        self.kind = kind
+    def __init__(self) -> None:
         self.acked = False
-        self.answered = threading.Event()  # set once Slack's ack has its response
+        self.answered = threading.Event()  # set once the ack has its response
         self._lock = threading.Lock()
 
-    def _take_ack(self) -> bool:
+    def take(self) -> bool:
         """True for the one caller that gets to answer the ack."""
         with self._lock:
             if self.acked:
@@ -208,45 +200,84 @@ class Reply:
             self.acked = True
             return True
 
+
+class Reply:
+    """Answers the caller privately: in the ack while it is open, else via response_url,
+    else with chat.postEphemeral, else by DM. Safe to use from the listener's thread while
+    the request thread waits for the ack (see `_listener`)."""
+
+    def __init__(
+        self,
+        req: Req,
+        ack: Ack,
+        respond: Respond | None,
+        client: WebClient,
+        kind: str,
+        state: AckState | None = None,
+    ) -> None:
+        self.req = req
+        self._ack = ack
+        self._respond = respond
+        self.client = client
+        self.kind = kind
+        self._state = state or AckState()
+
+    @property
+    def acked(self) -> bool:
+        return self._state.acked
+
+    @contextmanager
+    def _slack_call(self) -> Iterator[None]:
+        """A call to Slack may wait on the network: the listener gives up its slot."""
+        slots = self.req.rt.handler_slots
+        slots.release()
+        try:
+            yield
+        finally:
+            slots.acquire()
+
     def ack(self, **kwargs: Any) -> None:
-        if self._take_ack():
+        if self._state.take():
             try:
                 self._ack(**kwargs)
             finally:
-                self.answered.set()
+                self._state.answered.set()
 
     def ephemeral(self, text: str, blocks: list[bk.Block] | None = None) -> None:
         blocks = bk.message_blocks(blocks) if blocks else None
-        if self.kind == "command" and self._take_ack():
+        if self.kind == "command" and self._state.take():
             try:
                 self._ack(response_type="ephemeral", text=text, blocks=blocks)
             finally:
-                self.answered.set()
+                self._state.answered.set()
             return
         self.ack()
         body = self.req.body
-        if self._respond is not None and body.get("response_url"):
-            self._respond(
-                text=text,
-                blocks=blocks,
-                response_type="ephemeral",
-                replace_original=False,
-            )
-        elif self.req.channel_id and self.kind != "view":
-            self.client.chat_postEphemeral(
-                channel=self.req.channel_id, user=self.req.user_id, text=text, blocks=blocks
-            )
-        else:
-            self.client.chat_postMessage(channel=self.req.user_id, text=text, blocks=blocks)
+        with self._slack_call():
+            if self._respond is not None and body.get("response_url"):
+                self._respond(
+                    text=text,
+                    blocks=blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            elif self.req.channel_id and self.kind != "view":
+                self.client.chat_postEphemeral(
+                    channel=self.req.channel_id, user=self.req.user_id, text=text, blocks=blocks
+                )
+            else:
+                self.client.chat_postMessage(channel=self.req.user_id, text=text, blocks=blocks)
 
     def open_modal(self, view: bk.Block) -> None:
         """Open a modal: the trigger_id works once and for 3 seconds, so this comes first."""
         self.ack()
-        self.client.views_open(trigger_id=self.req.trigger_id, view=view)
+        with self._slack_call():
+            self.client.views_open(trigger_id=self.req.trigger_id, view=view)
 
     def push_modal(self, view: bk.Block) -> None:
         self.ack()
-        self.client.views_push(trigger_id=self.req.trigger_id, view=view)
+        with self._slack_call():
+            self.client.views_push(trigger_id=self.req.trigger_id, view=view)
 
     def view_errors(self, errors: dict[str, str]) -> None:
         self.ack(response_action="errors", errors=errors)
@@ -297,17 +328,21 @@ ACK_DEADLINE_SECONDS = 2.5
 
 
 def _listener(rt: Runtime, fn: Handler, kind: str) -> Callable[..., None]:
-    def run(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, ready: threading.Event, box: list[Reply]) -> None:
+    def run(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, state: AckState) -> None:
+        with rt.handler_slots:  # first come, first served when many arrive at once
+            work(ack, body, client, respond, state)
+        rt.outbox.kick()
+
+    def work(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, state: AckState) -> None:
         try:
             req = Req.from_body(rt, body)
         except Exception:
             log.exception("could not read the request")
-            ack()
-            ready.set()
+            if state.take():
+                ack()
+                state.answered.set()
             return
-        reply = Reply(req, ack, respond, client, kind)
-        box.append(reply)
-        ready.set()
+        reply = Reply(req, ack, respond, client, kind, state)
         try:
             if kind == "action":
                 reply.ack()
@@ -317,35 +352,30 @@ def _listener(rt: Runtime, fn: Handler, kind: str) -> Callable[..., None]:
         finally:
             if not reply.acked:
                 reply.ack()
-        rt.outbox.kick()
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Bolt calls this in the request thread (process_before_response); the work runs
         in the handler pool and this returns as soon as it has acked."""
+        state = AckState()
         pool = rt.handler_pool
         if pool is None:
-            run(ack, body, client, respond, threading.Event(), [])
+            run(ack, body, client, respond, state)
             return
-        ready, box = threading.Event(), []  # type: ignore[var-annotated]
-        deadline = time.monotonic() + ACK_DEADLINE_SECONDS
-        pool.submit(run, ack, body, client, respond, ready, box)
-        ready.wait(ACK_DEADLINE_SECONDS)
-        reply = box[0] if box else None
-        if reply is None:
-            return  # could not even read the request in time: Bolt answers for us
-        if not reply.answered.wait(max(0.0, deadline - time.monotonic())):
-            _ack_late(reply)
+        pool.submit(run, ack, body, client, respond, state)
+        if not state.answered.wait(ACK_DEADLINE_SECONDS) and state.take():
+            # Not answered in time (a queue, a slow database): Slack gets its ack now and
+            # the listener answers through response_url when it gets there.
+            _ = Translator(rt.settings.default_language)
+            try:
+                if kind == "command":
+                    ack(response_type="ephemeral", text=_("common.working"))
+                else:
+                    ack()
+            finally:
+                state.answered.set()
 
     listener.__name__ = getattr(fn, "__name__", "listener")
     return listener
-
-
-def _ack_late(reply: Reply) -> None:
-    """The deadline passed: tell Slack we got it; the listener answers privately later."""
-    if reply.kind == "command":
-        reply.ack(response_type="ephemeral", text=reply.req._("common.working"))
-    else:
-        reply.ack()
 
 
 def command(rt: Runtime, fn: Handler) -> Callable[..., None]:

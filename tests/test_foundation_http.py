@@ -60,3 +60,43 @@ def test_every_manifest_command_is_served(rig: BotRig) -> None:
         response = rig.command(command, "help", user="U0LEAD01", channel="C0ESCAL01")
         assert response.status_code == 200, command
         assert response.json()["response_type"] == "ephemeral", command
+
+
+def test_a_listener_late_for_the_ack_answers_through_response_url(rig: BotRig, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Slack waits 3 s: a command still queued at the deadline is acked with "working on
+    it" and its real answer follows through response_url; nothing is lost."""
+    import threading
+
+    from handlers import common
+
+    monkeypatch.setattr(common, "ACK_DEADLINE_SECONDS", 0.5)
+    rig.rt.handler_slots = threading.Semaphore(1)
+    rig.rt.handler_slots.acquire()  # every slot busy: the command has to wait its turn
+    threading.Timer(1.5, rig.rt.handler_slots.release).start()
+    started = time.monotonic()
+    response = rig.command("/supportbot", "help", settle=False)
+    assert time.monotonic() - started < 1.4
+    assert response.status_code == 200 and "Working on it" in response.json()["text"]
+    rig.settle()
+    assert rig.standin.wait_for(lambda: [r for r in rig.standin.responses if "/supportbot team" in json.dumps(r)], timeout=5)
+
+
+def test_a_slow_slack_call_does_not_hold_a_listener_slot(rig: BotRig) -> None:
+    """With one slot, a modal waiting on a slow views.open does not keep the next command
+    waiting: the listener gives its slot back while Slack answers."""
+    import threading
+
+    rig.make_team()
+    rig.rt.handler_slots = threading.Semaphore(1)
+    rig.standin.fail("views.open", "internal_error", status=500, times=1, delay=2.0)  # then retried: ok
+    opening = threading.Thread(target=lambda: rig.command("/escalate", "", user="U0AGENT01", channel="C0ESCAL01", settle=False))
+    opening.start()
+    time.sleep(0.5)  # the first listener has acked and is now waiting on views.open
+    started = time.monotonic()
+    answer = rig.command("/supportbot", "help", settle=False)
+    waited = time.monotonic() - started
+    opening.join(timeout=10)
+    rig.settle()
+    assert answer.status_code == 200 and "/supportbot team" in answer.text
+    assert waited < 1.0, f"the second command waited {waited:.2f} s"
+    assert len(rig.standin.ok_calls("views.open")) == 1  # and the modal did open
