@@ -55,6 +55,11 @@ LEAD_OPTION = re.compile(r"^lead:(\S+)$", re.IGNORECASE)
 HHMM = re.compile(r"^\d{1,2}:\d{2}$")
 
 
+def as_id(value: object) -> int:
+    """An id from a button value or private_metadata (we write ints); 0 finds nothing."""
+    return value if type(value) is int and 0 < value < 2**31 else 0
+
+
 # ----- pure renderers -----------------------------------------------------------------
 def when_text(at: datetime, tz: str) -> str:
     return at.astimezone(zone(tz)).strftime("%a %Y-%m-%d %H:%M")
@@ -252,7 +257,7 @@ def list_command(req: Req, reply: Reply) -> None:
 
 
 def handle_done_button(req: Req, reply: Reply) -> None:
-    meeting_id = int(action_value(req.body).get("meeting_id") or 0)
+    meeting_id = as_id(action_value(req.body).get("meeting_id"))
     with req.rt.transaction(readonly=True) as session:
         meeting, row, _team = oneonones.leader_meeting(session, meeting_id=meeting_id, leader_id=req.user_id)
         topics = list(store.open_topics(session=session, oneonone_id=row.id or 0))
@@ -263,7 +268,7 @@ def handle_done_button(req: Req, reply: Reply) -> None:
 
 def handle_move_button(req: Req, reply: Reply) -> None:
     _ = req._
-    meeting_id = int(action_value(req.body).get("meeting_id") or 0)
+    meeting_id = as_id(action_value(req.body).get("meeting_id"))
     with req.rt.transaction() as session:
         meeting, row = oneonones.move_to_tomorrow(session, meeting_id=meeting_id, user_id=req.user_id, clock=req.rt.clock)
         team = team_store.get_team(session=session, team_id=row.team_id)
@@ -272,13 +277,13 @@ def handle_move_button(req: Req, reply: Reply) -> None:
 
 
 def _ids(values: Any) -> list[int]:
-    return [int(v) for v in values or [] if str(v).isdigit()]
+    return [int(v) for v in values or [] if str(v).isdecimal() and len(str(v)) < 10]
 
 
 def handle_done_submit(req: Req, reply: Reply) -> None:
     view_body = req.body.get("view") or {}
     values = form_values(view_body)
-    meeting_id = int(metadata(view_body).get("meeting_id") or 0)
+    meeting_id = as_id(metadata(view_body).get("meeting_id"))
     new_action = None
     text = (values.get(Id.ACTION_TEXT) or "").strip()
     if text:

@@ -54,6 +54,12 @@ class Id:
 
 TEAM_OPTION = re.compile(r"(?:^|\s)team:(\S+)", re.IGNORECASE)
 MOODS = {1: ":weary:", 2: ":slightly_frowning_face:", 3: ":neutral_face:", 4: ":slightly_smiling_face:", 5: ":star-struck:"}
+MOOD_VALUES = {str(m) for m in MOODS}
+
+
+def as_id(value: object) -> int:
+    """An id from a button value or private_metadata (we write ints); 0 finds nothing."""
+    return value if type(value) is int and 0 < value < 2**31 else 0
 
 
 # ----- pure renderers -----------------------------------------------------------------
@@ -308,7 +314,7 @@ def status_command(req: Req, reply: Reply, team_name: str | None) -> None:
 
 
 def handle_answer_button(req: Req, reply: Reply) -> None:
-    prompt_id = int(action_value(req.body).get("prompt_id") or 0)
+    prompt_id = as_id(action_value(req.body).get("prompt_id"))
     with req.rt.transaction(readonly=True) as session:
         prompt, run = standups.answerable(session, prompt_id=prompt_id, user_id=req.user_id, now=req.rt.clock.now())
         modal = answer_modal(req._, run, prompt)
@@ -318,7 +324,7 @@ def handle_answer_button(req: Req, reply: Reply) -> None:
 def handle_answer_submit(req: Req, reply: Reply) -> None:
     view_body = req.body.get("view") or {}
     values = form_values(view_body)
-    prompt_id = int(metadata(view_body).get("prompt_id") or 0)
+    prompt_id = as_id(metadata(view_body).get("prompt_id"))
     answers = [values.get(f"standups.q{i}") or "" for i in range(standups.MAX_QUESTIONS)]
     mood_raw = values.get(Id.MOOD)
     with req.rt.transaction() as session:
@@ -327,7 +333,7 @@ def handle_answer_submit(req: Req, reply: Reply) -> None:
         count = len(run.questions) if run else 0
         done = standups.answer(
             session, prompt_id=prompt_id, user_id=req.user_id, answers=answers[:count],
-            blocker=values.get(Id.BLOCKER), mood=int(mood_raw) if str(mood_raw or "").isdigit() else None,
+            blocker=values.get(Id.BLOCKER), mood=int(mood_raw) if mood_raw in MOOD_VALUES else None,
             clock=req.rt.clock,
         )
         team = team_store.get_team(session=session, team_id=done.run.team_id)
@@ -343,7 +349,7 @@ def handle_answer_submit(req: Req, reply: Reply) -> None:
 def handle_questions_submit(req: Req, reply: Reply) -> None:
     view_body = req.body.get("view") or {}
     values = form_values(view_body)
-    team_id = int(metadata(view_body).get("team_id") or 0)
+    team_id = as_id(metadata(view_body).get("team_id"))
     questions = (values.get(Id.QUESTIONS) or "").splitlines()
     with req.rt.transaction() as session:
         team = team_store.get_team(session=session, team_id=team_id)

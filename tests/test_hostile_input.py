@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import importlib
 import json
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlmodel import select as sql_select
 
 from bot.manifest import COMMANDS
 from tests.rig import BotRig
@@ -44,8 +46,18 @@ LIVE = [c for c, *_ in COMMANDS if importlib.util.find_spec(f"handlers.{MODULE_O
 @pytest.mark.parametrize("command", LIVE)
 @settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=texts, user=st.sampled_from(["U0LEAD01", "U0AGENT01", "U0OUTSIDE"]))
+# What works (the stand-up and 1:1 commands' own forms, tried on every command) must too.
+@example(text="schedule mon-fri 09:30 <#C0ESCAL01|esc> cutoff:90m", user="U0LEAD01")
+@example(text="now", user="U0LEAD01")
+@example(text="questions", user="U0LEAD01")
+@example(text="<@U0AGENT02|bo> biweekly thu 15:00 lead:1h", user="U0LEAD01")
+@example(text="topic <@U0AGENT02|bo> Career <!here> plan", user="U0LEAD01")
+@example(text="cancel <@U0AGENT02|bo>", user="U0LEAD01")
+@example(text="<@U0AGENT02|bo> 2026-12-01..2026-12-03 training <!channel>", user="U0LEAD01")
 def test_any_text_gets_a_clear_private_answer(rig: BotRig, standin, command: str, text: str, user: str) -> None:  # type: ignore[no-untyped-def]
     if not getattr(rig, "_team_made", False):
+        for uid in ("U0AGENT01", "U0AGENT02"):
+            standin.add_user(uid)  # Slack knows the members (a stand-up reads their zones)
         rig.make_team()
         rig._team_made = True  # type: ignore[attr-defined]
     before = len(standin.responses)
@@ -91,7 +103,7 @@ def checks(values: list[str]) -> dict:  # type: ignore[type-arg]
     return {"type": "checkboxes", "selected_options": [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values]}
 
 
-choice = st.one_of(st.none(), st.sampled_from(["urgent", "high", "normal", "low", "billing", "technical", "other", "fixed", "refund", "no_action"]), st.text(max_size=40))
+choice = st.one_of(st.none(), st.sampled_from(["urgent", "high", "normal", "low", "billing", "technical", "other", "fixed", "refund", "no_action", "3", "0", "²", "1", "99999999999999999999"]), st.text(max_size=40))
 who = st.one_of(st.none(), st.sampled_from(["U0AGENT01", "U0AGENT02", "U0LEAD01", "U0LEAD02", "U0OUTSIDE", "W0BAD"]), st.text(max_size=20))
 when = st.one_of(st.none(), st.sampled_from(["2026-11-22", "2026-11-30", "2027-02-30", "yesterday"]), st.text(max_size=12))
 
@@ -102,18 +114,67 @@ def modal_cases() -> list[str]:
         live += ["escalation.create", "escalation.resolve_modal", "escalation.reassign_modal"]
     if importlib.util.find_spec("handlers.coaching"):
         live += ["coaching.note_modal"]
+    if importlib.util.find_spec("handlers.standups"):
+        live += ["standups.answer_modal", "standups.questions_modal"]
+    if importlib.util.find_spec("handlers.oneonones"):
+        live += ["oneonones.done_modal"]
     return live
+
+
+# Metadata ids that are not ids: the modal must still answer clearly.
+bad_id = st.one_of(st.text(max_size=10), st.integers(), st.floats(), st.lists(st.integers(), max_size=2), st.booleans(), st.none())
+TUE_1430 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
+
+
+def ritual_ids(rig: BotRig) -> dict[str, int]:
+    """A 1:1 just reminded (LEAD01 with AGENT01, one open topic) and a stand-up started
+    after it (AGENT01 is prompted): the ids their modals carry in private_metadata."""
+    from bot import oneonones
+    from storage.models import Team
+    from storage.oneonones import OneOnOne, OneOnOneMeeting
+    from storage.standups import StandupPrompt
+
+    for uid in ("U0AGENT01", "U0AGENT02"):
+        rig.standin.add_user(uid)
+    rig.command("/oneonone", "<@U0AGENT01|al> weekly tue 15:00", user="U0LEAD01", channel="C0ESCAL01")
+    rig.command("/oneonone", "topic Weekend rota", user="U0AGENT01")
+    with rig.rt.transaction(readonly=True) as session:
+        oid = session.exec(sql_select(OneOnOne.id)).one() or 0
+    rig.clock.set(TUE_1430)
+    oneonones.run_reminder(rig.rt, oid, scheduled_for=TUE_1430)
+    rig.command("/standup", "schedule mon-fri 09:30", user="U0LEAD01", channel="C0ESCAL01")
+    rig.command("/standup", "now", user="U0LEAD01", channel="C0ESCAL01")
+    rig.deliver()
+    with rig.rt.transaction(readonly=True) as session:
+        return {
+            "meeting_id": session.exec(sql_select(OneOnOneMeeting.id)).one() or 0,
+            "prompt_id": session.exec(sql_select(StandupPrompt.id).where(StandupPrompt.user_id == "U0AGENT01")).one() or 0,
+            "team_id": session.exec(sql_select(Team.id).where(Team.name == "Tier1")).one() or 0,
+        }
 
 
 @pytest.mark.parametrize("callback_id", modal_cases())
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(a=field_text, b=field_text, c=field_text, d=field_text, sel1=choice, sel2=choice, person=who, day=when, meta=st.one_of(st.just("ok"), st.just(""), st.text(max_size=30)), user=st.sampled_from(["U0LEAD01", "U0AGENT01", "U0OUTSIDE"]))
-def test_any_modal_input_gets_field_errors_or_a_record(rig: BotRig, standin, callback_id: str, a, b, c, d, sel1, sel2, person, day, meta, user) -> None:  # type: ignore[no-untyped-def]
+@given(a=field_text, b=field_text, c=field_text, d=field_text, sel1=choice, sel2=choice, person=who, day=when, meta=st.one_of(st.just("ok"), st.just(""), st.just("bad-id"), st.text(max_size=30)), bad=bad_id, user=st.sampled_from(["U0LEAD01", "U0AGENT01", "U0OUTSIDE"]))
+def test_any_modal_input_gets_field_errors_or_a_record(rig: BotRig, standin, callback_id: str, a, b, c, d, sel1, sel2, person, day, meta, bad, user) -> None:  # type: ignore[no-untyped-def]
     if not getattr(rig, "_team_made", False):
         rig.make_team()
         rig.command("/escalate", "high Seed case", user="U0AGENT02", channel="C0ESCAL01")
+        rig._ritual = ritual_ids(rig) if callback_id.startswith(("standups.", "oneonones.")) else {}  # type: ignore[attr-defined]
         rig._team_made = True  # type: ignore[attr-defined]
-    if callback_id == "escalation.create":
+    ids: dict[str, int] = rig._ritual  # type: ignore[attr-defined]
+    if callback_id.startswith(("standups.", "oneonones.")):
+        key = {"standups.answer_modal": "prompt_id", "standups.questions_modal": "team_id", "oneonones.done_modal": "meeting_id"}[callback_id]
+        metadata = {key: ids[key]} if meta == "ok" else {key: bad} if meta == "bad-id" else meta
+    if callback_id == "standups.answer_modal":
+        values = {"standups.q0": a, "standups.q1": b, "standups.blocker": c, "standups.mood": select(sel1)}
+    elif callback_id == "standups.questions_modal":
+        values = {"standups.questions": a, "standups.blocker_question": b}
+    elif callback_id == "oneonones.done_modal":
+        values = {"oneonones.notes": a, "oneonones.discussed": checks([x for x in (sel1, str(ids["meeting_id"])) if x]),
+                  "oneonones.actions_done": checks([x for x in (sel2,) if x]), "oneonones.action_text": b,
+                  "oneonones.action_owner": select(person), "oneonones.action_due": date_pick(day)}
+    elif callback_id == "escalation.create":
         values = {"escalation.summary": a, "escalation.customer": b, "escalation.ticket": c, "escalation.tried": d, "escalation.severity": select(sel1), "escalation.category": select(sel2)}
         metadata = {"team": 1} if meta == "ok" else meta
     elif callback_id == "escalation.resolve_modal":
