@@ -370,8 +370,12 @@ def _load_run(session: Session, run_id: int) -> tuple[StandupRun, Team, Translat
     return run, team, Translator(team.language)
 
 
+def _prompt_of(session: Session, msg: OutboxMessage) -> StandupPrompt | None:
+    return store.get_prompt(session=session, prompt_id=int(msg.data.get("prompt_id") or 0))
+
+
 def _load_prompt(session: Session, msg: OutboxMessage) -> tuple[StandupPrompt, StandupRun, Team, Translator] | None:
-    prompt = store.get_prompt(session=session, prompt_id=int(msg.data.get("prompt_id") or 0))
+    prompt = _prompt_of(session, msg)
     loaded = _load_run(session, prompt.run_id) if prompt else None
     if prompt is None or loaded is None:
         return None
@@ -387,11 +391,17 @@ def render_post(session: Session, msg: OutboxMessage) -> SlackCall | None:
     return SlackCall("chat.postMessage", {"channel": run.channel_id, "text": text, "blocks": out})
 
 
+def _remember(session: Session, row: StandupRun | StandupPrompt | None, **values: Any) -> None:
+    """Keep what Slack answered (a message ts, a DM channel) on the row, if it still exists."""
+    if row is not None:
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+
+
 def after_post(session: Session, msg: OutboxMessage, response: dict[str, Any]) -> None:
     run = store.get_run(session=session, run_id=int(msg.data.get("run_id") or 0))
-    if run is not None:
-        run.ts = response.get("ts")
-        session.add(run)
+    _remember(session, run, ts=response.get("ts"))
 
 
 def render_prompt(session: Session, msg: OutboxMessage) -> SlackCall | None:
@@ -407,10 +417,7 @@ def render_prompt(session: Session, msg: OutboxMessage) -> SlackCall | None:
 
 
 def after_prompt(session: Session, msg: OutboxMessage, response: dict[str, Any]) -> None:
-    prompt = store.get_prompt(session=session, prompt_id=int(msg.data.get("prompt_id") or 0))
-    if prompt is not None:
-        prompt.dm_channel, prompt.dm_ts = response.get("channel"), response.get("ts")
-        session.add(prompt)
+    _remember(session, _prompt_of(session, msg), dm_channel=response.get("channel"), dm_ts=response.get("ts"))
 
 
 def render_answer(session: Session, msg: OutboxMessage) -> SlackCall | None:
@@ -425,10 +432,7 @@ def render_answer(session: Session, msg: OutboxMessage) -> SlackCall | None:
 
 
 def after_answer(session: Session, msg: OutboxMessage, response: dict[str, Any]) -> None:
-    prompt = store.get_prompt(session=session, prompt_id=int(msg.data.get("prompt_id") or 0))
-    if prompt is not None:
-        prompt.reply_ts = response.get("ts")
-        session.add(prompt)
+    _remember(session, _prompt_of(session, msg), reply_ts=response.get("ts"))
 
 
 def render_answer_update(session: Session, msg: OutboxMessage) -> SlackCall | None:

@@ -169,10 +169,15 @@ def agent02_away(rig: BotRig) -> int:
     return 0
 
 
+def says(command: str, text: str, channel: str = "C0ESCAL01") -> Callable[[BotRig, str, int], object]:
+    """The act of typing `command text` in `channel`."""
+    return lambda r, u, e: r.command(command, text, user=u, channel=channel)
+
+
 @dataclass
 class Case:
     name: str
-    act: Callable[[BotRig, str, int], None]
+    act: Callable[[BotRig, str, int], object]
     measure: Callable[[BotRig], object]
     allowed: set[str]
     prepare: Callable[[BotRig], int] | None = None  # its result replaces the escalation id
@@ -204,30 +209,30 @@ CASES = [
     Case("/away cancel of someone else's period", lambda r, u, e: r.command("/away", "cancel <@U0AGENT02|b>", user=u),
          away_of_agent02, {"leader"}, agent02_away),
     # Stand-ups: a leader changes their own team's; another team's leader reaches only theirs.
-    Case("/standup schedule", lambda r, u, e: r.command("/standup", "schedule mon,wed 08:15 cutoff:3h", user=u, channel="C0ESCAL01"),
+    Case("/standup schedule", says("/standup", "schedule mon,wed 08:15 cutoff:3h"),
          tier1_standup, {"leader"}, standups_scheduled),
-    Case("/standup questions opens the modal", lambda r, u, e: r.command("/standup", "questions", user=u, channel="C0ESCAL01"),
+    Case("/standup questions opens the modal", says("/standup", "questions"),
          lambda r: modals_opened("standups.questions_modal", team_id=tier1_id(r))(r), {"leader"}, standups_scheduled),
     Case("Stand-up questions modal submit", lambda r, u, e: r.submit("standups.questions_modal", {"standups.questions": "Wins?\nFocus today?", "standups.blocker_question": "Stuck?"}, user=u, private_metadata={"team_id": e}),
          tier1_standup, {"leader"}, standups_scheduled),
-    Case("/standup pause", lambda r, u, e: r.command("/standup", "pause", user=u, channel="C0ESCAL01"),
+    Case("/standup pause", says("/standup", "pause"),
          tier1_standup, {"leader"}, standups_scheduled),
-    Case("/standup pause team:Tier1", lambda r, u, e: r.command("/standup", "pause team:Tier1", user=u, channel="C0GENERAL"),
+    Case("/standup pause team:Tier1", says("/standup", "pause team:Tier1", "C0GENERAL"),
          tier1_standup, {"leader"}, standups_scheduled),
-    Case("/standup resume", lambda r, u, e: r.command("/standup", "resume", user=u, channel="C0ESCAL01"),
+    Case("/standup resume", says("/standup", "resume"),
          tier1_standup, {"leader"}, standup_paused),
-    Case("/standup skip", lambda r, u, e: r.command("/standup", "skip 2026-12-24", user=u, channel="C0ESCAL01"),
+    Case("/standup skip", says("/standup", "skip 2026-12-24"),
          tier1_standup, {"leader"}, standups_scheduled),
-    Case("/standup now", lambda r, u, e: r.command("/standup", "now", user=u, channel="C0ESCAL01"),
+    Case("/standup now", says("/standup", "now"),
          tier1_prompts, {"leader"}, standups_scheduled),
     Case("Stand-up Answer button", lambda r, u, e: r.click("standups.answer", {"prompt_id": e}, user=u),
          modals_opened("standups.answer_modal"), {"member"}, standup_prompted),
     Case("Stand-up answer modal submit", lambda r, u, e: r.submit("standups.answer_modal", {"standups.q0": "Closed 12 tickets", "standups.blocker": "none"}, user=u, private_metadata={"prompt_id": e}),
          answered, {"member"}, standup_prompted),
     # 1:1s: LEAD01 leads AGENT01's; the agent may add topics and move it, only its leader closes it.
-    Case("/oneonone schedule", lambda r, u, e: r.command("/oneonone", "<@U0AGENT02|b> weekly wed 10:00", user=u, channel="C0ESCAL01"),
+    Case("/oneonone schedule", says("/oneonone", "<@U0AGENT02|b> weekly wed 10:00"),
          oneonone_rows, {"leader"}, oneonone_reminded),
-    Case("/oneonone cancel", lambda r, u, e: r.command("/oneonone", "cancel <@U0AGENT01|al>", user=u, channel="C0ESCAL01"),
+    Case("/oneonone cancel", says("/oneonone", "cancel <@U0AGENT01|al>"),
          oneonone_rows, {"leader"}, oneonone_reminded),
     Case("/oneonone topic", lambda r, u, e: r.command("/oneonone", "topic Career plan", user=u),
          lambda r: count(r, OneOnOneTopic), {"leader", "member"}, oneonone_reminded),

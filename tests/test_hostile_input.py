@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import json
-from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -123,31 +122,24 @@ def modal_cases() -> list[str]:
 
 # Metadata ids that are not ids: the modal must still answer clearly.
 bad_id = st.one_of(st.text(max_size=10), st.integers(), st.floats(), st.lists(st.integers(), max_size=2), st.booleans(), st.none())
-TUE_1430 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 
 
 def ritual_ids(rig: BotRig) -> dict[str, int]:
     """A 1:1 just reminded (LEAD01 with AGENT01, one open topic) and a stand-up started
     after it (AGENT01 is prompted): the ids their modals carry in private_metadata."""
-    from bot import oneonones
     from storage.models import Team
-    from storage.oneonones import OneOnOne, OneOnOneMeeting
     from storage.standups import StandupPrompt
+    from tests.test_authorization import oneonone_reminded
 
     for uid in ("U0AGENT01", "U0AGENT02"):
         rig.standin.add_user(uid)
-    rig.command("/oneonone", "<@U0AGENT01|al> weekly tue 15:00", user="U0LEAD01", channel="C0ESCAL01")
-    rig.command("/oneonone", "topic Weekend rota", user="U0AGENT01")
-    with rig.rt.transaction(readonly=True) as session:
-        oid = session.exec(sql_select(OneOnOne.id)).one() or 0
-    rig.clock.set(TUE_1430)
-    oneonones.run_reminder(rig.rt, oid, scheduled_for=TUE_1430)
+    meeting_id = oneonone_reminded(rig)  # the clock is now Tuesday 14:30
     rig.command("/standup", "schedule mon-fri 09:30", user="U0LEAD01", channel="C0ESCAL01")
     rig.command("/standup", "now", user="U0LEAD01", channel="C0ESCAL01")
     rig.deliver()
     with rig.rt.transaction(readonly=True) as session:
         return {
-            "meeting_id": session.exec(sql_select(OneOnOneMeeting.id)).one() or 0,
+            "meeting_id": meeting_id,
             "prompt_id": session.exec(sql_select(StandupPrompt.id).where(StandupPrompt.user_id == "U0AGENT01")).one() or 0,
             "team_id": session.exec(sql_select(Team.id).where(Team.name == "Tier1")).one() or 0,
         }

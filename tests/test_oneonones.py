@@ -5,18 +5,17 @@ kudos, escalations), Done, Move to tomorrow, biweekly, away, restarts and two ru
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 from bot import coaching, escalations, oneonones, teams
-from bot.app import build_app
-from bot.runtime import build_runtime
+from bot.runtime import Runtime
 from bot.scheduler import Scheduler, fire_times
 from storage import coaching as coaching_store
 from storage import oneonones as store
 from storage.teams import get_team
 from tests.rig import BotRig
 from tests.slack_standin import WORKSPACE
+from tests.test_standups_trust import in_two_runtimes
 
 TUE_1430 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 30 min before Tuesday's 15:00 1:1
 AGENT = "<@U0AGENT01|al>"
@@ -172,28 +171,13 @@ def test_who_may_do_what(rig: BotRig, standin) -> None:  # type: ignore[no-untyp
 def test_two_runtimes_and_a_restart_send_each_reminder_once(rig: BotRig, standin, clock) -> None:  # type: ignore[no-untyped-def]
     rig.make_team()
     oid = schedule(rig)
-    other = build_runtime(rig.settings, clock=clock, pace_seconds=0)
-    build_app(other, token_verification=False)
     clock.set(TUE_1430)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def replica(rt) -> None:  # type: ignore[no-untyped-def]
-        try:
-            barrier.wait()
-            oneonones.run_reminder(rt, oid, scheduled_for=TUE_1430)
-            oneonones.check(rt)
-            rt.outbox.drain()
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
+    def job(rt: Runtime) -> None:
+        oneonones.run_reminder(rt, oid, scheduled_for=TUE_1430)
+        oneonones.check(rt)
 
-    threads = [threading.Thread(target=replica, args=(rt,)) for rt in (rig.rt, other)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(60)
-    other.engine.dispose()
-    assert errors == []
+    in_two_runtimes(rig, job)
     # A restarted bot inside the grace window catches up without repeating.
     restarted = BotRig(standin, rig.settings.database_url, clock)
     try:

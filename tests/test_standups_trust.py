@@ -5,12 +5,13 @@ message once, the scheduler's jobs follow the schedule rows, Retry-After is hono
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import standups
 from bot.app import build_app
-from bot.runtime import build_runtime
+from bot.runtime import Runtime, build_runtime
 from bot.scheduler import Scheduler
 from storage import standups as store
 from tests.rig import BotRig
@@ -72,19 +73,18 @@ def test_bot_down_at_the_time_prompts_after_restart_within_grace(standin, databa
         rig.close()
 
 
-def test_two_runtimes_sharing_one_database_send_each_message_once(rig: BotRig, standin, clock) -> None:  # type: ignore[no-untyped-def]
-    sid = setup(rig, standin)
-    other = build_runtime(rig.settings, clock=clock, pace_seconds=0)
+def in_two_runtimes(rig: BotRig, job: Callable[[Runtime], None]) -> None:
+    """Run `job` and then the outbox at the same moment in the rig's runtime and in a
+    second one on the same database (two replicas); neither may fail."""
+    other = build_runtime(rig.settings, clock=rig.clock, pace_seconds=0)
     build_app(other, token_verification=False)
-    clock.set(TUE_0930)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
-    def replica(rt) -> None:  # type: ignore[no-untyped-def]
+    def replica(rt: Runtime) -> None:
         try:
             barrier.wait()
-            standups.run_standup(rt, sid, "UTC", scheduled_for=TUE_0930)
-            standups.check(rt)
+            job(rt)
             rt.outbox.drain()
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
@@ -96,6 +96,17 @@ def test_two_runtimes_sharing_one_database_send_each_message_once(rig: BotRig, s
         th.join(60)
     other.engine.dispose()
     assert errors == []
+
+
+def test_two_runtimes_sharing_one_database_send_each_message_once(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
+    sid = setup(rig, standin)
+    rig.clock.set(TUE_0930)
+
+    def job(rt: Runtime) -> None:
+        standups.run_standup(rt, sid, "UTC", scheduled_for=TUE_0930)
+        standups.check(rt)
+
+    in_two_runtimes(rig, job)
     rig.deliver()
     assert len(standin.dms("U0AGENT01")) == 1 and len(standin.dms("U0AGENT02")) == 1
     assert len(top_posts(standin)) == 1
