@@ -19,6 +19,7 @@ from handlers.common import (
     Req,
     action,
     action_value,
+    as_id,
     command,
     form_values,
     notice_modal,
@@ -324,9 +325,11 @@ def handle_older_button(req: Req, reply: Reply) -> None:
     _ = req._
     value = action_value(req.body)
     try:
-        team_id, agent_id, before = int(value["t"]), str(value["a"]), int(value["b"])
+        team_id, agent_id, before = as_id(value["t"]), str(value["a"]), as_id(value["b"])
     except (KeyError, TypeError, ValueError):
         raise InvalidInput("coaching.usage") from None
+    if not team_id or not before:
+        raise InvalidInput("coaching.usage")
     with req.rt.transaction(readonly=True) as session:
         team = team_store.get_team(session=session, team_id=team_id)
         if team is None or team.workspace_id != req.workspace_id:

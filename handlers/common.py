@@ -174,6 +174,13 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def as_id(value: object) -> int:
+    """A database id from a button value or private_metadata (we write ints there, but
+    anyone can post anything): a positive int that fits a 32-bit column, else 0 (which
+    finds nothing, so the user hears "not found" rather than an error)."""
+    return value if type(value) is int and 0 < value < 2**31 else 0
+
+
 def action_value(body: dict[str, Any]) -> dict[str, Any]:
     """The JSON `value` of the clicked button ({} when absent or not JSON)."""
     try:

@@ -25,6 +25,7 @@ from handlers.common import (
     Req,
     action,
     action_value,
+    as_id,
     command,
     form_values,
     metadata,
@@ -461,7 +462,7 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
         tried=values.get(Id.TRIED),
     )
     with modal_fields(), req.rt.transaction(readonly=True) as session:
-        team = team_store.get_team(session=session, team_id=int(team_id or 0))
+        team = team_store.get_team(session=session, team_id=as_id(team_id))
         if team is None or team.workspace_id != req.workspace_id:
             raise NotFound("teams.in_none")
         if not teams.is_in_team(session, team, req.user_id):
@@ -483,8 +484,8 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
 
 # ----- buttons and their modals ---------------------------------------------------------
 def _clicked(req: Req, session: Session) -> Escalation:
-    escalation_id = action_value(req.body).get("id")
-    if not isinstance(escalation_id, int):
+    escalation_id = as_id(action_value(req.body).get("id"))
+    if not escalation_id:
         raise NotFound("escalations.not_found", ref="?")
     return esc_policy.get(session, workspace_id=req.workspace_id, escalation_id=escalation_id)
 
@@ -513,8 +514,8 @@ def handle_reassign_button(req: Req, reply: Reply) -> None:
 
 
 def _from_modal(req: Req, session: Session) -> Escalation:
-    escalation_id = metadata(req.body.get("view") or {}).get("id")
-    if not isinstance(escalation_id, int):
+    escalation_id = as_id(metadata(req.body.get("view") or {}).get("id"))
+    if not escalation_id:
         raise NotFound("escalations.not_found", ref="?")
     return esc_policy.get(session, workspace_id=req.workspace_id, escalation_id=escalation_id)
 

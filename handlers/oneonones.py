@@ -23,6 +23,7 @@ from handlers.common import (
     Req,
     action,
     action_value,
+    as_id,
     command,
     form_values,
     metadata,
@@ -54,10 +55,6 @@ class Id:
 LEAD_OPTION = re.compile(r"^lead:(\S+)$", re.IGNORECASE)
 HHMM = re.compile(r"^\d{1,2}:\d{2}$")
 
-
-def as_id(value: object) -> int:
-    """An id from a button value or private_metadata (we write ints); 0 finds nothing."""
-    return value if type(value) is int and 0 < value < 2**31 else 0
 
 
 # ----- pure renderers -----------------------------------------------------------------

@@ -25,6 +25,7 @@ from handlers.common import (
     Req,
     action,
     action_value,
+    as_id,
     command,
     form_values,
     metadata,
@@ -56,10 +57,6 @@ TEAM_OPTION = re.compile(r"(?:^|\s)team:(\S+)", re.IGNORECASE)
 MOODS = {1: ":weary:", 2: ":slightly_frowning_face:", 3: ":neutral_face:", 4: ":slightly_smiling_face:", 5: ":star-struck:"}
 MOOD_VALUES = {str(m) for m in MOODS}
 
-
-def as_id(value: object) -> int:
-    """An id from a button value or private_metadata (we write ints); 0 finds nothing."""
-    return value if type(value) is int and 0 < value < 2**31 else 0
 
 
 # ----- pure renderers -----------------------------------------------------------------

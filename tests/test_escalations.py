@@ -571,3 +571,21 @@ def test_group_commit_retries_a_failed_batch_one_by_one(rig: BotRig) -> None:
     assert batch[1].result is None and batch[1].error is not None
     assert all(w.done for w in batch)
     assert esc(rig, 1).summary == "Fine one"
+
+
+def test_ids_that_are_not_ids_get_not_found_not_an_error(rig: BotRig) -> None:
+    """Button values and private_metadata come back from Slack as anyone posted them."""
+    rig.make_team()
+    for team in ("abc", 10**20, -1, [1], 1.5, None):
+        answer = rig.submit("escalation.create", {"escalation.summary": {"type": "plain_text_input", "value": "Refund stuck"}}, user="U0AGENT01", private_metadata={"team": team})
+        assert "error id" not in answer.text, (team, answer.text)
+    for value in ({"id": 10**20}, {"id": "1"}, {"id": -5}, {"id": [1]}):
+        rig.click("escalation.ack", value, user="U0LEAD01")
+        rig.click("escalation.resolve", value, user="U0LEAD01")
+    rig.settle()
+    said = json.dumps(rig.standin.responses) + json.dumps([c.args for c in rig.standin.calls])
+    assert "error id" not in said and "Nothing was saved" not in said
+    from sqlmodel import select as sql_select
+
+    with rig.rt.transaction(readonly=True) as session:
+        assert session.exec(sql_select(Escalation)).all() == []
