@@ -46,6 +46,7 @@ class Fault:
     retry_after: int | None = None
     times: int = 1
     delay: float = 0.0
+    succeed: bool = False  # a slow call that then works (see `slow`)
 
 
 def _walk(node: Any, path: str = "") -> Any:
@@ -216,6 +217,11 @@ class SlackStandIn:
                 Fault(error, status, retry_after, times, delay)
             )
 
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Make the next `times` calls of `method` take `seconds`, then work as usual."""
+        with self.lock:
+            self.faults.setdefault(method, []).append(Fault(None, 200, None, times, seconds, True))
+
     def add_user(self, user_id: str, *, tz: str = "UTC", email: str | None = None, locale: str = "en-US", name: str | None = None) -> None:
         with self.lock:
             self.users[user_id] = {
@@ -273,9 +279,9 @@ class SlackStandIn:
         def api(method: str) -> Response:
             args = self._args()
             fault = self._take_fault(method)
-            if fault is not None:
-                if fault.delay:
-                    time.sleep(fault.delay)
+            if fault is not None and fault.delay:
+                time.sleep(fault.delay)
+            if fault is not None and not fault.succeed:
                 body = {"ok": False, "error": fault.error or "internal_error"}
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                 self._record(method, args, body)

@@ -89,3 +89,47 @@ def test_digest_killed_mid_fan_out_finishes_once_after_restart(tmp_path: Path, s
         assert len(standin.ok_calls("files.completeUploadExternal")) == 1
     finally:
         assert bot.terminate() == 0
+
+
+def test_standup_killed_mid_fan_out_prompts_everyone_once_after_restart(tmp_path: Path, standin, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    members = [f"U0AGENT{n:02d}" for n in range(1, 9)]
+    engine = make_engine(database_url)
+    with transaction(engine) as session:
+        teams.create_team(
+            session, workspace_id=WORKSPACE, name="Tier1", leaders=["U0LEAD01"], members=members,
+            escalation_channel="C0ESCAL01", digest_channel="C0DIGEST1", timezone="UTC", language="en",
+            now=SystemClock().now(),
+        )
+    engine.dispose()
+    for uid in ["U0LEAD01", *members]:
+        standin.add_user(uid)
+    first = BotProcess(tmp_path, standin, database_url)
+    assert first.command("/standup", "schedule mon-fri 09:30", user="U0LEAD01", channel="C0ESCAL01").status_code == 200
+    # The first three sends of the fan-out go through slowly; after that Slack hangs and fails.
+    standin.slow("chat.postMessage", 0.4, times=3)
+    standin.fail("chat.postMessage", "internal_error", status=500, times=10_000, delay=1.0)
+    answer = first.command("/standup", "now", user="U0LEAD01", channel="C0ESCAL01")
+    assert answer.status_code == 200 and "8" in answer.text, answer.text
+    assert standin.wait_for(lambda: len(standin.ok_calls("chat.postMessage")) >= 3, timeout=30), first.output()
+    assert standin.wait_for(lambda: [c for c in standin.calls if c.method == "chat.postMessage" and not c.ok], timeout=30)
+    first.kill()  # SIGKILL in the middle of the fan-out
+    prompted = {c.args.get("channel") for c in standin.ok_calls("chat.postMessage")} & set(members)
+    assert 0 < len(prompted) < len(members)  # really in the middle
+
+    standin.faults.clear()
+    second = BotProcess(tmp_path, standin, database_url)
+    try:
+        def prompts() -> dict[str, int]:
+            counts = {uid: 0 for uid in members}
+            for call in standin.ok_calls("chat.postMessage"):
+                if call.args.get("channel") in counts:
+                    counts[call.args["channel"]] += 1
+            return counts
+
+        assert standin.wait_for(lambda: all(prompts().values()), timeout=60), (prompts(), second.output())
+        time.sleep(2)  # a second prompt to anyone would show up by now
+        assert set(prompts().values()) == {1}, prompts()
+        channel_posts = [c for c in standin.ok_calls("chat.postMessage") if c.args.get("channel") == "C0DIGEST1" and not c.args.get("thread_ts")]
+        assert len(channel_posts) == 1  # the day's stand-up message, once
+    finally:
+        assert second.terminate() == 0
