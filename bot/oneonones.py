@@ -274,14 +274,21 @@ def _meeting_and_row(session: Session, meeting_id: int) -> tuple[OneOnOneMeeting
     return meeting, row
 
 
-def move_to_tomorrow(session: Session, *, meeting_id: int, user_id: str, clock: Clock) -> tuple[OneOnOneMeeting, OneOnOne]:
+def move_to_tomorrow(
+    session: Session, *, meeting_id: int, user_id: str, clock: Clock, seen_at: datetime | None = None
+) -> tuple[OneOnOneMeeting, OneOnOne]:
+    """Move one meeting a day later. `seen_at` is the time the clicked reminder showed: a
+    second click (or the other person's click on their copy) finds the meeting already
+    moved and changes nothing."""
     meeting, row = _meeting_and_row(session, meeting_id)
     if user_id not in (row.leader_id, row.agent_id):
         raise NotAllowed("oneonones.not_yours")
     if meeting.done_at is not None:
         raise Conflict("oneonones.already_done")
-    meeting.at = meeting.at + timedelta(days=1)
-    store.save(session=session, row=meeting)
+    before = seen_at or meeting.at
+    if not store.move_meeting(session=session, meeting_id=meeting.id or 0, from_at=before, to_at=before + timedelta(days=1)):
+        raise Conflict("oneonones.already_moved")
+    session.refresh(meeting)
     other = row.agent_id if user_id == row.leader_id else row.leader_id
     enqueue(
         session, workspace_id=row.workspace_id, kind=MOVED_KIND,

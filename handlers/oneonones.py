@@ -133,7 +133,7 @@ def agenda_blocks(_: Translator, a: oneonones.Agenda) -> tuple[str, list[bk.Bloc
     buttons = []
     if a.for_leader:
         buttons.append(bk.button(_("oneonones.done_button"), Id.DONE, {"meeting_id": a.meeting.id}, style="primary"))
-    buttons.append(bk.button(_("oneonones.move_button"), Id.MOVE, {"meeting_id": a.meeting.id}))
+    buttons.append(bk.button(_("oneonones.move_button"), Id.MOVE, {"meeting_id": a.meeting.id, "at": a.meeting.at.isoformat()}))
     out.append(bk.actions(*buttons))
     return title, out
 
@@ -265,12 +265,25 @@ def handle_done_button(req: Req, reply: Reply) -> None:
 
 def handle_move_button(req: Req, reply: Reply) -> None:
     _ = req._
-    meeting_id = as_id(action_value(req.body).get("meeting_id"))
+    value = action_value(req.body)
+    meeting_id = as_id(value.get("meeting_id"))
     with req.rt.transaction() as session:
-        meeting, row = oneonones.move_to_tomorrow(session, meeting_id=meeting_id, user_id=req.user_id, clock=req.rt.clock)
+        meeting, row = oneonones.move_to_tomorrow(
+            session, meeting_id=meeting_id, user_id=req.user_id, clock=req.rt.clock,
+            seen_at=_shown_time(value.get("at")),
+        )
         team = team_store.get_team(session=session, team_id=row.team_id)
         text = _("oneonones.moved_you", when=when_text(meeting.at, team.timezone if team else "UTC"))
     reply.ephemeral(text)
+
+
+def _shown_time(value: object) -> datetime | None:
+    """The meeting time the clicked reminder showed (None for reminders without it)."""
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
 
 
 def _ids(values: Any) -> list[int]:

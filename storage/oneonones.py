@@ -129,6 +129,16 @@ def meeting_for(
     return existing, False
 
 
+def move_meeting(*, session: Session, meeting_id: int, from_at: datetime, to_at: datetime) -> bool:
+    """Conditional: only a meeting still at `from_at` moves (double clicks move it once)."""
+    result = session.execute(
+        update(OneOnOneMeeting)
+        .where(col(OneOnOneMeeting.id) == meeting_id, col(OneOnOneMeeting.at) == from_at)
+        .values(at=to_at)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 def get_meeting(*, session: Session, meeting_id: int) -> OneOnOneMeeting | None:
     return session.get(OneOnOneMeeting, meeting_id)
 

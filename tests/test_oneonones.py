@@ -123,8 +123,15 @@ def test_topics_carry_forward_and_move_to_tomorrow(rig: BotRig, standin) -> None
     rig.command("/oneonone", "topic Career plan", user="U0AGENT01")
     remind(rig, oid, TUE_1430)
     first = agendas(standin, "U0AGENT01")[0]
-    meeting_id = button_value(first, "oneonones.move")["meeting_id"]
-    rig.click("oneonones.move", {"meeting_id": meeting_id}, user="U0AGENT01", channel="D0AGENT01")
+    move = button_value(first, "oneonones.move")
+    rig.click("oneonones.move", move, user="U0AGENT01", channel="D0AGENT01")
+    rig.click("oneonones.move", move, user="U0AGENT01", channel="D0AGENT01")  # a double click
+    leader_copy = button_value(agendas(standin, "U0LEAD01")[0], "oneonones.move")
+    rig.click("oneonones.move", leader_copy, user="U0LEAD01", channel="D0LEAD01")  # the other copy
+    rig.deliver()
+    with rig.rt.transaction(readonly=True) as session:
+        assert store.get_meeting(session=session, meeting_id=move["meeting_id"]).at == TUE_1430 + timedelta(days=1, minutes=30)
+    assert len([r for r in standin.responses if "already moved" in json.dumps(r)]) == 2
     assert len([c for c in standin.dms("U0LEAD01") if "moved your 1:1" in c.text_everywhere()]) == 1
     rig.clock.set(TUE_1430 + timedelta(days=1))  # Wednesday 14:30: 30 min before the moved one
     oneonones.check(rig.rt)
