@@ -296,11 +296,16 @@ class GroupCommit:
         mine = _Waiting(new)
         with self._queue_lock:
             self._queue.append(mine)
-        with self._writer:
+        if not self._writer.acquire(blocking=False):
+            with rt.waiting():  # others' batches are being written: no CPU used here
+                self._writer.acquire()
+        try:
             if not mine.done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 self._write(rt, batch)
+        finally:
+            self._writer.release()
         if mine.error is not None:
             raise mine.error
         assert mine.result is not None

@@ -172,6 +172,14 @@ class Pacer:
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    def busy(self, channel: str | None) -> bool:
+        """True while `channel` had a send less than `interval` ago (books nothing)."""
+        if not channel or self.interval <= 0:
+            return False
+        with self._lock:
+            last = self._last.get(channel)
+            return last is not None and time.monotonic() - last < self.interval
+
     def wait_needed(self, channel: str | None) -> float:
         """Seconds until `channel` may be sent to; 0 means now (and books the slot)."""
         if not channel or self.interval <= 0:
@@ -210,6 +218,9 @@ class Outbox:
         self._again = threading.Event()
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
+        # Channel of messages that waited their channel's turn: the next rounds skip them
+        # without a lease, a render and a write while that channel is still busy.
+        self._waiting_on: dict[int, str] = {}
 
     def kick(self) -> None:
         """Deliver now, or wake the delivery thread; never blocks a caller behind another."""
@@ -269,6 +280,9 @@ class Outbox:
         for message_id in ids:
             if self._stopping.is_set():
                 break
+            if self.pacer.busy(self._waiting_on.get(message_id)):
+                stats.paced += 1
+                continue
             try:
                 self._deliver_one(message_id, stats)
             except Exception:  # one bad row must not stop the others
@@ -288,6 +302,7 @@ class Outbox:
                 owner=self.owner,
             ):
                 return
+        self._waiting_on.pop(message_id, None)
         try:
             with transaction(self.engine, readonly=True) as session:
                 message = store.get_message(session=session, message_id=message_id)
@@ -326,8 +341,11 @@ class Outbox:
 
             self._record(message_id, changed, done)
             return
-        wait = self.pacer.wait_needed(call.args.get("channel") or call.args.get("channel_id"))
+        channel = call.args.get("channel") or call.args.get("channel_id")
+        wait = self.pacer.wait_needed(channel)
         if wait > 0:  # this channel had a message a moment ago: let others go first
+            if len(self._waiting_on) < 100_000:
+                self._waiting_on[message_id] = str(channel)
             def later(m: OutboxMessage) -> None:
                 store.release_row(m)
                 m.next_attempt_at = self.clock.now() + timedelta(seconds=wait)

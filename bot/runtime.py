@@ -33,16 +33,43 @@ class Runtime:
     instance_id: str = field(default_factory=instance_id)
     # Where listeners run (set by bot.app.build_app); None runs them in the caller's thread.
     handler_pool: Executor | None = None
-    # How many listeners may run at once (their Slack calls do not count, see
-    # handlers.common.Reply): more would only queue on the interpreter lock and the
-    # database's writer lock in random order instead of first come, first served.
+    # How many listeners may compute at once. Waiting does not count: a listener gives
+    # its slot back while it waits on Slack (handlers.common.Reply) or for the database's
+    # writer lock (`waiting`). More would only queue on the interpreter lock in random
+    # order instead of first come, first served.
     handler_slots: threading.Semaphore = field(
         default_factory=lambda: threading.Semaphore(HANDLER_SLOTS)
     )
+    _slot: threading.local = field(default_factory=threading.local)
+
+    @contextmanager
+    def handler_slot(self) -> Iterator[None]:
+        """Held by a listener while it runs (handlers.common)."""
+        self.handler_slots.acquire()
+        self._slot.held = True
+        try:
+            yield
+        finally:
+            self._slot.held = False
+            self.handler_slots.release()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a wait that uses no CPU (a lock, the network): the slot goes back."""
+        held = getattr(self._slot, "held", False)
+        if held:
+            self._slot.held = False
+            self.handler_slots.release()
+        try:
+            yield
+        finally:
+            if held:
+                self.handler_slots.acquire()
+                self._slot.held = True
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
-        with transaction(self.engine, readonly=readonly) as session:
+        with transaction(self.engine, readonly=readonly, waiting=self.waiting) as session:
             yield session
 
     def queue_and_deliver(self, queue: Callable[..., int], what: str) -> int:

@@ -9,8 +9,8 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,15 +233,9 @@ class Reply:
     def acked(self) -> bool:
         return self._state.acked
 
-    @contextmanager
-    def _slack_call(self) -> Iterator[None]:
+    def _slack_call(self) -> AbstractContextManager[None]:
         """A call to Slack may wait on the network: the listener gives up its slot."""
-        slots = self.req.rt.handler_slots
-        slots.release()
-        try:
-            yield
-        finally:
-            slots.acquire()
+        return self.req.rt.waiting()
 
     def ack(self, **kwargs: Any) -> None:
         if self._state.take():
@@ -336,7 +330,7 @@ ACK_DEADLINE_SECONDS = 2.5
 
 def _listener(rt: Runtime, fn: Handler, kind: str) -> Callable[..., None]:
     def run(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, state: AckState) -> None:
-        with rt.handler_slots:  # first come, first served when many arrive at once
+        with rt.handler_slot():  # first come, first served when many arrive at once
             work(ack, body, client, respond, state)
         rt.outbox.kick()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
 from typing import Any
 
@@ -85,15 +85,22 @@ class WriterLock:
                 return None
         return self._fd
 
-    def acquire(self) -> None:
-        self._threads.acquire()
+    def acquire(self, waiting: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
+        """Take the lock; when it is busy, the wait happens inside `waiting()`."""
+        if not self._threads.acquire(blocking=False):
+            with waiting() if waiting else nullcontext():
+                self._threads.acquire()
         self._depth += 1
         if self._depth == 1:
             fd = self._file()
             if fd is None:
                 return
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    with waiting() if waiting else nullcontext():
+                        fcntl.flock(fd, fcntl.LOCK_EX)
                 self._locked = True
             except BaseException:
                 self._depth -= 1
@@ -116,12 +123,18 @@ _WRITERS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDiction
 
 
 @contextmanager
-def transaction(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error."""
+def transaction(
+    engine: Engine,
+    *,
+    readonly: bool = False,
+    waiting: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error. `waiting()` wraps the
+    time spent queueing for SQLite's writer lock, if any."""
     bind = engine.execution_options(readonly=True) if readonly else engine
     writer = None if readonly else _WRITERS.get(engine)
     if writer is not None:
-        writer.acquire()
+        writer.acquire(waiting)
     try:
         with Session(bind, expire_on_commit=False) as session:
             try:
