@@ -429,6 +429,10 @@ class AnswerCache:
             self.misses += 1
             return None
 
+    def clear(self) -> None:
+        with self._lock:
+            self._by_db.clear()
+
     def put(self, session: Session, key: Any, version: int, now: datetime, report: Report) -> None:
         with self._lock:
             entries = self._by_db.setdefault(session.get_bind().pool, OrderedDict())
