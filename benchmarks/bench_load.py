@@ -80,6 +80,12 @@ def mixer(standin: SlackStandIn, escalation_ids: list[int]) -> Any:
     return make
 
 
+def kind_of(body: bytes) -> str:
+    if body.startswith(b"payload="):
+        return "ack click"
+    return "/" + body.split(b"command=%2F", 1)[1].split(b"&", 1)[0].decode()
+
+
 def check(response: Any) -> str | None:
     if "error id" in response.text or "Nothing was saved" in response.text:
         return "bot error: " + response.text[:200]
@@ -123,7 +129,7 @@ def main() -> int:
             time.sleep(3)  # let the bot deliver the seeded escalations' posts first
             results: dict[str, Result] = {}
             for target in (bot, bare):
-                results[target.name] = run_load(target.url, mixer(standin, ids), clients=args.clients, seconds=args.seconds, check=check if target is bot else None)
+                results[target.name] = run_load(target.url, mixer(standin, ids), clients=args.clients, seconds=args.seconds, check=check if target is bot else None, label=kind_of)
         finally:
             bot.stop()  # SIGTERM: finishes in-flight requests and deliveries
             bare.stop()
@@ -138,6 +144,9 @@ def main() -> int:
     print(f"backend: {backend}, workers: {args.workers}, {args.clients} clients x {args.seconds:.0f} s, mix /escalate /kpis /kudos ack-click")
     for name, s in summary.items():
         print(f"  {name:14s} requests {s['requests']:6d}  errors {s['errors']}  p50 {s['p50_ms']:7.1f} ms  p99 {s['p99_ms']:7.1f} ms  {s['throughput_rps']} req/s")
+        s["by_kind"] = results[name].kinds()
+        for kind, k in s["by_kind"].items():
+            print(f"    {kind:12s} requests {k['requests']:6d}  p50 {k['p50_ms']:7.1f} ms  p99 {k['p99_ms']:7.1f} ms")
     print(f"  p99 ratio supportbot / bare: {ratio:.2f}x (target: p99 < 300 ms, zero errors)")
     if results["supportbot"].errors:
         print("  first errors:", results["supportbot"].errors[:3])

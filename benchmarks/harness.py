@@ -92,12 +92,21 @@ def start_bare(standin: SlackStandIn, port: int = 0) -> Target:
 class Result:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Latencies per kind of request, when run_load was given a `label`.
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
 
-    def pct(self, p: float) -> float:
-        if not self.latencies:
+    def pct(self, p: float, latencies: list[float] | None = None) -> float:
+        latencies = self.latencies if latencies is None else latencies
+        if not latencies:
             return float("nan")
-        ordered = sorted(self.latencies)
+        ordered = sorted(latencies)
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+    def kinds(self) -> dict[str, dict[str, float]]:
+        return {
+            kind: {"requests": len(lat), "p50_ms": round(self.pct(50, lat), 1), "p99_ms": round(self.pct(99, lat), 1)}
+            for kind, lat in sorted(self.by_kind.items())
+        }
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -109,7 +118,7 @@ class Result:
         }
 
 
-def run_load(url: str, make: Callable[[int, int], Request], *, clients: int, seconds: float | None = None, per_client: int | None = None, check: Callable[[requests.Response], str | None] | None = None) -> Result:
+def run_load(url: str, make: Callable[[int, int], Request], *, clients: int, seconds: float | None = None, per_client: int | None = None, check: Callable[[requests.Response], str | None] | None = None, label: Callable[[bytes], str] | None = None) -> Result:
     """`clients` threads send signed requests made by make(client, n) until time or count runs out."""
     result = Result()
     lock = threading.Lock()
@@ -131,6 +140,8 @@ def run_load(url: str, make: Callable[[int, int], Request], *, clients: int, sec
                 elapsed, problem = time.perf_counter() - start, type(exc).__name__
             with lock:
                 (result.errors.append(problem) if problem else result.latencies.append(elapsed))
+                if label is not None and not problem:
+                    result.by_kind.setdefault(label(body), []).append(elapsed)
             n += 1
 
     threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]

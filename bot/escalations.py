@@ -281,31 +281,37 @@ class GroupCommit:
     in one transaction.
 
     SQLite takes one writer at a time, and under a burst its busy handler (sleep, retry)
-    starves some writers for seconds. Here writers queue on a lock instead, and whoever
-    holds it writes everything queued so far: one BEGIN/COMMIT for the lot, so a burst of
-    `/escalate` commands is acknowledged quickly. A batch that fails is retried one by one,
-    so a bad row fails alone.
+    starves some writers for seconds. Here writers queue instead: one of them writes
+    everything queued so far in one BEGIN/COMMIT while later arrivals wait for the next
+    batch, so a burst of `/escalate` commands is acknowledged quickly. A batch that fails
+    is retried one by one, so a bad row fails alone.
     """
 
     def __init__(self) -> None:
         self._queue: list[_Waiting] = []
-        self._queue_lock = threading.Lock()
-        self._writer = threading.Lock()
+        self._changed = threading.Condition()
+        self._writing = False  # a thread is writing a batch; the others wait for it
 
     def save(self, rt: Runtime, new: NewEscalation) -> Escalation:
         mine = _Waiting(new)
-        with self._queue_lock:
-            self._queue.append(mine)
-        if not self._writer.acquire(blocking=False):
-            with rt.waiting():  # others' batches are being written: no CPU used here
-                self._writer.acquire()
-        try:
-            if not mine.done:
-                with self._queue_lock:
+        batch: list[_Waiting] = []
+        with rt.lending_slot() as give_back:
+            with self._changed:
+                self._queue.append(mine)
+                if self._writing:
+                    with give_back():  # no CPU used while others' batches are written
+                        while self._writing and not mine.done:
+                            self._changed.wait()
+                if not mine.done:
+                    self._writing = True
                     batch, self._queue = self._queue, []
-                self._write(rt, batch)
-        finally:
-            self._writer.release()
+            if batch:
+                try:
+                    self._write(rt, batch)
+                finally:
+                    with self._changed:
+                        self._writing = False
+                        self._changed.notify_all()
         if mine.error is not None:
             raise mine.error
         assert mine.result is not None

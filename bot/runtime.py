@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -24,6 +25,46 @@ log = logging.getLogger(__name__)
 HANDLER_SLOTS = 6
 
 
+class Slots:
+    """A counting semaphore that is fair: a freed slot is handed to the longest-waiting
+    thread, and threads coming back from a wait (`returning=True`: they already queued once
+    and have started their work) go before threads that have not started. With
+    threading.Semaphore a thread that gave its slot back to wait on the database or Slack
+    queued again behind newcomers, so the commands that wait (`/escalate`) paid the whole
+    queue two or three times and made the tail."""
+
+    def __init__(self, count: int) -> None:
+        self._free = count
+        self._lock = threading.Lock()
+        self._returning: deque[threading.Event] = deque()
+        self._new: deque[threading.Event] = deque()
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None, *, returning: bool = False) -> bool:
+        with self._lock:
+            if self._free > 0 and not self._returning and (returning or not self._new):
+                self._free -= 1
+                return True
+            if not blocking:
+                return False
+            turn = threading.Event()
+            (self._returning if returning else self._new).append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ran out
+                return True
+            (self._returning if returning else self._new).remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            queue = self._returning or self._new
+            if queue:
+                queue.popleft().set()  # the slot goes straight to the next in line
+            else:
+                self._free += 1
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -34,12 +75,10 @@ class Runtime:
     # Where listeners run (set by bot.app.build_app); None runs them in the caller's thread.
     handler_pool: Executor | None = None
     # How many listeners may compute at once. Waiting does not count: a listener gives
-    # its slot back while it waits on Slack (handlers.common.Reply) or for the database's
-    # writer lock (`waiting`). More would only queue on the interpreter lock in random
+    # its slot back while it waits on Slack (handlers.common.Reply) or queues for the
+    # database's writer lock or a group commit (`lending_slot`). More would only queue on the interpreter lock in random
     # order instead of first come, first served.
-    handler_slots: threading.Semaphore = field(
-        default_factory=lambda: threading.Semaphore(HANDLER_SLOTS)
-    )
+    handler_slots: Slots = field(default_factory=lambda: Slots(HANDLER_SLOTS))
     _slot: threading.local = field(default_factory=threading.local)
 
     @contextmanager
@@ -55,21 +94,42 @@ class Runtime:
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
-        """Around a wait that uses no CPU (a lock, the network): the slot goes back."""
-        held = getattr(self._slot, "held", False)
-        if held:
-            self._slot.held = False
-            self.handler_slots.release()
-        try:
+        """Around a wait that uses no CPU (the network): the slot goes back meanwhile."""
+        with self.lending_slot() as give_back, give_back():
             yield
+
+    @contextmanager
+    def lending_slot(self) -> Iterator[Callable[[], AbstractContextManager[None]]]:
+        """Around a section that may queue for a lock and then hold it. Inside,
+        `with give_back():` wraps the queueing: the slot goes back, and is taken again only
+        when the outermost such section ends. A thread holding a lock that others queue on
+        must not queue for a slot meanwhile (that convoy made every writer wait for the
+        slowest listener), so it runs over the limit until it lets go of the lock."""
+        depth = getattr(self._slot, "depth", 0)
+        self._slot.depth = depth + 1
+        try:
+            yield self._give_back
         finally:
-            if held:
-                self.handler_slots.acquire()
+            self._slot.depth = depth
+            if depth == 0 and getattr(self._slot, "lent", False):
+                self._slot.lent = False
+                self.handler_slots.acquire(returning=True)
                 self._slot.held = True
 
     @contextmanager
+    def _give_back(self) -> Iterator[None]:
+        if getattr(self._slot, "held", False):
+            self._slot.held = False
+            self._slot.lent = True
+            self.handler_slots.release()
+        yield
+
+    @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
-        with transaction(self.engine, readonly=readonly, waiting=self.waiting) as session:
+        with (
+            self.lending_slot() as give_back,
+            transaction(self.engine, readonly=readonly, waiting=give_back) as session,
+        ):
             yield session
 
     def queue_and_deliver(self, queue: Callable[..., int], what: str) -> int:

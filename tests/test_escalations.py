@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import select as sql_select
+
 from bot import escalations as policy
+from bot.runtime import Slots
 from handlers.escalations import Id
 from storage import escalations as store
 from storage.escalations import Escalation
@@ -573,6 +577,82 @@ def test_group_commit_retries_a_failed_batch_one_by_one(rig: BotRig) -> None:
     assert esc(rig, 1).summary == "Fine one"
 
 
+def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: BotRig) -> None:
+    """Listeners compute in a few slots and give theirs back while they queue for the
+    database or a group commit. The one that then writes must not queue for a slot while
+    everyone else waits on it: here every free slot is taken by a long listener, and both
+    escalations are still written the moment the database is free."""
+    team = rig.make_team()
+    rt = rig.rt
+    rt.handler_slots = Slots(2)
+    with rt.transaction(readonly=True) as session:
+        first, second = (
+            policy.prepare(session, team=team, reporter_id="U0AGENT01", draft=policy.parse_quick(summary), clock=rig.clock)
+            for summary in ("Writes first", "Queues behind")
+        )
+    with policy._group_commits_lock:
+        group = policy._group_commits.setdefault(rt.engine, policy.GroupCommit())
+    db_busy, free_db, first_exit, second_saved = (threading.Event() for _ in range(4))
+
+    def another_writer() -> None:  # holds the database's writer lock (SQLite) or the table (PostgreSQL)
+        if rt.engine.dialect.name == "sqlite":
+            with rt.transaction():
+                db_busy.set()
+                free_db.wait(10)
+        else:
+            with rt.engine.connect() as conn, conn.begin():
+                conn.exec_driver_sql("LOCK TABLE escalation IN EXCLUSIVE MODE")
+                db_busy.set()
+                free_db.wait(10)
+
+    def listener(new: policy.NewEscalation, then: threading.Event, *, stay: bool) -> None:
+        with rt.handler_slot():
+            policy.save(rt, new)
+            then.set()
+            if stay:  # still computing its answer: keeps its slot
+                first_exit.wait(10)
+
+    def wait_for(condition: Any) -> None:
+        for _ in range(500):
+            if condition():
+                return
+            time.sleep(0.01)
+        raise AssertionError("timed out")
+
+    threads = [threading.Thread(target=another_writer)]
+    threads[0].start()
+    assert db_busy.wait(5)
+    first_saved = threading.Event()
+    threads.append(threading.Thread(target=listener, args=(first, first_saved), kwargs={"stay": True}))
+    threads[1].start()
+    wait_for(lambda: group._writing)
+    threads.append(threading.Thread(target=listener, args=(second, second_saved), kwargs={"stay": False}))
+    threads[2].start()
+    wait_for(lambda: group._queue)
+    time.sleep(0.1)  # both listeners are now waiting on the database and the group commit
+    taken = 0
+    while rt.handler_slots.acquire(timeout=0.3):  # long listeners take every free slot
+        taken += 1
+    try:
+        free_db.set()
+        stored: list[str] = []
+
+        def both_stored() -> bool:
+            with rt.transaction(readonly=True) as session:
+                stored[:] = [e.summary for e in session.exec(sql_select(Escalation)).all()]
+            return len(stored) == 2
+
+        wait_for(both_stored)
+        assert sorted(stored) == ["Queues behind", "Writes first"]
+    finally:
+        for _ in range(taken):
+            rt.handler_slots.release()
+        first_exit.set()
+        for t in threads:
+            t.join(10)
+    assert first_saved.is_set() and second_saved.is_set()
+
+
 def test_ids_that_are_not_ids_get_not_found_not_an_error(rig: BotRig) -> None:
     """Button values and private_metadata come back from Slack as anyone posted them."""
     rig.make_team()
@@ -585,7 +665,5 @@ def test_ids_that_are_not_ids_get_not_found_not_an_error(rig: BotRig) -> None:
     rig.settle()
     said = json.dumps(rig.standin.responses) + json.dumps([c.args for c in rig.standin.calls])
     assert "error id" not in said and "Nothing was saved" not in said
-    from sqlmodel import select as sql_select
-
     with rig.rt.transaction(readonly=True) as session:
         assert session.exec(sql_select(Escalation)).all() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from bot.runtime import Slots
 from storage.db import make_engine
 from tests.rig import BotRig
 
@@ -70,7 +71,7 @@ def test_a_listener_late_for_the_ack_answers_through_response_url(rig: BotRig, m
     from handlers import common
 
     monkeypatch.setattr(common, "ACK_DEADLINE_SECONDS", 0.5)
-    rig.rt.handler_slots = threading.Semaphore(1)
+    rig.rt.handler_slots = Slots(1)
     rig.rt.handler_slots.acquire()  # every slot busy: the command has to wait its turn
     threading.Timer(1.5, rig.rt.handler_slots.release).start()
     started = time.monotonic()
@@ -87,7 +88,7 @@ def test_a_slow_slack_call_does_not_hold_a_listener_slot(rig: BotRig) -> None:
     import threading
 
     rig.make_team()
-    rig.rt.handler_slots = threading.Semaphore(1)
+    rig.rt.handler_slots = Slots(1)
     rig.standin.fail("views.open", "internal_error", status=500, times=1, delay=2.0)  # then retried: ok
     opening = threading.Thread(target=lambda: rig.command("/escalate", "", user="U0AGENT01", channel="C0ESCAL01", settle=False))
     opening.start()
