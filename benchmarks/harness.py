@@ -73,8 +73,9 @@ def start_bot(standin: SlackStandIn, database_url: str) -> Target:
 
 
 def start_bare(standin: SlackStandIn, port: int = 0) -> Target:
-    """A Bolt app that only acks, behind the same server: the floor to compare with."""
-    app = App(client=WebClient(token=BOT_TOKEN, base_url=standin.url), signing_secret=SIGNING_SECRET)
+    """A Bolt app that only acks, behind the same server with the same Bolt settings
+    (acks answered inline, `process_before_response`): the floor to compare with."""
+    app = App(client=WebClient(token=BOT_TOKEN, base_url=standin.url), signing_secret=SIGNING_SECRET, process_before_response=True)
     app.command(re.compile(".*"))(lambda ack: ack())
     app.action(re.compile(".*"))(lambda ack: ack())
     from flask import Flask, request

@@ -287,8 +287,14 @@ class Report:
 
 
 def scope_for(session: Session, team: Team, agent_id: str | None = None) -> store.Scope:
+    """The team's members are read once per answer (see `one_answer`)."""
     assert team.id is not None
-    members = [m.user_id for m in team_store.members_of(session=session, team_id=team.id)]
+    shared = session.info.get(SCOPE_CACHE)
+    members = shared.get(team.id) if shared is not None else None
+    if members is None:
+        members = [m.user_id for m in team_store.members_of(session=session, team_id=team.id)]
+        if shared is not None:
+            shared[team.id] = members
     return store.Scope(
         workspace_id=team.workspace_id,
         team_key=team_key(team.name),
@@ -443,6 +449,7 @@ class AnswerCache:
 
 
 ANSWER_TTL = timedelta(seconds=30)
+SCOPE_CACHE = "kpis.scope"
 ANSWERS = AnswerCache(ANSWER_TTL, size=512)
 
 
@@ -477,48 +484,56 @@ def _median(values: list[float]) -> float | None:
 def escalation_figures(
     session: Session, team: Team, start: datetime, end: datetime, now: datetime
 ) -> EscalationFigures | None:
-    """Escalations of the team in the period, or None before escalations exist."""
+    """Escalations of the team in the period, or None before escalations exist. Two
+    statements: the four counts, then the acknowledge/resolve spans (few per team and
+    period, so the spans are read, not the whole table); each part keeps its index."""
     if esc_store is None or not hasattr(esc_store, "Escalation"):
         return None
-    from sqlalchemy import func, select
+    from sqlalchemy import func, literal, select, union_all
 
     e = esc_store.Escalation.__table__.c
     base = e.team_id == team.id
+    at = min(end, now)
 
-    def count(column: Any) -> int:
-        return int(
-            session.execute(
-                select(func.count()).where(base, column >= start, column < end)
-            ).scalar_one()
+    def count(name: str, *where: Any) -> Any:
+        return select(literal(name).label("k"), func.count().label("n")).where(base, *where)
+
+    counts = dict(
+        session.execute(
+            union_all(
+                count("opened", e.created_at >= start, e.created_at < end),
+                count("acknowledged", e.acknowledged_at >= start, e.acknowledged_at < end),
+                count("resolved", e.resolved_at >= start, e.resolved_at < end),
+                count(
+                    "overdue",
+                    e.created_at < at,
+                    e.ack_deadline_at.is_not(None),
+                    e.ack_deadline_at < at,
+                    e.acknowledged_at.is_(None) | (e.acknowledged_at > at),
+                    e.resolved_at.is_(None) | (e.resolved_at > at),
+                ),
+            )
+        ).all()
+    )
+
+    def spans(name: str, later: Any) -> Any:
+        return select(literal(name).label("k"), e.created_at, later.label("later")).where(
+            base, later >= start, later < end
         )
 
-    def durations(later: Any) -> list[float]:
-        # Few escalations per team and period: the spans are read, not the whole table.
-        rows = session.execute(
-            select(e.created_at, later).where(base, later >= start, later < end)
-        ).all()
-        return [(b - a).total_seconds() / 60.0 for a, b in rows if a is not None and b is not None]
-
-    at = min(end, now)
-    overdue = int(
-        session.execute(
-            select(func.count()).where(
-                base,
-                e.created_at < at,
-                e.ack_deadline_at.is_not(None),
-                e.ack_deadline_at < at,
-                e.acknowledged_at.is_(None) | (e.acknowledged_at > at),
-                e.resolved_at.is_(None) | (e.resolved_at > at),
-            )
-        ).scalar_one()
-    )
+    minutes: dict[str, list[float]] = {"ack": [], "resolve": []}
+    for kind, a, b in session.execute(
+        union_all(spans("ack", e.acknowledged_at), spans("resolve", e.resolved_at))
+    ):
+        if a is not None and b is not None:
+            minutes[kind].append((b - a).total_seconds() / 60.0)
     return EscalationFigures(
-        opened=count(e.created_at),
-        acknowledged=count(e.acknowledged_at),
-        resolved=count(e.resolved_at),
-        median_ack_minutes=_median(durations(e.acknowledged_at)),
-        median_resolve_minutes=_median(durations(e.resolved_at)),
-        overdue_open=overdue,
+        opened=int(counts.get("opened", 0)),
+        acknowledged=int(counts.get("acknowledged", 0)),
+        resolved=int(counts.get("resolved", 0)),
+        median_ack_minutes=_median(minutes["ack"]),
+        median_resolve_minutes=_median(minutes["resolve"]),
+        overdue_open=int(counts.get("overdue", 0)),
     )
 
 
@@ -609,12 +624,15 @@ class Summary:
 
 @contextmanager
 def one_answer(session: Session) -> Iterator[None]:
-    """Figures computed together share "open now" (the backlog's starting point)."""
+    """Figures computed together share "open now" (the backlog's starting point) and the
+    team's member list."""
     session.info[store.OPEN_CACHE] = {}
+    session.info[SCOPE_CACHE] = {}
     try:
         yield
     finally:
         session.info.pop(store.OPEN_CACHE, None)
+        session.info.pop(SCOPE_CACHE, None)
 
 
 def summary(

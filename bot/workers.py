@@ -15,20 +15,21 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bot.app import HTTP_THREADS
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
-THREADS_PER_WORKER = 16
 GRACEFUL_SECONDS = 30
 
 _running: dict[str, Any] = {}  # this worker's runtime and scheduler
 
 
 def _post_worker_init(_worker: Any) -> None:
-    from bot.app import start_background
+    from bot.app import settle_memory, start_background
 
     _running["scheduler"] = start_background(_running["rt"])
+    settle_memory()
 
 
 def _worker_exit(_server: Any, _worker: Any) -> None:
@@ -50,7 +51,7 @@ class Workers(BaseApplication):  # type: ignore[misc]
             "bind": f"0.0.0.0:{self.settings.port}",
             "workers": self.workers,
             "worker_class": "gthread",
-            "threads": THREADS_PER_WORKER,
+            "threads": HTTP_THREADS,
             "graceful_timeout": GRACEFUL_SECONDS,
             "keepalive": 5,
             "proc_name": "supportbot",
