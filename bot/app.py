@@ -127,6 +127,9 @@ class HttpServer:
     def __init__(self, web: Flask, *, host: str, port: int, threads: int = HTTP_THREADS) -> None:
         from waitress.server import create_server
 
+        # Requests waiting for one of the `threads` is the design (see HTTP_THREADS), not
+        # a fault: waitress would log a warning for every request that waits.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._server: Any = create_server(web, host=host, port=port, threads=threads)
         self.port: int = self._server.effective_port
         self._stopping = False

@@ -75,7 +75,7 @@ class BotRig:
         self.executor = TrackingExecutor()
         self.app = build_app(self.rt, listener_executor=self.executor)
         self.web = build_web(self.rt, self.app)
-        self.server = HttpServer(self.web, host="127.0.0.1", port=0, threads=8).start()
+        self.server = HttpServer(self.web, host="127.0.0.1", port=0).start()  # HTTP_THREADS, as served
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.http = requests.Session()
         self._ids = itertools.count(1)

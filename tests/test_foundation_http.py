@@ -101,3 +101,26 @@ def test_a_slow_slack_call_does_not_hold_a_listener_slot(rig: BotRig) -> None:
     assert answer.status_code == 200 and "/supportbot team" in answer.text
     assert waited < 1.0, f"the second command waited {waited:.2f} s"
     assert len(rig.standin.ok_calls("views.open")) == 1  # and the modal did open
+
+
+def test_requests_beyond_the_server_threads_wait_their_turn_and_all_are_answered(rig: BotRig) -> None:
+    """Four times HTTP_THREADS people send /kudos at the same moment: the ones without a
+    server thread queue, and every one gets its confirmation and its stored kudos."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlmodel import func, select
+
+    from bot.app import HTTP_THREADS
+    from storage.kudos import Kudos
+
+    givers = [f"U0AGENT{n:02d}" for n in range(1, 4 * HTTP_THREADS + 1)]
+    rig.make_team(members=tuple(givers), settings={"kudos_cap": 100})
+    with ThreadPoolExecutor(len(givers)) as pool:
+        responses = list(
+            pool.map(lambda u: rig.command("/kudos", f"<@U0LEAD01|lead> thanks, from {u}", user=u, settle=False), givers)
+        )
+    rig.executor.settle()
+    assert [r.status_code for r in responses] == [200] * len(givers)
+    assert all("<@U0LEAD01>" in r.json()["text"] for r in responses), [r.text for r in responses]
+    with rig.rt.transaction(readonly=True) as session:
+        assert session.exec(select(func.count()).select_from(Kudos)).one() == len(givers)
