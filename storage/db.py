@@ -122,6 +122,12 @@ class WriterLock:
 _WRITERS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
 
 
+def _readonly_bind(engine: Engine) -> Engine:
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(readonly=True, isolation_level="AUTOCOMMIT")
+    return engine.execution_options(readonly=True)
+
+
 @contextmanager
 def transaction(
     engine: Engine,
@@ -130,8 +136,12 @@ def transaction(
     waiting: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error. `waiting()` wraps the
-    time spent queueing for SQLite's writer lock, if any."""
-    bind = engine.execution_options(readonly=True) if readonly else engine
+    time spent queueing for SQLite's writer lock, if any.
+
+    Read-only units on PostgreSQL run without BEGIN/COMMIT: at its READ COMMITTED level
+    every statement takes its own snapshot inside a transaction too, so the two extra
+    round trips bought nothing."""
+    bind = _readonly_bind(engine) if readonly else engine
     writer = None if readonly else _WRITERS.get(engine)
     if writer is not None:
         writer.acquire(waiting)
