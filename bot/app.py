@@ -108,7 +108,7 @@ def build_web(rt: Runtime, app: App) -> Flask:
 # order. One Python process runs one thread at a time: every extra request in flight only
 # slows the ones holding the SQLite writer lock or a database row. Measured with
 # benchmarks/bench_load.py (20 clients, 2 CPUs, SQLite): 16 gave p99 420-550 ms, 8 ~340 ms,
-# 4 ~280 ms at a higher throughput (see benchmarks/README.md).
+# 4 ~240-290 ms at a higher throughput (see benchmarks/README.md).
 HTTP_THREADS = 4
 
 

@@ -46,14 +46,15 @@ class Slots:
                 return True
             if not blocking:
                 return False
+            line = self._returning if returning else self._new
             turn = threading.Event()
-            (self._returning if returning else self._new).append(turn)
+            line.append(turn)
         if turn.wait(timeout):
             return True
         with self._lock:
             if turn.is_set():  # handed over just as the wait ran out
                 return True
-            (self._returning if returning else self._new).remove(turn)
+            line.remove(turn)
             return False
 
     def release(self) -> None:
@@ -76,8 +77,8 @@ class Runtime:
     handler_pool: Executor | None = None
     # How many listeners may compute at once. Waiting does not count: a listener gives
     # its slot back while it waits on Slack (handlers.common.Reply) or queues for the
-    # database's writer lock or a group commit (`lending_slot`). More would only queue on the interpreter lock in random
-    # order instead of first come, first served.
+    # database's writer lock or a group commit (`lending_slot`). More would only queue on
+    # the interpreter lock in random order instead of first come, first served.
     handler_slots: Slots = field(default_factory=lambda: Slots(HANDLER_SLOTS))
     _slot: threading.local = field(default_factory=threading.local)
 

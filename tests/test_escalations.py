@@ -612,23 +612,16 @@ def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: Bo
             if stay:  # still computing its answer: keeps its slot
                 first_exit.wait(10)
 
-    def wait_for(condition: Any) -> None:
-        for _ in range(500):
-            if condition():
-                return
-            time.sleep(0.01)
-        raise AssertionError("timed out")
-
     threads = [threading.Thread(target=another_writer)]
     threads[0].start()
     assert db_busy.wait(5)
     first_saved = threading.Event()
     threads.append(threading.Thread(target=listener, args=(first, first_saved), kwargs={"stay": True}))
     threads[1].start()
-    wait_for(lambda: group._writing)
+    assert rig.standin.wait_for(lambda: group._writing)
     threads.append(threading.Thread(target=listener, args=(second, second_saved), kwargs={"stay": False}))
     threads[2].start()
-    wait_for(lambda: group._queue)
+    assert rig.standin.wait_for(lambda: group._queue)
     time.sleep(0.1)  # both listeners are now waiting on the database and the group commit
     taken = 0
     while rt.handler_slots.acquire(timeout=0.3):  # long listeners take every free slot
@@ -642,7 +635,7 @@ def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: Bo
                 stored[:] = [e.summary for e in session.exec(sql_select(Escalation)).all()]
             return len(stored) == 2
 
-        wait_for(both_stored)
+        assert rig.standin.wait_for(both_stored)
         assert sorted(stored) == ["Queues behind", "Writes first"]
     finally:
         for _ in range(taken):
