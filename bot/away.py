@@ -4,8 +4,9 @@ prompts skip away people. Days are the person's local days (their first team's z
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -28,11 +29,27 @@ def local_day(session: Session, *, workspace_id: str, user_id: str, at: datetime
 
 
 def is_away(session: Session, *, workspace_id: str, user_id: str, at: datetime) -> bool:
-    day = local_day(session, workspace_id=workspace_id, user_id=user_id, at=at)
-    return (
-        store.covering(session=session, workspace_id=workspace_id, user_id=user_id, day=day)
-        is not None
+    return user_id in away_among(session, workspace_id=workspace_id, user_ids=[user_id], at=at)
+
+
+def away_among(
+    session: Session, *, workspace_id: str, user_ids: Sequence[str], at: datetime
+) -> set[str]:
+    """Who of these people is away at `at` (their local day). One query when nobody is
+    near a period (the usual case, and on the /escalate path); their zones only then."""
+    utc_day = at.astimezone(UTC).date()  # every local day is within a day of it
+    periods = store.covering_any(
+        session=session, workspace_id=workspace_id, user_ids=user_ids,
+        first=utc_day - timedelta(days=1), last=utc_day + timedelta(days=1),
     )
+    away: set[str] = set()
+    for period in periods:
+        if period.user_id in away:
+            continue
+        day = local_day(session, workspace_id=workspace_id, user_id=period.user_id, at=at)
+        if period.start_on <= day <= period.end_on:
+            away.add(period.user_id)
+    return away
 
 
 def parse_range(text: str) -> tuple[date, date]:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import teams
-from bot.away import is_away
+from bot.away import away_among, is_away
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.outbox import enqueue
@@ -126,12 +126,8 @@ def present_leaders(session: Session, team: Team, at: datetime) -> list[str]:
     """The chain of leaders who are not away (all of them when everybody is away)."""
     assert team.id is not None
     chain = team_store.leaders_of(session=session, team_id=team.id)
-    here = [
-        uid
-        for uid in chain
-        if not is_away(session, workspace_id=team.workspace_id, user_id=uid, at=at)
-    ]
-    return here or chain
+    away = away_among(session, workspace_id=team.workspace_id, user_ids=chain, at=at)
+    return [uid for uid in chain if uid not in away] or chain
 
 
 def timeout_for(team: Team, severity: str) -> timedelta:
@@ -206,12 +202,8 @@ def prepare(
     draft = check_draft(draft)
     now = clock.now()
     chain = team_store.leaders_of(session=session, team_id=team.id)
-    here = [
-        uid
-        for uid in chain
-        if not is_away(session, workspace_id=team.workspace_id, user_id=uid, at=now)
-    ]
-    first = (here or chain)[0]
+    away = away_among(session, workspace_id=team.workspace_id, user_ids=chain, at=now)
+    first = ([uid for uid in chain if uid not in away] or chain)[0]
     row = Escalation(
         workspace_id=team.workspace_id,
         team_id=team.id,

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from sqlmodel import Session
@@ -322,6 +323,7 @@ def compute(
     now: datetime,
     detail: bool = True,
     backlog: int | None = None,
+    escalations: bool = True,
 ) -> Report:
     """Every figure for [start, end); `now` decides which unanswered tickets are breached.
     `backlog` may be passed in when the caller already knows it (see `_summary`).
@@ -344,7 +346,11 @@ def compute(
         ANSWERS.put(session, key, version, now, report)
     return replace(
         report,
-        escalations=escalation_figures(session, team, start, end, now) if agent_id is None else None,
+        escalations=(
+            escalation_figures(session, team, start, end, now)
+            if escalations and agent_id is None
+            else None
+        ),
     )
 
 
@@ -481,6 +487,41 @@ def _median(values: list[float]) -> float | None:
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
+@cache
+def _escalation_statements() -> tuple[Any, Any]:
+    """Built once with bound parameters: /kpis runs them on every answer, and building
+    and keying the statements cost more than running them."""
+    from sqlalchemy import bindparam, func, literal, select, union_all
+
+    e = esc_store.Escalation.__table__.c
+    base = e.team_id == bindparam("team")
+    start, end, at = bindparam("start"), bindparam("end"), bindparam("at")
+
+    def count(name: str, *where: Any) -> Any:
+        return select(literal(name).label("k"), func.count().label("n")).where(base, *where)
+
+    counts = union_all(
+        count("opened", e.created_at >= start, e.created_at < end),
+        count("acknowledged", e.acknowledged_at >= start, e.acknowledged_at < end),
+        count("resolved", e.resolved_at >= start, e.resolved_at < end),
+        count(
+            "overdue",
+            e.created_at < at,
+            e.ack_deadline_at.is_not(None),
+            e.ack_deadline_at < at,
+            e.acknowledged_at.is_(None) | (e.acknowledged_at > at),
+            e.resolved_at.is_(None) | (e.resolved_at > at),
+        ),
+    )
+
+    def spans(name: str, later: Any) -> Any:
+        return select(literal(name).label("k"), e.created_at, later.label("later")).where(
+            base, later >= start, later < end
+        )
+
+    return counts, union_all(spans("ack", e.acknowledged_at), spans("resolve", e.resolved_at))
+
+
 def escalation_figures(
     session: Session, team: Team, start: datetime, end: datetime, now: datetime
 ) -> EscalationFigures | None:
@@ -489,42 +530,11 @@ def escalation_figures(
     period, so the spans are read, not the whole table); each part keeps its index."""
     if esc_store is None or not hasattr(esc_store, "Escalation"):
         return None
-    from sqlalchemy import func, literal, select, union_all
-
-    e = esc_store.Escalation.__table__.c
-    base = e.team_id == team.id
-    at = min(end, now)
-
-    def count(name: str, *where: Any) -> Any:
-        return select(literal(name).label("k"), func.count().label("n")).where(base, *where)
-
-    counts = dict(
-        session.execute(
-            union_all(
-                count("opened", e.created_at >= start, e.created_at < end),
-                count("acknowledged", e.acknowledged_at >= start, e.acknowledged_at < end),
-                count("resolved", e.resolved_at >= start, e.resolved_at < end),
-                count(
-                    "overdue",
-                    e.created_at < at,
-                    e.ack_deadline_at.is_not(None),
-                    e.ack_deadline_at < at,
-                    e.acknowledged_at.is_(None) | (e.acknowledged_at > at),
-                    e.resolved_at.is_(None) | (e.resolved_at > at),
-                ),
-            )
-        ).all()
-    )
-
-    def spans(name: str, later: Any) -> Any:
-        return select(literal(name).label("k"), e.created_at, later.label("later")).where(
-            base, later >= start, later < end
-        )
-
+    counts_stmt, spans_stmt = _escalation_statements()
+    params = {"team": team.id, "start": start, "end": end, "at": min(end, now)}
+    counts = dict(session.execute(counts_stmt, params).all())
     minutes: dict[str, list[float]] = {"ack": [], "resolve": []}
-    for kind, a, b in session.execute(
-        union_all(spans("ack", e.acknowledged_at), spans("resolve", e.resolved_at))
-    ):
+    for kind, a, b in session.execute(spans_stmt, params):
         if a is not None and b is not None:
             minutes[kind].append((b - a).total_seconds() / 60.0)
     return EscalationFigures(
@@ -649,6 +659,7 @@ def _summary(
     previous = compute(
         session, team=team, start=period.prev_start, end=period.prev_end, now=now, detail=False,
         backlog=_backlog_before(current, period.prev_end, now),
+        escalations=False,  # the answer shows the current period's escalations only
     )
     out = Summary(team, period, current, previous, targets(team), agent_id)
     if agent_id:

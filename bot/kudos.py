@@ -97,6 +97,7 @@ def giving_team(
         user_id=giver_id,
         channel_id=channel_id,
         team_name=team_name,
+        mine=mine,
     )
 
 

@@ -256,16 +256,19 @@ def team_for_request(
     channel_id: str | None,
     team_name: str | None = None,
     leader_only: bool = False,
+    mine: Sequence[Team] | None = None,
 ) -> Team:
     """The caller's team: named, else the channel's team they belong to, else their only one.
+    `mine`: the caller's teams (or those they lead), when the caller has read them already.
 
     Raises a clear error for someone in no team or in several with no way to tell.
     """
-    mine = (
-        store.teams_led_by(session=session, workspace_id=workspace_id, user_id=user_id)
-        if leader_only
-        else store.teams_of_user(session=session, workspace_id=workspace_id, user_id=user_id)
-    )
+    if mine is None:
+        mine = (
+            store.teams_led_by(session=session, workspace_id=workspace_id, user_id=user_id)
+            if leader_only
+            else store.teams_of_user(session=session, workspace_id=workspace_id, user_id=user_id)
+        )
     if team_name:
         for team in mine:
             if team.name.lower() == team_name.lower():

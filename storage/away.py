@@ -40,6 +40,22 @@ def covering(*, session: Session, workspace_id: str, user_id: str, day: date) ->
     ).first()
 
 
+def covering_any(
+    *, session: Session, workspace_id: str, user_ids: Sequence[str], first: date, last: date
+) -> Sequence[AwayPeriod]:
+    """Periods of these people that overlap the days first..last."""
+    if not user_ids:
+        return []
+    return session.exec(
+        select(AwayPeriod).where(
+            AwayPeriod.workspace_id == workspace_id,
+            col(AwayPeriod.user_id).in_(user_ids),
+            col(AwayPeriod.start_on) <= last,
+            col(AwayPeriod.end_on) >= first,
+        )
+    ).all()
+
+
 def upcoming(
     *, session: Session, workspace_id: str, user_ids: Sequence[str], from_day: date
 ) -> Sequence[AwayPeriod]:

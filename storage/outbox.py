@@ -26,12 +26,6 @@ def add_message(
     not_before: datetime | None = None,
 ) -> OutboxMessage | None:
     """Insert one message; with a dedupe_key already present, insert nothing (None)."""
-    if dedupe_key is not None:
-        existing = session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        ).first()
-        if existing is not None:
-            return None
     row = OutboxMessage(
         workspace_id=workspace_id,
         kind=kind,

@@ -45,7 +45,14 @@ def members_of(*, session: Session, team_id: int) -> Sequence[TeamMember]:
 
 
 def leaders_of(*, session: Session, team_id: int) -> list[str]:
-    return [m.user_id for m in members_of(session=session, team_id=team_id) if m.role == ROLE_LEADER]
+    """The escalation chain, in order (user ids only: on the /escalate path)."""
+    return list(
+        session.exec(
+            select(TeamMember.user_id)
+            .where(TeamMember.team_id == team_id, TeamMember.role == ROLE_LEADER)
+            .order_by(col(TeamMember.position), col(TeamMember.id))
+        ).all()
+    )
 
 
 def agents_of(*, session: Session, team_id: int) -> list[str]:

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from bot.clock import FixedClock
 from storage.db import upgrade
+from tests.pgserver import PostgresServer
 from tests.rig import BotRig
 from tests.slack_standin import SlackStandIn
 
@@ -19,22 +21,30 @@ WANT_POSTGRES = os.environ.get("SUPPORTBOT_TEST_POSTGRES") == "1"
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url() -> Iterator[str | None]:
-    """With SUPPORTBOT_TEST_POSTGRES=1: a throwaway server and a migrated template database."""
+def pg_server() -> Iterator[PostgresServer | None]:
+    """With SUPPORTBOT_TEST_POSTGRES=1: a throwaway PostgreSQL server for the session."""
     if not WANT_POSTGRES:
         yield None
         return
-    from tests.pgserver import PostgresServer
-
     server = PostgresServer()
-    url = server.start()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(pg_server: PostgresServer | None) -> Iterator[str | None]:
+    """The server's admin URL, with a migrated template database for fresh ones."""
+    if pg_server is None:
+        yield None
+        return
+    url = pg_server.url
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text('CREATE DATABASE "supportbot_template"'))
     upgrade(url.rsplit("/", 1)[0] + "/supportbot_template")
     admin.dispose()
     yield url
-    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +66,8 @@ def database_url(tmp_path, pg_admin_url) -> Iterator[str]:  # type: ignore[no-un
     """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
     if pg_admin_url:
         name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+        # Unpooled: a test may restart the server in between.
+        admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "supportbot_template"'))
         url = pg_admin_url.rsplit("/", 1)[0] + f"/{name}"

@@ -56,7 +56,15 @@ class PostgresServer:
                 break
             except OSError:
                 time.sleep(0.1)
+        return self.url
+
+    @property
+    def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def restart(self) -> None:
+        """Stop (dropping every connection) and start again on the same port and data."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "restart")
 
     def stop(self) -> None:
         try:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import text
 
-from storage.db import make_engine, transaction, upgrade
+from storage.db import PING_AFTER_IDLE_SECONDS, make_engine, transaction, upgrade
+from tests.pgserver import PostgresServer
+from tests.rig import BotRig
+from tests.slack_standin import SlackStandIn
 
 CLAIM = "INSERT INTO job_claim (key, claimed_at, owner) VALUES (:k, CURRENT_TIMESTAMP, 'test')"
 
@@ -36,3 +41,29 @@ def test_read_only_units_skip_begin_on_postgresql_and_write_units_stay_all_or_no
             assert session.execute(text("SELECT key FROM job_claim")).scalars().all() == ["k1"]
     finally:
         engine.dispose()
+
+
+def test_connections_idle_past_a_database_restart_are_replaced_before_use(
+    pg_server: PostgresServer | None, database_url: str, rig: BotRig, standin: SlackStandIn
+) -> None:
+    """PostgreSQL restarts (an upgrade, a failover): pooled connections idle longer than
+    PING_AFTER_IDLE_SECONDS are pinged at checkout and replaced, so the first commands after
+    the restart are answered and stored, not refused."""
+    if pg_server is None:
+        pytest.skip("PostgreSQL only: SUPPORTBOT_TEST_POSTGRES=1")
+    rig.make_team()
+    kudos = [f"<@U0AGENT02|bo> thanks #{n}" for n in range(3)]
+    assert "Nothing was saved" not in rig.command("/kudos", kudos[0], user="U0AGENT01").text
+    with rig.rt.engine.connect() as c1, rig.rt.engine.connect() as c2:  # several pooled ones
+        c1.execute(text("SELECT 1"))
+        c2.execute(text("SELECT 1"))
+    pg_server.restart()
+    time.sleep(PING_AFTER_IDLE_SECONDS + 0.2)
+    for typed in kudos[1:]:
+        response = rig.command("/kudos", typed, user="U0AGENT01")
+        assert response.status_code == 200 and "Nothing was saved" not in response.text
+    rig.deliver()
+    with rig.rt.transaction(readonly=True) as session:
+        stored = session.execute(text("SELECT message FROM kudos ORDER BY id")).scalars().all()
+    assert stored == ["thanks", "thanks", "thanks"]
+    assert len(standin.posts("C0DIGEST1")) == 3
