@@ -293,7 +293,7 @@ def scope_for(session: Session, team: Team, agent_id: str | None = None) -> stor
     shared = session.info.get(SCOPE_CACHE)
     members = shared.get(team.id) if shared is not None else None
     if members is None:
-        members = [m.user_id for m in team_store.members_of(session=session, team_id=team.id)]
+        members = team_store.member_ids(session=session, team_id=team.id)
         if shared is not None:
             shared[team.id] = members
     return store.Scope(
@@ -334,7 +334,12 @@ def compute(
     scope = scope_for(session, team, agent_id)
     default_sla = sla_minutes(team)
     key = (scope, default_sla, start, ANSWERS.grid(end), detail, backlog)
-    version = store.data_version(session=session, workspace_id=team.workspace_id)
+    shared = session.info.get(SCOPE_CACHE)  # one answer reads the version once
+    version = shared.get(team.workspace_id) if shared is not None else None
+    if version is None:
+        version = store.data_version(session=session, workspace_id=team.workspace_id)
+        if shared is not None:
+            shared[team.workspace_id] = version
     report = ANSWERS.get(session, key, version, now)
     if report is not None:
         report = replace(report, start=start, end=end)
@@ -634,8 +639,8 @@ class Summary:
 
 @contextmanager
 def one_answer(session: Session) -> Iterator[None]:
-    """Figures computed together share "open now" (the backlog's starting point) and the
-    team's member list."""
+    """Figures computed together share "open now" (the backlog's starting point), the
+    team's member list (SCOPE_CACHE by team id) and the data version (by workspace id)."""
     session.info[store.OPEN_CACHE] = {}
     session.info[SCOPE_CACHE] = {}
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.types import UTCDateTime
@@ -46,14 +47,16 @@ def covering_any(
     """Periods of these people that overlap the days first..last."""
     if not user_ids:
         return []
-    return session.exec(
-        select(AwayPeriod).where(
-            AwayPeriod.workspace_id == workspace_id,
-            col(AwayPeriod.user_id).in_(user_ids),
-            col(AwayPeriod.start_on) <= last,
-            col(AwayPeriod.end_on) >= first,
-        )
-    ).all()
+    params = {"workspace_id": workspace_id, "user_ids": list(user_ids), "first": first, "last": last}
+    return session.exec(_COVERING_ANY, params=params).all()
+
+
+_COVERING_ANY = select(AwayPeriod).where(  # built once: /escalate asks on every command
+    AwayPeriod.workspace_id == bindparam("workspace_id"),
+    col(AwayPeriod.user_id).in_(bindparam("user_ids", expanding=True)),
+    col(AwayPeriod.start_on) <= bindparam("last"),
+    col(AwayPeriod.end_on) >= bindparam("first"),
+)
 
 
 def upcoming(

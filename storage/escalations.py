@@ -21,9 +21,9 @@ from sqlalchemy import (
     func,
     insert,
     or_,
+    text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.models import OutboxMessage
@@ -105,65 +105,36 @@ class EscalationEvent(SQLModel, table=True):
 
 
 # ----- writing ---------------------------------------------------------------------
-def _insert_new_statement() -> Any:
-    next_number = (
-        select(func.coalesce(func.max(Escalation.number), 0) + 1)
-        .where(col(Escalation.workspace_id) == bindparam("b_workspace_id"))
-        .scalar_subquery()
-    )
-    return (
-        insert(Escalation)
-        .values(number=next_number)
-        .returning(col(Escalation.id), col(Escalation.number))
-    )
-
-
-_INSERT_NEW = _insert_new_statement()  # built once: this is on the /escalate ack path
-_INSERT_EVENT = insert(EscalationEvent)
-
-
-def insert_new(*, session: Session, escalation: Escalation, attempts: int = 5) -> Escalation:
-    """Insert with the workspace's next number (one statement; a concurrent insert that took
-    the number makes it try again). Returns the stored row, detached from the session."""
-    values = escalation.model_dump(exclude={"id", "number"})
-    params = {**values, "b_workspace_id": escalation.workspace_id}
-    if session.get_bind().dialect.name == "sqlite":  # one writer at a time: no race
-        row = session.execute(_INSERT_NEW, params).one()
-        return Escalation(**values, id=row[0], number=row[1])
-    for attempt in range(attempts):
-        nested = session.begin_nested()
-        try:
-            row = session.execute(_INSERT_NEW, params).one()
-            nested.commit()
-            break
-        except IntegrityError:
-            nested.rollback()
-            if attempt == attempts - 1:
-                raise
-    return Escalation(**values, id=row[0], number=row[1])
+# Built once, and on the tables rather than the models: this is the /escalate ack path,
+# and ORM-enabled inserts ran SQLAlchemy's bulk-insert machinery around each statement.
+_TABLE = Escalation.__table__  # type: ignore[attr-defined]
+_LAST_NUMBER = select(func.coalesce(func.max(_TABLE.c.number), 0)).where(
+    _TABLE.c.workspace_id == bindparam("workspace_id")
+)
+_NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+_INSERT_MANY = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+_INSERT_EVENT = insert(EscalationEvent.__table__)  # type: ignore[attr-defined]
+_INSERT_OUTBOX = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
 def insert_many(*, session: Session, escalations: Sequence[Escalation]) -> list[Escalation]:
-    """Insert several with their numbers. On SQLite (one writer, holding the write lock
-    since BEGIN IMMEDIATE) numbers are counted here and all rows go in one statement;
-    elsewhere each row takes `insert_new`'s race-safe path."""
-    if session.get_bind().dialect.name != "sqlite":
-        return [insert_new(session=session, escalation=e) for e in escalations]
+    """Insert with each workspace's next numbers, all rows in one statement. Numbers are
+    counted under a lock held to the end of the transaction: on SQLite the writer lock
+    (BEGIN IMMEDIATE), on PostgreSQL an advisory lock per workspace, so replicas number
+    one after the other (the unique number is the safety net). Returns the stored rows,
+    detached from the session."""
+    workspaces = sorted({e.workspace_id for e in escalations})  # one lock order everywhere
     last: dict[str, int] = {}
+    for workspace in workspaces:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(_NUMBER_LOCK, {"key": f"escalation-number:{workspace}"})
+        last[workspace] = session.execute(_LAST_NUMBER, {"workspace_id": workspace}).scalar_one()
     values = []
     for escalation in escalations:
-        workspace = escalation.workspace_id
-        if workspace not in last:
-            last[workspace] = session.exec(
-                select(func.coalesce(func.max(Escalation.number), 0)).where(
-                    Escalation.workspace_id == workspace
-                )
-            ).one()
-        last[workspace] += 1
-        values.append({**escalation.model_dump(exclude={"id", "number"}), "number": last[workspace]})
-    ids = session.execute(
-        insert(Escalation).returning(col(Escalation.id), sort_by_parameter_order=True), values
-    ).scalars().all()
+        last[escalation.workspace_id] += 1
+        number = last[escalation.workspace_id]
+        values.append({**escalation.model_dump(exclude={"id", "number"}), "number": number})
+    ids = session.execute(_INSERT_MANY, values).scalars().all()
     return [Escalation(**v, id=i) for v, i in zip(values, ids, strict=True)]
 
 
@@ -353,7 +324,7 @@ def enqueue_new(
     of `bot.outbox.enqueue` is skipped on the /escalate ack path. Same row shape as
     `storage.outbox.add_message` writes; delivered by the same outbox."""
     session.execute(
-        insert(OutboxMessage),
+        _INSERT_OUTBOX,
         [
             {
                 "workspace_id": workspace_id,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     UniqueConstraint,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -179,11 +180,14 @@ class KpiDataVersion(SQLModel, table=True):
 
 
 def data_version(*, session: Session, workspace_id: str) -> int:
-    table = KpiDataVersion.__table__  # type: ignore[attr-defined]
-    found = session.execute(
-        select(table.c.version).where(table.c.workspace_id == workspace_id)
-    ).scalar()
+    found = session.execute(_DATA_VERSION, {"workspace_id": workspace_id}).scalar()
     return int(found or 0)
+
+
+_DATA_VERSION = (  # built once: every /kpis answer checks it
+    select(KpiDataVersion.__table__.c.version)  # type: ignore[attr-defined]
+    .where(KpiDataVersion.__table__.c.workspace_id == bindparam("workspace_id"))  # type: ignore[attr-defined]
+)
 
 
 # First-response buckets: bucket i holds FRT_EDGES[i-1] < seconds <= FRT_EDGES[i];

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
 
 from storage.models import ROLE_LEADER, Team, TeamMember
+
+# The queries every request runs are built once, with bound parameters: building and
+# keying a statement cost about twice what running it did (measured on SQLite, 710 vs
+# 245 us for the teams of a user).
+_WORKSPACE, _USER, _TEAM = bindparam("workspace_id"), bindparam("user_id"), bindparam("team_id")
+_TEAMS_OF_USER = (
+    select(Team)
+    .join(TeamMember, col(TeamMember.team_id) == col(Team.id))
+    .where(TeamMember.workspace_id == _WORKSPACE, TeamMember.user_id == _USER)
+    .order_by(Team.name)
+)
+_TEAMS_LED_BY = _TEAMS_OF_USER.where(TeamMember.role == ROLE_LEADER)
+_MEMBERSHIP = select(TeamMember).where(TeamMember.team_id == _TEAM, TeamMember.user_id == _USER)
+_MEMBER_IDS = (
+    select(TeamMember.user_id)
+    .where(TeamMember.team_id == _TEAM)
+    .order_by((TeamMember.role != ROLE_LEADER), col(TeamMember.position), col(TeamMember.id))
+)
+_LEADERS = (
+    select(TeamMember.user_id)
+    .where(TeamMember.team_id == _TEAM, TeamMember.role == ROLE_LEADER)
+    .order_by(col(TeamMember.position), col(TeamMember.id))
+)
 
 
 def get_team(*, session: Session, team_id: int) -> Team | None:
@@ -44,15 +67,14 @@ def members_of(*, session: Session, team_id: int) -> Sequence[TeamMember]:
     ).all()
 
 
+def member_ids(*, session: Session, team_id: int) -> list[str]:
+    """Everyone in the team, in `members_of`'s order (user ids only)."""
+    return list(session.exec(_MEMBER_IDS, params={"team_id": team_id}).all())
+
+
 def leaders_of(*, session: Session, team_id: int) -> list[str]:
     """The escalation chain, in order (user ids only: on the /escalate path)."""
-    return list(
-        session.exec(
-            select(TeamMember.user_id)
-            .where(TeamMember.team_id == team_id, TeamMember.role == ROLE_LEADER)
-            .order_by(col(TeamMember.position), col(TeamMember.id))
-        ).all()
-    )
+    return list(session.exec(_LEADERS, params={"team_id": team_id}).all())
 
 
 def agents_of(*, session: Session, team_id: int) -> list[str]:
@@ -60,30 +82,18 @@ def agents_of(*, session: Session, team_id: int) -> list[str]:
 
 
 def get_membership(*, session: Session, team_id: int, user_id: str) -> TeamMember | None:
-    return session.exec(
-        select(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id == user_id)
-    ).first()
+    return session.exec(_MEMBERSHIP, params={"team_id": team_id, "user_id": user_id}).first()
 
 
 def teams_of_user(*, session: Session, workspace_id: str, user_id: str) -> Sequence[Team]:
     return session.exec(
-        select(Team)
-        .join(TeamMember, col(TeamMember.team_id) == col(Team.id))
-        .where(TeamMember.workspace_id == workspace_id, TeamMember.user_id == user_id)
-        .order_by(Team.name)
+        _TEAMS_OF_USER, params={"workspace_id": workspace_id, "user_id": user_id}
     ).all()
 
 
 def teams_led_by(*, session: Session, workspace_id: str, user_id: str) -> Sequence[Team]:
     return session.exec(
-        select(Team)
-        .join(TeamMember, col(TeamMember.team_id) == col(Team.id))
-        .where(
-            TeamMember.workspace_id == workspace_id,
-            TeamMember.user_id == user_id,
-            TeamMember.role == ROLE_LEADER,
-        )
-        .order_by(Team.name)
+        _TEAMS_LED_BY, params={"workspace_id": workspace_id, "user_id": user_id}
     ).all()
 
 
