@@ -22,7 +22,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -290,18 +290,26 @@ class Report:
 def scope_for(session: Session, team: Team, agent_id: str | None = None) -> store.Scope:
     """The team's members are read once per answer (see `one_answer`)."""
     assert team.id is not None
-    shared = session.info.get(SCOPE_CACHE)
-    members = shared.get(team.id) if shared is not None else None
-    if members is None:
-        members = team_store.member_ids(session=session, team_id=team.id)
-        if shared is not None:
-            shared[team.id] = members
+    team_id = team.id
+    members = _once_per_answer(
+        session, team_id, lambda: team_store.member_ids(session=session, team_id=team_id)
+    )
     return store.Scope(
         workspace_id=team.workspace_id,
         team_key=team_key(team.name),
         members=tuple(members),
         agent_id=agent_id,
     )
+
+
+def _once_per_answer(session: Session, key: Any, load: Callable[[], Any]) -> Any:
+    """`load()`, kept for the rest of the answer when inside `one_answer`."""
+    shared = session.info.get(SCOPE_CACHE)
+    if shared is None:
+        return load()
+    if key not in shared:
+        shared[key] = load()
+    return shared[key]
 
 
 def team_key(name: str | None) -> str | None:
@@ -334,12 +342,11 @@ def compute(
     scope = scope_for(session, team, agent_id)
     default_sla = sla_minutes(team)
     key = (scope, default_sla, start, ANSWERS.grid(end), detail, backlog)
-    shared = session.info.get(SCOPE_CACHE)  # one answer reads the version once
-    version = shared.get(team.workspace_id) if shared is not None else None
-    if version is None:
-        version = store.data_version(session=session, workspace_id=team.workspace_id)
-        if shared is not None:
-            shared[team.workspace_id] = version
+    version = _once_per_answer(
+        session,
+        team.workspace_id,
+        lambda: store.data_version(session=session, workspace_id=team.workspace_id),
+    )
     report = ANSWERS.get(session, key, version, now)
     if report is not None:
         report = replace(report, start=start, end=end)

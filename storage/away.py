@@ -30,17 +30,6 @@ def add_period(*, session: Session, period: AwayPeriod) -> AwayPeriod:
     return period
 
 
-def covering(*, session: Session, workspace_id: str, user_id: str, day: date) -> AwayPeriod | None:
-    return session.exec(
-        select(AwayPeriod).where(
-            AwayPeriod.workspace_id == workspace_id,
-            AwayPeriod.user_id == user_id,
-            col(AwayPeriod.start_on) <= day,
-            col(AwayPeriod.end_on) >= day,
-        )
-    ).first()
-
-
 def covering_any(
     *, session: Session, workspace_id: str, user_ids: Sequence[str], first: date, last: date
 ) -> Sequence[AwayPeriod]:

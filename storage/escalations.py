@@ -124,9 +124,10 @@ def insert_many(*, session: Session, escalations: Sequence[Escalation]) -> list[
     one after the other (the unique number is the safety net). Returns the stored rows,
     detached from the session."""
     workspaces = sorted({e.workspace_id for e in escalations})  # one lock order everywhere
+    postgres = session.get_bind().dialect.name == "postgresql"
     last: dict[str, int] = {}
     for workspace in workspaces:
-        if session.get_bind().dialect.name == "postgresql":
+        if postgres:
             session.execute(_NUMBER_LOCK, {"key": f"escalation-number:{workspace}"})
         last[workspace] = session.execute(_LAST_NUMBER, {"workspace_id": workspace}).scalar_one()
     values = []
@@ -319,10 +320,10 @@ def enqueue_new(
     messages: Sequence[tuple[str, str, dict[str, Any], str]],
     now: datetime,
 ) -> None:
-    """Outbox messages (workspace, kind, data, dedupe key) for just-stored escalations, in
-    one statement: their keys are new by construction, so the per-message existence check
-    of `bot.outbox.enqueue` is skipped on the /escalate ack path. Same row shape as
-    `storage.outbox.add_message` writes; delivered by the same outbox."""
+    """Outbox messages (workspace, kind, data, dedupe key) for just-stored escalations, all
+    in one plain insert: their keys are new by construction, so no conflict handling is
+    needed (`storage.outbox.add_message` inserts one at a time, ignoring a taken key).
+    Same row shape; delivered by the same outbox."""
     session.execute(
         _INSERT_OUTBOX,
         [

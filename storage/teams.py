@@ -21,11 +21,9 @@ _TEAMS_OF_USER = (
 )
 _TEAMS_LED_BY = _TEAMS_OF_USER.where(TeamMember.role == ROLE_LEADER)
 _MEMBERSHIP = select(TeamMember).where(TeamMember.team_id == _TEAM, TeamMember.user_id == _USER)
-_MEMBER_IDS = (
-    select(TeamMember.user_id)
-    .where(TeamMember.team_id == _TEAM)
-    .order_by((TeamMember.role != ROLE_LEADER), col(TeamMember.position), col(TeamMember.id))
-)
+# Leaders first in chain order, then members by when they joined.
+_MEMBER_ORDER = ((TeamMember.role != ROLE_LEADER), col(TeamMember.position), col(TeamMember.id))
+_MEMBER_IDS = select(TeamMember.user_id).where(TeamMember.team_id == _TEAM).order_by(*_MEMBER_ORDER)
 _LEADERS = (
     select(TeamMember.user_id)
     .where(TeamMember.team_id == _TEAM, TeamMember.role == ROLE_LEADER)
@@ -57,13 +55,7 @@ def list_workspaces(*, session: Session) -> list[str]:
 def members_of(*, session: Session, team_id: int) -> Sequence[TeamMember]:
     """Leaders first in chain order, then members by when they joined."""
     return session.exec(
-        select(TeamMember)
-        .where(TeamMember.team_id == team_id)
-        .order_by(
-            (TeamMember.role != ROLE_LEADER),
-            col(TeamMember.position),
-            col(TeamMember.id),
-        )
+        select(TeamMember).where(TeamMember.team_id == team_id).order_by(*_MEMBER_ORDER)
     ).all()
 
 
