@@ -26,8 +26,8 @@ from typing import Any
 from sqlmodel import func, select
 
 from benchmarks.harness import Result, command_body, run_load, start_bare, start_bot, write_results
-from bot import teams
-from storage.escalations import Escalation
+from supportbot.bot import teams
+from supportbot.storage.escalations import Escalation
 from tests.slack_standin import WORKSPACE
 
 ROOT = Path(__file__).resolve().parents[1]

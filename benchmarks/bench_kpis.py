@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import write_results
-from bot import kpis, teams
-from storage.db import make_engine, transaction, upgrade
+from supportbot.bot import kpis, teams
+from supportbot.storage.db import make_engine, transaction, upgrade
 
 OUT = Path(__file__).parent / "out"
 WORKSPACE = "T0BENCH01"
@@ -54,7 +54,7 @@ def run_import(csv_path: Path, db_path: Path) -> dict[str, Any]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SLACK_BOT_TOKEN": ""}
     began = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "import", "tickets", str(csv_path), "--quiet", "--workspace", WORKSPACE],
+        [sys.executable, "-m", "supportbot.bot.cli", "import", "tickets", str(csv_path), "--quiet", "--workspace", WORKSPACE],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     peak_tree = 0

@@ -28,10 +28,10 @@ from benchmarks.harness import (
     spawn_standin,
     write_results,
 )
-from bot import escalations, teams
-from bot.ingest import import_csv
-from bot.runtime import Runtime, build_runtime
-from storage.db import upgrade
+from supportbot.bot import escalations, teams
+from supportbot.bot.ingest import import_csv
+from supportbot.bot.runtime import Runtime, build_runtime
+from supportbot.storage.db import upgrade
 from tests.slack_standin import WORKSPACE, SlackStandIn
 
 AGENTS = tuple(f"U0BENCH{n:03d}" for n in range(1, 21))

@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.ingest import GENERIC_COLUMNS
+from supportbot.bot.ingest import GENERIC_COLUMNS
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 DAYS = 365

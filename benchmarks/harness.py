@@ -19,11 +19,11 @@ import requests
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.app import HttpServer, build_app, build_web
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.runtime import Runtime, build_runtime
-from storage.db import upgrade
+from supportbot.bot.app import HttpServer, build_app, build_web
+from supportbot.bot.clock import SystemClock
+from supportbot.bot.config import Settings
+from supportbot.bot.runtime import Runtime, build_runtime
+from supportbot.storage.db import upgrade
 from tests.rig import SIGNING_SECRET, sign
 from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
 
@@ -220,7 +220,7 @@ def spawn_bot(standin_url: str, database_url: str, workers: int = 1) -> Target:
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": standin_url, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
     }
-    return spawn("supportbot", [sys.executable, "-m", "bot.cli", "run", "--workers", str(workers)], env=env)
+    return spawn("supportbot", [sys.executable, "-m", "supportbot.bot.cli", "run", "--workers", str(workers)], env=env)
 
 
 def spawn_bare(standin_url: str) -> Target:

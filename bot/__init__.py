@@ -1,2 +1,2 @@
 """supportbot: the core (config, domain services, scheduler, CLI). No Slack imports here,
-except in the wiring modules `bot.app` and `bot.cli`."""
+except in the wiring modules `supportbot.bot.app` and `supportbot.bot.cli`."""

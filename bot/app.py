@@ -17,15 +17,16 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-import handlers
-from bot.runtime import Runtime
-from handlers.common import dedupe_events, make_sender
-from storage.db import ping
+from supportbot.bot.config import Settings
+from supportbot.bot.runtime import Runtime
+from supportbot.handlers import FEATURE_MODULES
+from supportbot.handlers.common import dedupe_events, make_sender
+from supportbot.storage.db import ping
 
 log = logging.getLogger(__name__)
 
 
-def build_client(rt: Runtime, *, for_outbox: bool = False) -> WebClient:
+def build_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
     """The Web API client: base URL from settings, Slack's own retry handlers on.
 
     The outbox's client retries connection and server errors once and leaves 429s to the
@@ -43,8 +44,8 @@ def build_client(rt: Runtime, *, for_outbox: bool = False) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
         ]
     return WebClient(
-        token=rt.settings.slack_bot_token,
-        base_url=rt.settings.slack_api_url,
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=handlers_,
     )
@@ -57,7 +58,7 @@ def build_app(
     listener_executor: Executor | None = None,
     token_verification: bool = True,
 ) -> App:
-    client = client or build_client(rt)
+    client = client or build_client(rt.settings)
     # Listeners run in this pool and the request thread waits on an Event until they ack
     # (handlers.common), so the HTTP answer leaves as soon as ack() is called. Bolt's own
     # asynchronous runner polls for the ack every 10 ms, which under load costs more than
@@ -73,15 +74,15 @@ def build_app(
         logger=logging.getLogger("slack_bolt"),
     )
     app.use(dedupe_events(rt))
-    rt.outbox.send = make_sender(build_client(rt, for_outbox=True))
-    for module in handlers.feature_modules():
+    rt.outbox.send = make_sender(build_client(rt.settings, for_outbox=True))
+    for module in FEATURE_MODULES:
         module.register(app, rt)
     return app
 
 
 def build_web(rt: Runtime, app: App) -> Flask:
     """`POST /slack/events`, `GET /healthz` and any feature's own HTTP endpoints."""
-    web = Flask("supportbot")
+    web = Flask(__name__)
     web.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     slack_handler = SlackRequestHandler(app)
 
@@ -97,7 +98,7 @@ def build_web(rt: Runtime, app: App) -> Flask:
             '{"status":"database unreachable"}', 503, mimetype="application/json"
         )
 
-    for module in handlers.feature_modules():
+    for module in FEATURE_MODULES:
         register_web = getattr(module, "register_web", None)
         if register_web is not None:
             register_web(web, rt)
@@ -167,8 +168,8 @@ class HttpServer:
 def start_background(rt: Runtime) -> Any:
     """What runs beside the HTTP server in every process: the scheduler and the outbox's
     delivery thread. Returns the scheduler, for `stop_background`."""
-    from bot.jobs import install_all
-    from bot.scheduler import Scheduler
+    from supportbot.bot.jobs import install_all
+    from supportbot.bot.scheduler import Scheduler
 
     scheduler = Scheduler(rt.clock)
     install_all(scheduler, rt)

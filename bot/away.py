@@ -10,12 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import teams
-from bot.errors import InvalidInput, NotAllowed
-from bot.timeutil import parse_date, zone
-from storage import away as store
-from storage import teams as team_store
-from storage.away import AwayPeriod
+from supportbot.bot import teams
+from supportbot.bot.errors import InvalidInput, NotAllowed
+from supportbot.bot.timeutil import parse_date, zone
+from supportbot.storage import away as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.away import AwayPeriod
 
 RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*\.\.\s*(\d{4}-\d{2}-\d{2}))?$")
 MAX_DAYS = 366

@@ -15,25 +15,19 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import teams
-from bot.clock import Clock
-from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.outbox import enqueue
-from bot.timeutil import local, zone
-from storage import coaching as store
-from storage import teams as team_store
-from storage.coaching import GOAL_OPEN, CoachingNote, Goal
-from storage.models import Team
-
-try:  # the KPI store arrives with the KPI feature; goals work without it
-    from bot import kpis as _kpis
-except ImportError:  # pragma: no cover - only before the KPI feature exists
-    _kpis = None  # type: ignore[assignment]
+from supportbot.bot import kpis, teams
+from supportbot.bot.clock import Clock
+from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
+from supportbot.bot.outbox import enqueue
+from supportbot.bot.timeutil import local, zone
+from supportbot.storage import coaching as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.coaching import GOAL_OPEN, CoachingNote, Goal
+from supportbot.storage.models import Team
 
 log = logging.getLogger(__name__)
 
 TAGS = ("praise", "improvement", "goal")
-FALLBACK_METRICS = ("csat", "nps", "frt", "sla", "fcr", "aht", "volume", "backlog")
 OPS = (">=", "<=")
 NOTE_MAX = 3000
 GOAL_TEXT_MAX = 500
@@ -56,7 +50,7 @@ _QUOTES = "\"'“”‘’«»"
 
 
 def metrics() -> tuple[str, ...]:
-    return tuple(getattr(_kpis, "METRICS", FALLBACK_METRICS)) if _kpis else FALLBACK_METRICS
+    return kpis.METRICS
 
 
 def inert(text: str, limit: int = 60) -> str:
@@ -361,11 +355,8 @@ def measure(session: Session, team: Team, goal: Goal, now: datetime) -> GoalProg
     overdue = goal.status == GOAL_OPEN and goal.due_on < today
     if goal.kind != "kpi" or not goal.metric:
         return GoalProgress(goal, available=False, overdue=overdue)
-    metric_value = getattr(_kpis, "metric_value", None) if _kpis else None
-    if metric_value is None:
-        return GoalProgress(goal, available=False, overdue=overdue)
     start = now - timedelta(days=PROGRESS_DAYS)
-    value = metric_value(
+    value = kpis.metric_value(
         session, team=team, metric=goal.metric, start=start, end=now, agent_id=goal.agent_id
     )
     met = None

@@ -17,17 +17,17 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import teams
-from bot.away import away_among, is_away
-from bot.clock import Clock
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.outbox import enqueue
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
-from storage import escalations as store
-from storage import teams as team_store
-from storage.escalations import ACKNOWLEDGED, OPEN, RESOLVED, Escalation, EscalationEvent
-from storage.models import Team
+from supportbot.bot import teams
+from supportbot.bot.away import away_among, is_away
+from supportbot.bot.clock import Clock
+from supportbot.bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from supportbot.bot.outbox import enqueue
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.scheduler import Scheduler
+from supportbot.storage import escalations as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.escalations import ACKNOWLEDGED, OPEN, RESOLVED, Escalation, EscalationEvent
+from supportbot.storage.models import Team
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ LANGUAGES = ("en", "es")
 def catalogues() -> dict[str, dict[str, str]]:
     """{lang: {"feature.key": text}} loaded from the package's message files."""
     merged: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
-    folder = resources.files("bot") / "messages"
+    folder = resources.files("supportbot.bot") / "messages"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".toml"):
             continue

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from sqlmodel import Session
 
-from storage import kpis as store
+from supportbot.storage import kpis as store
 
 FORMATS = ("generic", "zendesk")
 BATCH = 5000

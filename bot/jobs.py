@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
 
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
-from storage.claims import forget_events_before
+from supportbot.bot import away, coaching, escalations, kpis, kudos, oneonones, standups
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.scheduler import Scheduler
+from supportbot.storage.claims import forget_events_before
 
-FEATURES = ("escalations", "kpis", "coaching", "kudos", "away", "standups", "oneonones")
+FEATURES = (escalations, kpis, coaching, kudos, away, standups, oneonones)
 
 
 def drain_outbox(rt: Runtime) -> None:
@@ -24,13 +24,7 @@ def forget_old_events(rt: Runtime) -> None:
 def install_all(scheduler: Scheduler, rt: Runtime) -> None:
     scheduler.every("outbox.drain", "Deliver pending Slack messages", 10, drain_outbox, rt)
     scheduler.every("events.forget", "Forget old event ids", 3600, forget_old_events, rt)
-    for name in FEATURES:
-        try:
-            module = importlib.import_module(f"bot.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"bot.{name}":
-                raise
-            continue
+    for module in FEATURES:
         install = getattr(module, "install_jobs", None)
         if install is not None:
             install(scheduler, rt)

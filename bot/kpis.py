@@ -16,7 +16,6 @@ A figure with no data is None ("no data"), never 0.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import threading
@@ -31,28 +30,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import teams
-from bot.errors import InvalidInput
-from bot.outbox import enqueue
-from bot.timeutil import local_midnight, zone
-from storage import kpis as store
-from storage import teams as team_store
-from storage.claims import try_claim
-from storage.models import Team
-
-
-def _optional(name: str) -> Any:
-    """A feature's storage module if it exists yet (escalations, kudos), else None."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-
-
-esc_store = _optional("storage.escalations")
-kudos_store = _optional("storage.kudos")
+from supportbot.bot import teams
+from supportbot.bot.errors import InvalidInput
+from supportbot.bot.outbox import enqueue
+from supportbot.bot.timeutil import local_midnight, zone
+from supportbot.storage import escalations as esc_store
+from supportbot.storage import kpis as store
+from supportbot.storage import kudos as kudos_store
+from supportbot.storage import teams as team_store
+from supportbot.storage.claims import try_claim
+from supportbot.storage.models import Team
 
 log = logging.getLogger(__name__)
 
@@ -540,8 +527,6 @@ def escalation_figures(
     """Escalations of the team in the period, or None before escalations exist. Two
     statements: the four counts, then the acknowledge/resolve spans (few per team and
     period, so the spans are read, not the whole table); each part keeps its index."""
-    if esc_store is None or not hasattr(esc_store, "Escalation"):
-        return None
     counts_stmt, spans_stmt = _escalation_statements()
     params = {"team": team.id, "start": start, "end": end, "at": min(end, now)}
     counts = dict(session.execute(counts_stmt, params).all())
@@ -561,24 +546,7 @@ def escalation_figures(
 
 def kudos_count(session: Session, team: Team, start: datetime, end: datetime) -> int | None:
     """Kudos given in the team in [start, end), or None before kudos exist."""
-    if kudos_store is None:
-        return None
-    counter = getattr(kudos_store, "count_kudos", None)
-    if counter is not None:
-        return int(counter(session=session, team_id=team.id, since=start, until=end))
-    model = getattr(kudos_store, "Kudos", None)
-    if model is None:
-        return None
-    from sqlalchemy import func, select
-
-    c = model.__table__.c
-    if "team_id" not in c or "created_at" not in c:
-        return None
-    return int(
-        session.execute(
-            select(func.count()).where(c.team_id == team.id, c.created_at >= start, c.created_at < end)
-        ).scalar_one()
-    )
+    return int(kudos_store.count_kudos(session=session, team_id=team.id, since=start, until=end))
 
 
 # ----- targets and comparisons ---------------------------------------------------------

@@ -12,16 +12,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import teams
-from bot.clock import Clock
-from bot.errors import InvalidInput, NotAllowed
-from bot.outbox import enqueue
-from bot.timeutil import local, local_midnight
-from storage import kudos as store
-from storage import teams as team_store
-from storage.claims import try_claim
-from storage.kudos import Kudos
-from storage.models import Team
+from supportbot.bot import teams
+from supportbot.bot.clock import Clock
+from supportbot.bot.errors import InvalidInput, NotAllowed
+from supportbot.bot.outbox import enqueue
+from supportbot.bot.timeutil import local, local_midnight
+from supportbot.storage import kudos as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.claims import try_claim
+from supportbot.storage.kudos import Kudos
+from supportbot.storage.models import Team
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.config import Settings
+from supportbot.bot.config import Settings
 
 TOKEN_SHAPES = re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
 

@@ -18,32 +18,32 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from bot import away, standups, teams
-from bot.clock import Clock
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.outbox import enqueue
-from bot.scheduler import DEFAULT_GRACE, last_fire_time
-from bot.timeutil import parse_duration, parse_hhmm, zone
-from storage import oneonones as store
-from storage import teams as team_store
-from storage.claims import try_claim
-from storage.models import Team
-from storage.oneonones import OneOnOne, OneOnOneAction, OneOnOneMeeting, OneOnOneTopic
+from supportbot.bot import away, standups, teams
+from supportbot.bot.clock import Clock
+from supportbot.bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from supportbot.bot.outbox import enqueue
+from supportbot.bot.scheduler import DEFAULT_GRACE, last_fire_time
+from supportbot.bot.timeutil import parse_duration, parse_hhmm, zone
+from supportbot.storage import oneonones as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.claims import try_claim
+from supportbot.storage.models import Team
+from supportbot.storage.oneonones import OneOnOne, OneOnOneAction, OneOnOneMeeting, OneOnOneTopic
 
 try:
-    from bot import coaching as _coaching
+    from supportbot.bot import coaching as _coaching
 except ImportError:  # pragma: no cover - the feature lands separately
     _coaching = None  # type: ignore[assignment]
 try:
-    from bot import kpis as _kpis
+    from supportbot.bot import kpis as _kpis
 except ImportError:  # pragma: no cover
     _kpis = None  # type: ignore[assignment]
 try:
-    from storage import kudos as _kudos
+    from supportbot.storage import kudos as _kudos
 except ImportError:  # pragma: no cover
     _kudos = None  # type: ignore[assignment]
 try:
-    from storage import escalations as _escalations
+    from supportbot.storage import escalations as _escalations
 except ImportError:  # pragma: no cover
     _escalations = None  # type: ignore[assignment]
 

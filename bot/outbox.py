@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.clock import Clock
-from storage import outbox as store
-from storage.db import transaction
-from storage.models import OutboxMessage
+from supportbot.bot.clock import Clock
+from supportbot.storage import outbox as store
+from supportbot.storage.db import transaction
+from supportbot.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

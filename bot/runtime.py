@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.outbox import Outbox, OutboxKinds, instance_id
-from storage.db import make_engine, transaction
+from supportbot.bot.clock import Clock, SystemClock
+from supportbot.bot.config import Settings
+from supportbot.bot.outbox import Outbox, OutboxKinds, instance_id
+from supportbot.storage.db import make_engine, transaction
 
 log = logging.getLogger(__name__)
 

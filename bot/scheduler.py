@@ -19,7 +19,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock, SystemClock
+from supportbot.bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 

@@ -19,18 +19,18 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from bot import away, teams
-from bot.clock import Clock
-from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.i18n import t
-from bot.outbox import enqueue
-from bot.scheduler import DEFAULT_GRACE, last_fire_time
-from bot.timeutil import is_timezone, parse_duration, parse_hhmm, zone
-from storage import standups as store
-from storage import teams as team_store
-from storage.claims import try_claim
-from storage.models import Team
-from storage.standups import AWAY, PROMPTED, StandupPrompt, StandupRun, StandupSchedule
+from supportbot.bot import away, teams
+from supportbot.bot.clock import Clock
+from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
+from supportbot.bot.i18n import t
+from supportbot.bot.outbox import enqueue
+from supportbot.bot.scheduler import DEFAULT_GRACE, last_fire_time
+from supportbot.bot.timeutil import is_timezone, parse_duration, parse_hhmm, zone
+from supportbot.storage import standups as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.claims import try_claim
+from supportbot.storage.models import Team
+from supportbot.storage.standups import AWAY, PROMPTED, StandupPrompt, StandupRun, StandupSchedule
 
 log = logging.getLogger(__name__)
 

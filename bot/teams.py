@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.config import LANGUAGES
-from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.timeutil import is_timezone, parse_duration
-from storage import teams as store
-from storage.models import ROLE_LEADER, ROLE_MEMBER, Team, TeamMember
+from supportbot.bot.config import LANGUAGES
+from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
+from supportbot.bot.timeutil import is_timezone, parse_duration
+from supportbot.storage import teams as store
+from supportbot.storage.models import ROLE_LEADER, ROLE_MEMBER, Team, TeamMember
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")

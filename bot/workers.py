@@ -15,8 +15,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.app import HTTP_THREADS
-from bot.config import Settings
+from supportbot.bot.app import HTTP_THREADS
+from supportbot.bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,14 @@ _running: dict[str, Any] = {}  # this worker's runtime and scheduler
 
 
 def _post_worker_init(_worker: Any) -> None:
-    from bot.app import settle_memory, start_background
+    from supportbot.bot.app import settle_memory, start_background
 
     _running["scheduler"] = start_background(_running["rt"])
     settle_memory()
 
 
 def _worker_exit(_server: Any, _worker: Any) -> None:
-    from bot.app import stop_background
+    from supportbot.bot.app import stop_background
 
     if "scheduler" in _running:
         stop_background(_running["rt"], _running.pop("scheduler"))
@@ -68,8 +68,8 @@ class Workers(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         """Runs in each worker after the fork: nothing (engines, threads) crosses it."""
-        from bot.app import build_app, build_web
-        from bot.runtime import build_runtime
+        from supportbot.bot.app import build_app, build_web
+        from supportbot.bot.runtime import build_runtime
 
         rt = build_runtime(self.settings)
         _running["rt"] = rt

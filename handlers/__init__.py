@@ -3,29 +3,30 @@ a module may also expose `register_web(flask_app, rt)` for plain HTTP endpoints.
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-FEATURES = (
-    "supportbot",
-    "escalations",
-    "kpis",
-    "ingest",
-    "coaching",
-    "kudos",
-    "away",
-    "standups",
-    "oneonones",
-    "home",
+from supportbot.handlers import (
+    away,
+    coaching,
+    escalations,
+    home,
+    ingest,
+    kpis,
+    kudos,
+    oneonones,
+    standups,
+    supportbot,
 )
 
-
-def feature_modules() -> list[ModuleType]:
-    modules = []
-    for name in FEATURES:
-        try:
-            modules.append(importlib.import_module(f"handlers.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"handlers.{name}":
-                raise
-    return modules
+FEATURE_MODULES: tuple[ModuleType, ...] = (
+    supportbot,
+    escalations,
+    kpis,
+    ingest,
+    coaching,
+    kudos,
+    away,
+    standups,
+    oneonones,
+    home,
+)

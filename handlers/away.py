@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot import away
-from bot.errors import InvalidInput
-from bot.runtime import Runtime
-from handlers import blocks as bk
-from handlers.common import Reply, Req, command, slack_to_plain, split_leading_mentions
+from supportbot.bot import away
+from supportbot.bot.errors import InvalidInput
+from supportbot.bot.runtime import Runtime
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import Reply, Req, command, slack_to_plain, split_leading_mentions
 
 
 def handle_away_command(req: Req, reply: Reply) -> None:

@@ -8,13 +8,13 @@ from datetime import date
 from slack_bolt import App
 from sqlmodel import Session
 
-from bot import coaching, teams
-from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.i18n import Translator
-from bot.outbox import SlackCall
-from bot.runtime import Runtime
-from handlers import blocks as bk
-from handlers.common import (
+from supportbot.bot import coaching, teams
+from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import SlackCall
+from supportbot.bot.runtime import Runtime
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import (
     Reply,
     Req,
     action,
@@ -28,10 +28,10 @@ from handlers.common import (
     split_leading_mentions,
     view,
 )
-from storage import coaching as store
-from storage import teams as team_store
-from storage.coaching import GOAL_OPEN, CoachingNote, Goal
-from storage.models import OutboxMessage, Team
+from supportbot.storage import coaching as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.coaching import GOAL_OPEN, CoachingNote, Goal
+from supportbot.storage.models import OutboxMessage, Team
 
 
 class Id:

@@ -19,13 +19,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import teams
-from bot.errors import InvalidInput, UserError
-from bot.i18n import Translator
-from bot.outbox import DeliveryError, SlackCall
-from bot.runtime import Runtime
-from handlers import blocks as bk
-from storage.claims import record_event
+from supportbot.bot import teams
+from supportbot.bot.errors import InvalidInput, UserError
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import DeliveryError, SlackCall
+from supportbot.bot.runtime import Runtime
+from supportbot.handlers import blocks as bk
+from supportbot.storage.claims import record_event
 
 log = logging.getLogger(__name__)
 

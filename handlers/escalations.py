@@ -12,15 +12,15 @@ from typing import Any
 from slack_bolt import App
 from sqlmodel import Session
 
-from bot import escalations as esc_policy
-from bot import teams
-from bot.errors import InvalidInput, NotFound
-from bot.i18n import Translator
-from bot.outbox import Deferred, SlackCall
-from bot.runtime import Runtime
-from bot.timeutil import format_duration
-from handlers import blocks as bk
-from handlers.common import (
+from supportbot.bot import escalations as esc_policy
+from supportbot.bot import teams
+from supportbot.bot.errors import InvalidInput, NotFound
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import Deferred, SlackCall
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.timeutil import format_duration
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import (
     Reply,
     Req,
     action,
@@ -32,11 +32,11 @@ from handlers.common import (
     slack_to_plain,
     view,
 )
-from storage import escalations as store
-from storage import outbox as outbox_store
-from storage import teams as team_store
-from storage.escalations import OPEN, RESOLVED, Escalation, EscalationEvent
-from storage.models import OutboxMessage, Team
+from supportbot.storage import escalations as store
+from supportbot.storage import outbox as outbox_store
+from supportbot.storage import teams as team_store
+from supportbot.storage.escalations import OPEN, RESOLVED, Escalation, EscalationEvent
+from supportbot.storage.models import OutboxMessage, Team
 
 
 class Id:

@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.i18n import Translator
-from bot.runtime import Runtime
-from bot.teams import language_for
-from handlers import blocks as bk
-from handlers.common import Req
-from handlers.supportbot import team_blocks
+from supportbot.bot.i18n import Translator
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.teams import language_for
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import Req
+from supportbot.handlers.supportbot import team_blocks
 
 log = logging.getLogger(__name__)
 

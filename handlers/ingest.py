@@ -19,9 +19,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import ingest
-from bot.runtime import Runtime
-from storage import teams as team_store
+from supportbot.bot import ingest
+from supportbot.bot.runtime import Runtime
+from supportbot.storage import teams as team_store
 
 log = logging.getLogger(__name__)
 

@@ -15,17 +15,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot import kpis
-from bot import teams as teams_core
-from bot.errors import InvalidInput
-from bot.i18n import Translator
-from bot.outbox import Deferred, SlackCall, enqueue
-from bot.runtime import Runtime
-from bot.timeutil import zone
-from handlers import blocks as bk
-from handlers.common import Reply, Req, command, parse_user
-from storage import teams as team_store
-from storage.models import OutboxMessage
+from supportbot.bot import kpis
+from supportbot.bot import teams as teams_core
+from supportbot.bot.errors import InvalidInput
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import Deferred, SlackCall, enqueue
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.timeutil import zone
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import Reply, Req, command, parse_user
+from supportbot.storage import teams as team_store
+from supportbot.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -8,16 +8,16 @@ import re
 from slack_bolt import App
 from sqlmodel import Session
 
-from bot import kudos, teams
-from bot.errors import InvalidInput
-from bot.i18n import Translator
-from bot.outbox import SlackCall
-from bot.runtime import Runtime
-from handlers import blocks as bk
-from handlers.common import Reply, Req, command, slack_to_plain, split_leading_mentions
-from storage import kudos as store
-from storage import teams as team_store
-from storage.models import OutboxMessage, Team
+from supportbot.bot import kudos, teams
+from supportbot.bot.errors import InvalidInput
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import SlackCall
+from supportbot.bot.runtime import Runtime
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import Reply, Req, command, slack_to_plain, split_leading_mentions
+from supportbot.storage import kudos as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.models import OutboxMessage, Team
 
 
 class Id:

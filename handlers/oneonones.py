@@ -11,14 +11,14 @@ from typing import Any
 from slack_bolt import App
 from sqlmodel import Session
 
-from bot import oneonones
-from bot.errors import InvalidInput
-from bot.i18n import Translator
-from bot.outbox import SlackCall
-from bot.runtime import Runtime
-from bot.timeutil import zone
-from handlers import blocks as bk
-from handlers.common import (
+from supportbot.bot import oneonones
+from supportbot.bot.errors import InvalidInput
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import SlackCall
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.timeutil import zone
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import (
     Reply,
     Req,
     action,
@@ -32,9 +32,9 @@ from handlers.common import (
     split_leading_mentions,
     view,
 )
-from storage import oneonones as store
-from storage import teams as team_store
-from storage.models import OutboxMessage
+from supportbot.storage import oneonones as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.models import OutboxMessage
 
 
 class Id:

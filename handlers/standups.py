@@ -13,14 +13,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot import standups, teams
-from bot.errors import InvalidInput, NotFound
-from bot.i18n import Translator
-from bot.outbox import Deferred, SlackCall, enqueue_call
-from bot.runtime import Runtime
-from bot.timeutil import is_timezone, parse_date, zone
-from handlers import blocks as bk
-from handlers.common import (
+from supportbot.bot import standups, teams
+from supportbot.bot.errors import InvalidInput, NotFound
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import Deferred, SlackCall, enqueue_call
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.timeutil import is_timezone, parse_date, zone
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import (
     Reply,
     Req,
     action,
@@ -32,10 +32,10 @@ from handlers.common import (
     parse_channel,
     view,
 )
-from storage import standups as store
-from storage import teams as team_store
-from storage.models import OutboxMessage, Team
-from storage.standups import StandupPrompt, StandupRun
+from supportbot.storage import standups as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.models import OutboxMessage, Team
+from supportbot.storage.standups import StandupPrompt, StandupRun
 
 log = logging.getLogger(__name__)
 

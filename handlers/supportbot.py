@@ -6,14 +6,14 @@ import re
 
 from slack_bolt import App
 
-from bot import teams
-from bot.errors import InvalidInput
-from bot.i18n import catalogues
-from bot.runtime import Runtime
-from handlers import blocks as bk
-from handlers.common import Reply, Req, command, parse_user
-from storage import outbox as outbox_store
-from storage import teams as team_store
+from supportbot.bot import teams
+from supportbot.bot.errors import InvalidInput
+from supportbot.bot.i18n import catalogues
+from supportbot.bot.runtime import Runtime
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import Reply, Req, command, parse_user
+from supportbot.storage import outbox as outbox_store
+from supportbot.storage import teams as team_store
 
 # The order commands appear in `/supportbot help`; each feature owns its `help` text.
 HELP_KEYS = (

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import UTCDateTime
+from supportbot.storage.types import UTCDateTime
 
 
 class AwayPeriod(SQLModel, table=True):

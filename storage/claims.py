@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col
 
-from storage.models import EventReceipt, JobClaim
+from supportbot.storage.models import EventReceipt, JobClaim
 
 
 def insert_once(*, session: Session, row: SQLModel) -> bool:

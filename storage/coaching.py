@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import UTCDateTime
+from supportbot.storage.types import UTCDateTime
 
 GOAL_OPEN, GOAL_DONE = "open", "done"
 

@@ -202,7 +202,7 @@ def ping(engine: Engine) -> bool:
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("storage") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files("supportbot.storage") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

@@ -26,9 +26,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import OutboxMessage
-from storage.outbox import PENDING
-from storage.types import UTCDateTime
+from supportbot.storage.models import OutboxMessage
+from supportbot.storage.outbox import PENDING
+from supportbot.storage.types import UTCDateTime
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 UNRESOLVED = (OPEN, ACKNOWLEDGED)

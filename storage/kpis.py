@@ -32,7 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col
 from sqlmodel import select as sm_select
 
-from storage.types import UTCDateTime
+from supportbot.storage.types import UTCDateTime
 
 
 class Ticket(SQLModel, table=True):

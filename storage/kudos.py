@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, bindparam, func, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.types import UTCDateTime
+from supportbot.storage.types import UTCDateTime
 
 
 class Kudos(SQLModel, table=True):

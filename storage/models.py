@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from supportbot.storage.types import UTCDateTime
 
 ROLE_LEADER = "leader"
 ROLE_MEMBER = "member"

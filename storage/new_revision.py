@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 
-from storage.db import alembic_config, upgrade
+from supportbot.storage.db import alembic_config, upgrade
 
 
 def main(argv: list[str]) -> None:

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.claims import insert_once
-from storage.types import UTCDateTime
+from supportbot.storage.claims import insert_once
+from supportbot.storage.types import UTCDateTime
 
 
 class OneOnOne(SQLModel, table=True):

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from storage.claims import insert_once
-from storage.models import OutboxMessage
+from supportbot.storage.claims import insert_once
+from supportbot.storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 

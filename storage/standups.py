@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.claims import insert_once
-from storage.types import UTCDateTime
+from supportbot.storage.claims import insert_once
+from supportbot.storage.types import UTCDateTime
 
 PROMPTED = "prompted"
 AWAY = "away"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
 
-from storage.models import ROLE_LEADER, Team, TeamMember
+from supportbot.storage.models import ROLE_LEADER, Team, TeamMember
 
 # The queries every request runs are built once, with bound parameters: building and
 # keying a statement cost about twice what running it did (measured on SQLite, 710 vs

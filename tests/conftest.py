@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from bot.clock import FixedClock
-from storage.db import upgrade
+from supportbot.bot.clock import FixedClock
+from supportbot.storage.db import upgrade
 from tests.pgserver import PostgresServer
 from tests.rig import BotRig
 from tests.slack_standin import SlackStandIn

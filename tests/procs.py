@@ -40,7 +40,7 @@ class BotProcess:
         self.log = cwd / f"bot-{self.port}.log"
         self._log_file = self.log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"], cwd=cwd, env=env,
+            [sys.executable, "-m", "supportbot.bot.cli", "run"], cwd=cwd, env=env,
             stdout=self._log_file, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + 60

@@ -14,10 +14,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot.app import build_app
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.runtime import build_runtime
+from supportbot.bot.app import build_app
+from supportbot.bot.clock import FixedClock
+from supportbot.bot.config import load_settings
+from supportbot.bot.runtime import build_runtime
 
 
 def main(argv: list[str]) -> int:

@@ -17,12 +17,12 @@ from urllib.parse import urlencode
 
 import requests
 
-from bot import teams
-from bot.app import HttpServer, build_app, build_web
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.runtime import Runtime, build_runtime
-from storage.models import Team
+from supportbot.bot import teams
+from supportbot.bot.app import HttpServer, build_app, build_web
+from supportbot.bot.clock import FixedClock
+from supportbot.bot.config import Settings
+from supportbot.bot.runtime import Runtime, build_runtime
+from supportbot.storage.models import Team
 from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
 
 SIGNING_SECRET = "test-signing-secret-0123456789"

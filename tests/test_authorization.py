@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import col, func, select
 
-from bot import oneonones
-from storage.away import AwayPeriod
-from storage.coaching import CoachingNote, Goal
-from storage.escalations import Escalation
-from storage.kudos import Kudos
-from storage.models import Team, TeamMember
-from storage.oneonones import OneOnOne, OneOnOneMeeting, OneOnOneTopic
-from storage.standups import StandupPrompt, StandupRun, StandupSchedule
+from supportbot.bot import oneonones
+from supportbot.storage.away import AwayPeriod
+from supportbot.storage.coaching import CoachingNote, Goal
+from supportbot.storage.escalations import Escalation
+from supportbot.storage.kudos import Kudos
+from supportbot.storage.models import Team, TeamMember
+from supportbot.storage.oneonones import OneOnOne, OneOnOneMeeting, OneOnOneTopic
+from supportbot.storage.standups import StandupPrompt, StandupRun, StandupSchedule
 from tests.rig import BotRig
 
 ROLES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.away import is_away
+from supportbot.bot.away import is_away
 from tests.rig import BotRig
 from tests.slack_standin import WORKSPACE
 

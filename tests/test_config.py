@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from supportbot.bot.config import ConfigError, load_settings
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cr3t-signing"}
 
@@ -67,7 +67,7 @@ def test_run_with_missing_setting_prints_one_line_and_exits_2(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
     env["SLACK_SIGNING_SECRET"] = "very-secret-value"
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "supportbot.bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -79,7 +79,7 @@ def test_run_with_missing_setting_prints_one_line_and_exits_2(tmp_path) -> None:
 def test_log_filter_masks_secrets(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from bot.logsetup import RedactSecrets
+    from supportbot.bot.logsetup import RedactSecrets
 
     logger = logging.getLogger("t.redact")
     handler = logging.StreamHandler()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot import teams
-from bot.clock import SystemClock
-from storage.db import make_engine, transaction
-from storage.escalations import Escalation
+from supportbot.bot import teams
+from supportbot.bot.clock import SystemClock
+from supportbot.storage.db import make_engine, transaction
+from supportbot.storage.escalations import Escalation
 from tests.procs import BotProcess
 from tests.slack_standin import WORKSPACE
 
@@ -72,7 +72,7 @@ def test_digest_killed_mid_fan_out_finishes_once_after_restart(tmp_path: Path, s
     engine.dispose()
     standin.fail("files.getUploadURLExternal", "internal_error", status=500, times=10_000, delay=0.5)  # chart upload hangs
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": standin.url, "DATABASE_URL": database_url}
-    cli = subprocess.Popen([sys.executable, "-m", "bot.cli", "digest", "--team", "Tier1", "--date", "2026-11-20"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cli = subprocess.Popen([sys.executable, "-m", "supportbot.bot.cli", "digest", "--team", "Tier1", "--date", "2026-11-20"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert standin.wait_for(lambda: standin.posts("C0DIGEST1"), timeout=60)
     assert standin.wait_for(lambda: standin.faults["files.getUploadURLExternal"][0].times < 10_000 - 1, timeout=30)
     cli.kill()  # SIGKILL between the digest post and its chart

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import select as sql_select
 
-from bot import escalations as policy
-from bot.runtime import Runtime, Slots, build_runtime
-from handlers.escalations import Id
-from storage import escalations as store
-from storage.escalations import Escalation
+from supportbot.bot import escalations as policy
+from supportbot.bot.runtime import Runtime, Slots, build_runtime
+from supportbot.handlers.escalations import Id
+from supportbot.storage import escalations as store
+from supportbot.storage.escalations import Escalation
 from tests.rig import BotRig
 from tests.slack_standin import SlackStandIn, block_problems
 
@@ -464,7 +464,7 @@ def test_leader_back_from_away_is_in_the_chain_again(rig: BotRig, standin: Slack
 
 
 def test_jobs_are_installed(rig: BotRig) -> None:
-    from bot.scheduler import Scheduler
+    from supportbot.bot.scheduler import Scheduler
 
     scheduler = Scheduler(rig.clock)
     policy.install_jobs(scheduler, rig.rt)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from bot.runtime import Slots
-from storage.db import make_engine
+from supportbot.bot.runtime import Slots
+from supportbot.storage.db import make_engine
 from tests.rig import BotRig
 
 
@@ -54,7 +54,7 @@ def test_help_lists_commands_in_english_and_spanish(rig: BotRig) -> None:
 
 
 def test_every_manifest_command_is_served(rig: BotRig) -> None:
-    from bot.manifest import COMMANDS
+    from supportbot.bot.manifest import COMMANDS
 
     rig.make_team()
     for command, *_ in COMMANDS:
@@ -68,7 +68,7 @@ def test_a_listener_late_for_the_ack_answers_through_response_url(rig: BotRig, m
     it" and its real answer follows through response_url; nothing is lost."""
     import threading
 
-    from handlers import common
+    from supportbot.handlers import common
 
     monkeypatch.setattr(common, "ACK_DEADLINE_SECONDS", 0.5)
     rig.rt.handler_slots = Slots(1)
@@ -110,8 +110,8 @@ def test_requests_beyond_the_server_threads_wait_their_turn_and_all_are_answered
 
     from sqlmodel import func, select
 
-    from bot.app import HTTP_THREADS
-    from storage.kudos import Kudos
+    from supportbot.bot.app import HTTP_THREADS
+    from supportbot.storage.kudos import Kudos
 
     givers = [f"U0AGENT{n:02d}" for n in range(1, 4 * HTTP_THREADS + 1)]
     rig.make_team(members=tuple(givers), settings={"kudos_cap": 100})

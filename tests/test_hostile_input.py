@@ -4,7 +4,6 @@ something it would reject."""
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
@@ -12,14 +11,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select as sql_select
 
-from bot.manifest import COMMANDS
+from supportbot.bot.manifest import COMMANDS
 from tests.rig import BotRig
 
-# Which handlers module serves each command (a command is tested once its module exists).
-MODULE_OF = {
-    "/escalate": "escalations", "/kpis": "kpis", "/coach": "coaching", "/kudos": "kudos",
-    "/standup": "standups", "/oneonone": "oneonones", "/away": "away", "/supportbot": "supportbot",
-}
 WORDS = [
     "help", "list", "team", "status", "add-member", "remove-member", "urgent", "high", "normal",
     "low", "today", "yesterday", "week", "last-week", "month", "last-month", "2026-11-23",
@@ -39,7 +33,7 @@ texts = st.one_of(
     st.just("x" * 10_000),
     st.just(""),
 )
-LIVE = [c for c, *_ in COMMANDS if importlib.util.find_spec(f"handlers.{MODULE_OF[c]}") is not None]
+LIVE = [c for c, *_ in COMMANDS]
 
 
 @pytest.mark.parametrize("command", LIVE)
@@ -107,17 +101,11 @@ who = st.one_of(st.none(), st.sampled_from(["U0AGENT01", "U0AGENT02", "U0LEAD01"
 when = st.one_of(st.none(), st.sampled_from(["2026-11-22", "2026-11-30", "2027-02-30", "yesterday"]), st.text(max_size=12))
 
 
-def modal_cases() -> list[str]:
-    live = []
-    if importlib.util.find_spec("handlers.escalations"):
-        live += ["escalation.create", "escalation.resolve_modal", "escalation.reassign_modal"]
-    if importlib.util.find_spec("handlers.coaching"):
-        live += ["coaching.note_modal"]
-    if importlib.util.find_spec("handlers.standups"):
-        live += ["standups.answer_modal", "standups.questions_modal"]
-    if importlib.util.find_spec("handlers.oneonones"):
-        live += ["oneonones.done_modal"]
-    return live
+MODALS = [
+    "escalation.create", "escalation.resolve_modal", "escalation.reassign_modal",
+    "coaching.note_modal", "standups.answer_modal", "standups.questions_modal",
+    "oneonones.done_modal",
+]
 
 
 # Metadata ids that are not ids: the modal must still answer clearly.
@@ -127,8 +115,8 @@ bad_id = st.one_of(st.text(max_size=10), st.integers(), st.floats(), st.lists(st
 def ritual_ids(rig: BotRig) -> dict[str, int]:
     """A 1:1 just reminded (LEAD01 with AGENT01, one open topic) and a stand-up started
     after it (AGENT01 is prompted): the ids their modals carry in private_metadata."""
-    from storage.models import Team
-    from storage.standups import StandupPrompt
+    from supportbot.storage.models import Team
+    from supportbot.storage.standups import StandupPrompt
     from tests.test_authorization import oneonone_reminded
 
     for uid in ("U0AGENT01", "U0AGENT02"):
@@ -145,7 +133,7 @@ def ritual_ids(rig: BotRig) -> dict[str, int]:
         }
 
 
-@pytest.mark.parametrize("callback_id", modal_cases())
+@pytest.mark.parametrize("callback_id", MODALS)
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(a=field_text, b=field_text, c=field_text, d=field_text, sel1=choice, sel2=choice, person=who, day=when, meta=st.one_of(st.just("ok"), st.just(""), st.just("bad-id"), st.text(max_size=30)), bad=bad_id, user=st.sampled_from(["U0LEAD01", "U0AGENT01", "U0OUTSIDE"]))
 def test_any_modal_input_gets_field_errors_or_a_record(rig: BotRig, standin, callback_id: str, a, b, c, d, sel1, sel2, person, day, meta, bad, user) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.i18n import catalogues, placeholders, t
+from supportbot.bot.i18n import catalogues, placeholders, t
 
 ROOT = Path(__file__).resolve().parents[1]
 # A literal key handed to the translator or to a domain error: _("x.y"), t(lang, "x.y"),

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import ingest
-from bot.cli import main
-from storage import kpis as store
-from storage.db import make_engine, transaction
+from supportbot.bot import ingest
+from supportbot.bot.cli import main
+from supportbot.storage import kpis as store
+from supportbot.storage.db import make_engine, transaction
 from tests.rig import BotRig
 from tests.slack_standin import WORKSPACE
 

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import kpis, teams
-from bot.cli import main
-from storage import kpis as store
-from storage.db import make_engine, transaction
-from storage.teams import get_team
+from supportbot.bot import kpis, teams
+from supportbot.bot.cli import main
+from supportbot.storage import escalations as esc_store
+from supportbot.storage import kpis as store
+from supportbot.storage import kudos as kudos_store
+from supportbot.storage.db import make_engine, transaction
+from supportbot.storage.teams import get_team
 from tests.rig import SIGNING_SECRET
 from tests.slack_standin import BOT_TOKEN, WORKSPACE
 
@@ -75,7 +77,7 @@ def test_digest_posts_once_and_again_on_request(team_db, standin, monkeypatch, d
 
 
 def test_escalation_figures(team_db) -> None:  # type: ignore[no-untyped-def]
-    esc = pytest.importorskip("storage.escalations")
+    esc = esc_store
     engine, team_id = team_db
     day_start, day_end = z("2026-11-19T23:00"), z("2026-11-20T23:00")  # 2026-11-20 in Madrid
 
@@ -103,7 +105,7 @@ def test_escalation_figures(team_db) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_digest_counts_kudos_of_the_day(team_db) -> None:  # type: ignore[no-untyped-def]
-    kudos = pytest.importorskip("storage.kudos")
+    kudos = kudos_store
     engine, team_id = team_db
     with transaction(engine) as session:
         for when in ("2026-11-20T08:00", "2026-11-20T20:00", "2026-11-21T08:00"):

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import kpis, teams
-from bot.errors import InvalidInput, NotAllowed
-from storage import kpis as store
-from storage.db import make_engine, transaction
+from supportbot.bot import kpis, teams
+from supportbot.bot.errors import InvalidInput, NotAllowed
+from supportbot.storage import kpis as store
+from supportbot.storage.db import make_engine, transaction
 
 MADRID = "Europe/Madrid"
 
@@ -80,7 +80,7 @@ def db(database_url):  # type: ignore[no-untyped-def]
 def day_report(db, day: str, now: datetime = z("2026-11-01T00:00"), agent: str | None = None) -> kpis.Report:  # type: ignore[no-untyped-def]
     engine, team_id = db
     with transaction(engine) as session:
-        from storage.teams import get_team
+        from supportbot.storage.teams import get_team
 
         team = get_team(session=session, team_id=team_id)
         period = kpis.parse_period(day, now=now, tz=MADRID)
@@ -136,7 +136,7 @@ def test_agent_figures(db) -> None:  # type: ignore[no-untyped-def]
 def test_metric_value_interface(db) -> None:  # type: ignore[no-untyped-def]
     engine, team_id = db
     with transaction(engine) as session:
-        from storage.teams import get_team
+        from supportbot.storage.teams import get_team
 
         team = get_team(session=session, team_id=team_id)
         start, end = z("2026-10-24T22:00"), z("2026-10-25T23:00")
@@ -151,7 +151,7 @@ def test_metric_value_interface(db) -> None:  # type: ignore[no-untyped-def]
 def test_team_sla_default_applies(db) -> None:  # type: ignore[no-untyped-def]
     engine, team_id = db
     with transaction(engine) as session:
-        from storage.teams import get_team
+        from supportbot.storage.teams import get_team
 
         team = get_team(session=session, team_id=team_id)
         teams.update_team(session, team, now=z("2026-11-01T00:00"), settings={"sla_minutes": 120})
@@ -162,7 +162,7 @@ def test_team_sla_default_applies(db) -> None:  # type: ignore[no-untyped-def]
 def test_targets_set_by_leaders_only(db) -> None:  # type: ignore[no-untyped-def]
     engine, team_id = db
     with transaction(engine) as session:
-        from storage.teams import get_team
+        from supportbot.storage.teams import get_team
 
         team = get_team(session=session, team_id=team_id)
         assert kpis.targets(team)["csat"] == 90

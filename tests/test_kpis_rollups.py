@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import kpis, teams
-from storage import kpis as store
-from storage.db import make_engine, transaction
-from storage.teams import get_team
+from supportbot.bot import kpis, teams
+from supportbot.storage import kpis as store
+from supportbot.storage.db import make_engine, transaction
+from supportbot.storage.teams import get_team
 
 START = datetime(2026, 10, 20, tzinfo=UTC)
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot import kpis
-from bot.scheduler import fire_times, last_fire_time
-from storage import kpis as store
-from storage.teams import get_team
+from supportbot.bot import kpis
+from supportbot.bot.scheduler import fire_times, last_fire_time
+from supportbot.storage import kpis as store
+from supportbot.storage.teams import get_team
 from tests.rig import BotRig
 from tests.slack_standin import WORKSPACE
 
@@ -174,7 +174,7 @@ def test_digest_skips_a_team_without_channel_and_stale_schedule(rig: BotRig) -> 
 
 
 def test_install_jobs_adds_one_cron_per_team(rig: BotRig) -> None:
-    from bot.scheduler import Scheduler
+    from supportbot.bot.scheduler import Scheduler
 
     rig.make_team()
     rig.make_team("Tier2", digest_channel=None)

@@ -7,11 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import kpis, kudos, teams
-from handlers.blocks import escape as typed  # how Slack sends typed < > &
-from storage import kudos as store
-from storage.claims import try_claim
-from storage.kudos import Kudos
+from supportbot.bot import kpis, kudos, teams
+from supportbot.handlers.blocks import escape as typed  # how Slack sends typed < > &
+from supportbot.storage import kudos as store
+from supportbot.storage.claims import try_claim
+from supportbot.storage.kudos import Kudos
 from tests.rig import BotRig
 from tests.slack_standin import WORKSPACE, SlackStandIn
 

@@ -6,7 +6,19 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WIRING = {"bot/app.py", "bot/cli.py"}
+WIRING_FILES = {"bot/app.py"}
+WIRING_FOLDERS = ("bot/cli/",)
+LAYERS = ("bot", "handlers", "storage")
+
+
+def is_wiring(rel: str) -> bool:
+    return rel in WIRING_FILES or rel.startswith(WIRING_FOLDERS)
+
+
+def layer(module: str) -> str | None:
+    """`supportbot.storage.kpis` -> `storage`; anything outside the package -> None."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "supportbot" else None
 
 
 def imports(path: Path) -> set[str]:
@@ -25,7 +37,7 @@ def test_only_handlers_and_wiring_import_slack() -> None:
     for folder in ("bot", "storage"):
         for path in (ROOT / folder).rglob("*.py"):
             rel = str(path.relative_to(ROOT))
-            if rel in WIRING:
+            if is_wiring(rel):
                 continue
             if any(m.split(".")[0] in ("slack_bolt", "slack_sdk") for m in imports(path)):
                 offenders.append(rel)
@@ -36,7 +48,7 @@ def test_storage_imports_nothing_above_it() -> None:
     offenders = [
         str(p.relative_to(ROOT))
         for p in (ROOT / "storage").rglob("*.py")
-        if any(m.split(".")[0] in ("bot", "handlers") for m in imports(p))
+        if any(layer(m) in ("bot", "handlers") for m in imports(p))
     ]
     assert offenders == []
 
@@ -45,9 +57,18 @@ def test_core_does_not_import_handlers() -> None:
     offenders = [
         str(p.relative_to(ROOT))
         for p in (ROOT / "bot").rglob("*.py")
-        if str(p.relative_to(ROOT)) not in WIRING
-        and any(m.split(".")[0] == "handlers" for m in imports(p))
+        if not is_wiring(str(p.relative_to(ROOT)))
+        and any(layer(m) == "handlers" for m in imports(p))
     ]
+    assert offenders == []
+
+
+def test_every_import_of_the_project_goes_through_supportbot() -> None:
+    offenders = []
+    for folder in (*LAYERS, "tests", "benchmarks"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if any(m.split(".")[0] in LAYERS for m in imports(path)):
+                offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 
 

@@ -7,8 +7,8 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.coaching import send_follow_ups
-from bot.logsetup import configure_logging
+from supportbot.bot.coaching import send_follow_ups
+from supportbot.bot.logsetup import configure_logging
 from tests.rig import BotRig
 
 NOTE = "Private: Sam struggles with angry callers since the divorce"

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import storage.all_models  # noqa: F401
-from storage.db import make_engine
+import supportbot.storage.all_models  # noqa: F401
+from supportbot.storage.db import make_engine
 
 
 def test_migrated_schema_matches_models(database_url: str) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from bot import coaching, escalations, oneonones, teams
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler, fire_times
-from storage import coaching as coaching_store
-from storage import oneonones as store
-from storage.teams import get_team
+from supportbot.bot import coaching, escalations, oneonones, teams
+from supportbot.bot.runtime import Runtime
+from supportbot.bot.scheduler import Scheduler, fire_times
+from supportbot.storage import coaching as coaching_store
+from supportbot.storage import oneonones as store
+from supportbot.storage.teams import get_team
 from tests.rig import BotRig
 from tests.slack_standin import WORKSPACE
 from tests.test_standups_trust import in_two_runtimes
@@ -216,7 +216,7 @@ def test_two_processes_send_each_reminder_once(tmp_path, rig: BotRig, standin) -
     rig.make_team()
     oid = schedule(rig)
     rig.command("/oneonone", "topic Weekend rota", user="U0AGENT01")
-    run_replicas(tmp_path, standin, rig.settings.database_url, "2026-11-24T14:30:02+00:00", "bot.oneonones:run_reminder", "--scheduled-for", TUE_1430.isoformat(), str(oid))
+    run_replicas(tmp_path, standin, rig.settings.database_url, "2026-11-24T14:30:02+00:00", "supportbot.bot.oneonones:run_reminder", "--scheduled-for", TUE_1430.isoformat(), str(oid))
     assert len(agendas(standin, "U0AGENT01")) == 1 and len(agendas(standin, "U0LEAD01")) == 1
     assert "Weekend rota" in agendas(standin, "U0AGENT01")[0].text_everywhere()
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
-from bot.outbox import Deferred, Outbox, OutboxKinds, SlackCall, enqueue, enqueue_call
-from handlers.common import make_sender
-from storage import outbox as store
-from storage.db import make_engine, transaction
+from supportbot.bot.outbox import Deferred, Outbox, OutboxKinds, SlackCall, enqueue, enqueue_call
+from supportbot.handlers.common import make_sender
+from supportbot.storage import outbox as store
+from supportbot.storage.db import make_engine, transaction
 from tests.slack_standin import BOT_TOKEN, WORKSPACE
 
 

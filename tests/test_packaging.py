@@ -1,4 +1,5 @@
-"""A plain (non-editable) install ships the migrations and the message catalogues."""
+"""A plain (non-editable) install ships one import name, `supportbot`, with the migrations
+and the message catalogues."""
 
 from __future__ import annotations
 
@@ -19,9 +20,16 @@ def test_wheel_contains_migrations_and_catalogues(tmp_path: Path) -> None:
     )
     wheel = next(tmp_path.glob("supportbot-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "storage/migrations/env.py" in names
-    assert "storage/migrations/script.py.mako" in names
-    assert "storage/migrations/versions/0001_foundation.py" in names
+    assert "supportbot/storage/migrations/env.py" in names
+    assert "supportbot/storage/migrations/script.py.mako" in names
+    assert "supportbot/storage/migrations/versions/0001_foundation.py" in names
     for catalogue in (ROOT / "bot" / "messages").glob("*.toml"):
-        assert f"bot/messages/{catalogue.name}" in names
-    assert not any(n.startswith("tests/") for n in names)
+        assert f"supportbot/bot/messages/{catalogue.name}" in names
+    for folder in ("bot", "handlers", "storage"):
+        for module in (ROOT / folder).rglob("*.py"):
+            assert f"supportbot/{module.relative_to(ROOT).as_posix()}" in names
+    top_level = {n.split("/")[0] for n in names if ".dist-info/" not in n}
+    assert top_level == {"supportbot"}
+    top_level_txt = [n for n in names if n.endswith(".dist-info/top_level.txt")]
+    for entry in top_level_txt:
+        assert zipfile.ZipFile(wheel).read(entry).decode().split() == ["supportbot"]

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from bot import teams
-from storage.db import make_engine, transaction
+from supportbot.bot import teams
+from supportbot.storage.db import make_engine, transaction
 from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
 
 
@@ -46,7 +46,7 @@ def texts(calls: Sequence) -> list[str]:  # type: ignore[type-arg]
 
 
 def test_reescalation_sent_once_by_two_replicas(tmp_path: Path, standin, database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    from bot import escalations
+    from supportbot.bot import escalations
 
     make_team(database_url, clock)
     engine = make_engine(database_url)
@@ -55,7 +55,7 @@ def test_reescalation_sent_once_by_two_replicas(tmp_path: Path, standin, databas
         escalations.create(session, team=team, reporter_id="U0AGENT01", draft=escalations.Draft(severity="urgent", summary="Payment page down"), clock=clock)
     engine.dispose()
     later = (clock.now() + timedelta(minutes=6)).isoformat()
-    run_replicas(tmp_path, standin, database_url, later, "bot.escalations:check_deadlines")
+    run_replicas(tmp_path, standin, database_url, later, "supportbot.bot.escalations:check_deadlines")
     dms_to_second = [c for c in standin.dms("U0LEAD02")]
     assert len(dms_to_second) == 1, texts(dms_to_second)
     assert len(standin.posts("C0ESCAL01")) == 2  # the escalation post and one thread notice
@@ -64,7 +64,7 @@ def test_reescalation_sent_once_by_two_replicas(tmp_path: Path, standin, databas
 def test_digest_sent_once_by_two_replicas(tmp_path: Path, standin, database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
     make_team(database_url, clock)
     at = "2026-11-23T09:00:00+00:00"  # Monday 09:00 UTC, the team's digest time
-    run_replicas(tmp_path, standin, database_url, "2026-11-23T09:00:30+00:00", "bot.kpis:run_digest", "--scheduled-for", at, "1")
+    run_replicas(tmp_path, standin, database_url, "2026-11-23T09:00:30+00:00", "supportbot.bot.kpis:run_digest", "--scheduled-for", at, "1")
     top_level = [c for c in standin.posts("C0DIGEST1") if not c.args.get("thread_ts")]
     assert len(top_level) == 1, texts(top_level)
     assert len(standin.ok_calls("files.completeUploadExternal")) == 1
@@ -73,7 +73,7 @@ def test_digest_sent_once_by_two_replicas(tmp_path: Path, standin, database_url:
 def test_follow_up_reminder_sent_once_by_two_replicas(tmp_path: Path, standin, database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from bot import coaching
+    from supportbot.bot import coaching
 
     make_team(database_url, clock)
     engine = make_engine(database_url)
@@ -81,5 +81,5 @@ def test_follow_up_reminder_sent_once_by_two_replicas(tmp_path: Path, standin, d
         team = teams.find_team(session, WORKSPACE, "Tier1")
         coaching.add_note(session, team=team, author_id="U0LEAD01", agent_id="U0AGENT01", text="Check the refund macro", now=clock.now(), follow_up_on=date(2026, 11, 24))
     engine.dispose()
-    run_replicas(tmp_path, standin, database_url, "2026-11-24T09:01:00+00:00", "bot.coaching:send_follow_ups")
+    run_replicas(tmp_path, standin, database_url, "2026-11-24T09:01:00+00:00", "supportbot.bot.coaching:send_follow_ups")
     assert len([c for c in standin.dms("U0LEAD01") if "refund macro" in c.text_everywhere()]) == 1

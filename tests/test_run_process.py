@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 import requests
 
-from bot import teams
-from bot.clock import SystemClock
-from storage.db import make_engine, transaction
+from supportbot.bot import teams
+from supportbot.bot.clock import SystemClock
+from supportbot.storage.db import make_engine, transaction
 from tests.rig import SIGNING_SECRET, sign
 from tests.slack_standin import BOT_TOKEN, WORKSPACE
 
@@ -38,7 +38,7 @@ def start_bot(tmp_path: Path, standin, database_url: str, *args: str) -> tuple[s
         "LOG_LEVEL": "DEBUG",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", *args], cwd=tmp_path, env=env,
+        [sys.executable, "-m", "supportbot.bot.cli", "run", *args], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -123,6 +123,6 @@ def test_run_with_workers_serves_from_several_processes_and_sends_once(tmp_path:
 
 def test_run_refuses_a_bad_worker_count(tmp_path: Path, standin) -> None:  # type: ignore[no-untyped-def]
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": standin.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--workers", "0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "supportbot.bot.cli", "run", "--workers", "0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--workers must be between 1 and 64" in done.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.runtime import Slots
+from supportbot.bot.runtime import Slots
 
 
 def queue_up(slots: Slots, name: str, order: list[str], *, returning: bool = False) -> threading.Thread:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.clock import FixedClock
-from bot.scheduler import Scheduler, fire_times, last_fire_time
+from supportbot.bot.clock import FixedClock
+from supportbot.bot.scheduler import Scheduler, fire_times, last_fire_time
 
 
 def test_fire_times_follow_local_time_across_dst() -> None:

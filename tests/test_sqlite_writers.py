@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import make_engine, transaction
+from supportbot.storage.db import make_engine, transaction
 
 PROBE = """
 import fcntl, os, sys

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot import standups
-from bot.scheduler import fire_times
-from storage import standups as store
-from storage.teams import get_team
+from supportbot.bot import standups
+from supportbot.bot.scheduler import fire_times
+from supportbot.storage import standups as store
+from supportbot.storage.teams import get_team
 from tests.rig import BotRig
 from tests.slack_standin import WORKSPACE
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import standups
-from bot.app import build_app
-from bot.runtime import Runtime, build_runtime
-from bot.scheduler import Scheduler
-from storage import standups as store
+from supportbot.bot import standups
+from supportbot.bot.app import build_app
+from supportbot.bot.runtime import Runtime, build_runtime
+from supportbot.bot.scheduler import Scheduler
+from supportbot.storage import standups as store
 from tests.rig import BotRig
 from tests.test_replicas import run_replicas
 
@@ -114,7 +114,7 @@ def test_two_runtimes_sharing_one_database_send_each_message_once(rig: BotRig, s
 
 def test_two_processes_send_each_prompt_once(tmp_path: Path, rig: BotRig, standin, database_url: str) -> None:  # type: ignore[no-untyped-def]
     sid = setup(rig, standin)
-    run_replicas(tmp_path, standin, database_url, "2026-11-24T09:30:05+00:00", "bot.standups:run_standup", "--scheduled-for", TUE_0930.isoformat(), str(sid), "UTC")
+    run_replicas(tmp_path, standin, database_url, "2026-11-24T09:30:05+00:00", "supportbot.bot.standups:run_standup", "--scheduled-for", TUE_0930.isoformat(), str(sid), "UTC")
     assert len(standin.dms("U0AGENT01")) == 1 and len(standin.dms("U0AGENT02")) == 1
     assert len(top_posts(standin)) == 1
 

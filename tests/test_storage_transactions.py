@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from storage.db import PING_AFTER_IDLE_SECONDS, make_engine, transaction, upgrade
+from supportbot.storage.db import PING_AFTER_IDLE_SECONDS, make_engine, transaction, upgrade
 from tests.pgserver import PostgresServer
 from tests.rig import BotRig
 from tests.slack_standin import SlackStandIn

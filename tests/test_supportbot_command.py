@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from storage.db import make_engine
+from supportbot.storage.db import make_engine
 from tests.rig import BotRig
 
 
@@ -49,7 +49,7 @@ def test_unknown_subcommand_gets_usage_and_stays_inert(rig: BotRig) -> None:
 
 
 def test_status_for_leaders_shows_failed_deliveries(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
-    from bot.outbox import enqueue_call
+    from supportbot.bot.outbox import enqueue_call
 
     rig.make_team()
     with rig.rt.transaction() as session:

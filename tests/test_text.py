@@ -3,8 +3,8 @@ nothing a user typed can ping anyone."""
 
 from __future__ import annotations
 
-from handlers.blocks import escape, truncate
-from handlers.common import slack_to_plain, split_leading_mentions
+from supportbot.handlers.blocks import escape, truncate
+from supportbot.handlers.common import slack_to_plain, split_leading_mentions
 
 
 def test_slack_to_plain_undoes_slack_formatting() -> None:
@@ -28,8 +28,8 @@ def test_leading_mentions_and_truncate() -> None:
 def test_kudos_and_notes_store_what_was_typed_and_show_it_inert(rig, standin) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
-    from storage.coaching import CoachingNote
-    from storage.kudos import Kudos
+    from supportbot.storage.coaching import CoachingNote
+    from supportbot.storage.kudos import Kudos
 
     rig.make_team()
     # What Slack sends when someone types: @bo thanks <!channel> & 5 > 3

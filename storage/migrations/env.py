@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.all_models  # noqa: F401  (fills SQLModel.metadata)
-from storage.db import make_engine
+import supportbot.storage.all_models  # noqa: F401  (fills SQLModel.metadata)
+from supportbot.storage.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

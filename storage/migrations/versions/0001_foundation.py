@@ -8,7 +8,7 @@ Create Date: 2026-11-22 10:45:05.340265
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+import supportbot.storage.types
 
 
 revision = '0001'
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table('event_receipt',
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('workspace_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('received_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id')
     )
     with op.batch_alter_table('event_receipt', schema=None) as batch_op:
@@ -30,7 +30,7 @@ def upgrade() -> None:
 
     op.create_table('job_claim',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('claimed_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
@@ -42,13 +42,13 @@ def upgrade() -> None:
     sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dedupe_key')
     )
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('settings', sa.JSON(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('workspace_id', 'name', name='uq_team_workspace_name')
     )
@@ -80,7 +80,7 @@ def upgrade() -> None:
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('team_id', 'user_id', name='uq_team_member')

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 10:58:12.050941
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+import supportbot.storage.types
 
 
 revision = '0002'
@@ -33,15 +33,15 @@ def upgrade() -> None:
     sa.Column('reporter_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('owner_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('acknowledged_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('resolved_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('resolution_note', sa.Text(), nullable=True),
     sa.Column('level', sa.Integer(), nullable=False),
-    sa.Column('ack_deadline_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ack_deadline_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('overdue', sa.Boolean(), nullable=False),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['escalation_id'], ['escalation.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 11:08:42.699093
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+import supportbot.storage.types
 
 
 revision = '0003'
@@ -73,9 +73,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('ticket_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('first_response_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('solved_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_response_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('solved_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('frt_seconds', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('handle_time_seconds', sa.Integer(), nullable=True),
     sa.Column('agent_replies', sa.Integer(), nullable=True),
     sa.Column('sla_target_minutes', sa.Integer(), nullable=True),
-    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('workspace_id', 'ticket_id', name='uq_kpi_ticket')
     )

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 11:17:20.896834
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+import supportbot.storage.types
 
 
 revision = '0004'
@@ -32,8 +32,8 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('follow_up_on', sa.Date(), nullable=True),
     sa.Column('follow_up_sent', sa.Boolean(), nullable=False),
     sa.Column('source_link', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -67,7 +67,7 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.Column('workspace_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('recipient_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['kudos_id'], ['kudos.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')

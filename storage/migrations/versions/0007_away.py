@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.types
+import supportbot.storage.types
 
 revision = "0007"
 down_revision = ("0002", "0003", "0004")
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("end_on", sa.Date(), nullable=False),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("away_period", schema=None) as batch_op:

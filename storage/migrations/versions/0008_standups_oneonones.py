@@ -8,7 +8,7 @@ Create Date: 2026-11-22 13:11:24.984411
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+import supportbot.storage.types
 
 
 revision = '0008'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('workspace_id', 'user_id', name='uq_member_timezone')
     )
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('lead_minutes', sa.Integer(), nullable=False),
     sa.Column('anchor_on', sa.Date(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('workspace_id', 'leader_id', 'agent_id', name='uq_oneonone_pair')
     )
@@ -61,8 +61,8 @@ def upgrade() -> None:
     sa.Column('owner_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('oneonone_action', schema=None) as batch_op:
@@ -73,11 +73,11 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('oneonone_id', sa.Integer(), nullable=False),
-    sa.Column('scheduled_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('reminded_for', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('done_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('scheduled_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reminded_for', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('oneonone_id', 'scheduled_at', name='uq_oneonone_meeting')
     )
@@ -92,8 +92,8 @@ def upgrade() -> None:
     sa.Column('oneonone_id', sa.Integer(), nullable=False),
     sa.Column('author_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('discussed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('discussed_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('oneonone_topic', schema=None) as batch_op:
@@ -106,14 +106,14 @@ def upgrade() -> None:
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('prompted_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('remind_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('cutoff_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('prompted_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('remind_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cutoff_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reminded', sa.Boolean(), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=True),
     sa.Column('blocker', sqlmodel.sql.sqltypes.AutoString(length=3000), nullable=True),
     sa.Column('mood', sa.Integer(), nullable=True),
-    sa.Column('answered_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('reply_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('dm_channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -136,9 +136,9 @@ def upgrade() -> None:
     sa.Column('ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('questions', sa.JSON(), nullable=False),
     sa.Column('blocker_question', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
-    sa.Column('closes_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('closed', sa.Boolean(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('schedule_id', 'day', name='uq_standup_run_day')
     )
@@ -162,8 +162,8 @@ def upgrade() -> None:
     sa.Column('paused', sa.Boolean(), nullable=False),
     sa.Column('skip_days', sa.JSON(), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', supportbot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('team_id', name='uq_standup_schedule_team')
     )

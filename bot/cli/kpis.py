@@ -10,21 +10,15 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from bot import ingest, kpis, teams
-from bot.clock import SystemClock
-from bot.config import Settings, load_settings
-from bot.timeutil import parse_date, zone
-from storage.db import make_engine, transaction, upgrade
-from storage.models import OutboxMessage
-
-
-def _cli() -> Any:
-    import bot.cli
-
-    return bot.cli
+from supportbot.bot import ingest, kpis, teams
+from supportbot.bot.cli.common import CliError, resolve_workspace
+from supportbot.bot.clock import SystemClock
+from supportbot.bot.config import Settings, load_settings
+from supportbot.bot.timeutil import parse_date, zone
+from supportbot.storage.db import make_engine, transaction, upgrade
+from supportbot.storage.models import OutboxMessage
 
 
 def _progress(enabled: bool) -> Any:
@@ -40,9 +34,9 @@ def _slack_email_resolver(settings: Settings) -> Any:
     """email -> Slack id through users.lookupByEmail when a bot token is configured."""
     if not settings.slack_bot_token:
         return None
-    from bot.app import build_client
+    from supportbot.bot.app import build_client
 
-    client = build_client(SimpleNamespace(settings=settings))  # type: ignore[arg-type]
+    client = build_client(settings)
     cache: dict[str, str | None] = {}
 
     def resolve(email: str) -> str | None:
@@ -57,16 +51,15 @@ def _slack_email_resolver(settings: Settings) -> Any:
 
 
 def cmd_import_tickets(args: argparse.Namespace) -> int:
-    cli = _cli()
     path = Path(args.file)
     if not path.is_file():
-        raise cli.CliError(f"{path}: no such file")
+        raise CliError(f"{path}: no such file")
     settings = load_settings(require_slack=False)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with transaction(engine) as session:
-            workspace = cli._workspace(args, settings, session)
+            workspace = resolve_workspace(args, settings, session)
         bar, progress = _progress(sys.stderr.isatty() and not args.quiet)
         try:
             report = ingest.import_file(
@@ -79,7 +72,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
                 progress=progress,
             )
         except (ValueError, UnicodeDecodeError) as exc:
-            raise cli.CliError(f"{path}: {exc}") from None
+            raise CliError(f"{path}: {exc}") from None
         finally:
             if bar is not None:
                 bar.close()
@@ -115,10 +108,9 @@ def _blocks_text(blocks: list[dict[str, Any]]) -> str:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from bot.app import build_app
-    from bot.runtime import build_runtime
+    from supportbot.bot.app import build_app
+    from supportbot.bot.runtime import build_runtime
 
-    cli = _cli()
     settings = load_settings(require_slack=not args.dry_run)
     if args.dry_run:
         settings = dataclasses.replace(
@@ -131,7 +123,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     try:
         build_app(rt, token_verification=False)  # registers the digest renderers
         with rt.transaction() as session:
-            workspace = cli._workspace(args, settings, session)
+            workspace = resolve_workspace(args, settings, session)
             team = teams.find_team(session, workspace, args.team)
             if args.date:
                 day = parse_date(args.date)
@@ -146,7 +138,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 )
                 call = render(session, message)
                 if call is None:
-                    raise cli.CliError(f"team {team.name!r} has no digest channel: set one with `supportbot team update {team.name} --digest-channel C…`")
+                    raise CliError(f"team {team.name!r} has no digest channel: set one with `supportbot team update {team.name} --digest-channel C…`")
                 if args.json:
                     print(json.dumps(call.args, indent=2, ensure_ascii=False))
                 else:
@@ -154,7 +146,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
                     print(_blocks_text(call.args.get("blocks") or []))
                 return 0
             if not team.digest_channel:
-                raise cli.CliError(f"team {team.name!r} has no digest channel: set one with `supportbot team update {team.name} --digest-channel C…`")
+                raise CliError(f"team {team.name!r} has no digest channel: set one with `supportbot team update {team.name} --digest-channel C…`")
             queued = kpis.queue_digest(session, team=team, day=day, clock=rt.clock, claim=not args.again)
             if not queued:
                 print(f"the digest of {team.name} for {day} was already posted; add --again to post it once more")

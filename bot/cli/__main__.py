@@ -1,0 +1,5 @@
+import sys
+
+from supportbot.bot.cli import main
+
+sys.exit(main())
