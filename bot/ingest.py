@@ -7,7 +7,6 @@ by ticket id in batches (constant memory). Importing the same data twice changes
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -442,7 +441,3 @@ def import_json(
         return store.UpsertResult(), problems
     return store.upsert_tickets(session=session, workspace_id=workspace_id, rows=rows, now=now), []
 
-
-def sniff_text(data: bytes) -> TextIO:
-    """Bytes of an uploaded CSV as text (UTF-8 with or without BOM)."""
-    return io.StringIO(data.decode("utf-8-sig"))

@@ -565,7 +565,3 @@ def reschedule(rt: Any, schedule_ids: list[int]) -> None:
             if schedule is not None:
                 _install_schedule(scheduler, rt, session, schedule)
 
-
-def next_fire(schedule: StandupSchedule, tz: str, now: datetime) -> datetime | None:
-    return trigger(schedule, tz).get_next_fire_time(None, now)
-

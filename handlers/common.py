@@ -275,11 +275,6 @@ class Reply:
         with self._slack_call():
             self.client.views_open(trigger_id=self.req.trigger_id, view=view)
 
-    def push_modal(self, view: bk.Block) -> None:
-        self.ack()
-        with self._slack_call():
-            self.client.views_push(trigger_id=self.req.trigger_id, view=view)
-
     def view_errors(self, errors: dict[str, str]) -> None:
         self.ack(response_action="errors", errors=errors)
 

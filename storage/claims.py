@@ -54,10 +54,6 @@ def try_claim(*, session: Session, key: str, now: datetime, owner: str = "") -> 
     return insert_once(session=session, row=JobClaim(key=key, claimed_at=now, owner=owner))
 
 
-def is_claimed(*, session: Session, key: str) -> bool:
-    return session.get(JobClaim, key) is not None
-
-
 def record_event(*, session: Session, event_id: str, workspace_id: str, now: datetime) -> bool:
     """True the first time an event id is seen, False for a retried delivery."""
     receipt = EventReceipt(event_id=event_id, workspace_id=workspace_id, received_at=now)

@@ -884,10 +884,3 @@ def get_ticket(*, session: Session, workspace_id: str, ticket_id: str) -> Ticket
         )
     ).first()
 
-
-def count_tickets(*, session: Session, workspace_id: str) -> int:
-    return int(
-        session.connection().execute(
-            select(func.count()).select_from(Ticket).where(col(Ticket.workspace_id) == workspace_id)
-        ).scalar_one()
-    )

@@ -89,15 +89,6 @@ def teams_led_by(*, session: Session, workspace_id: str, user_id: str) -> Sequen
     ).all()
 
 
-def teams_by_channel(*, session: Session, workspace_id: str, channel_id: str) -> Sequence[Team]:
-    return session.exec(
-        select(Team).where(
-            Team.workspace_id == workspace_id,
-            (Team.escalation_channel == channel_id) | (Team.digest_channel == channel_id),
-        )
-    ).all()
-
-
 def delete_team(*, session: Session, team: Team) -> None:
     session.execute(delete(TeamMember).where(col(TeamMember.team_id) == team.id))
     session.flush()
