@@ -27,14 +27,14 @@ from sqlmodel import func, select
 
 from benchmarks.harness import Result, command_body, run_load, start_bare, start_bot, write_results
 from supportbot.bot import teams
+from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage.escalations import Escalation
-from tests.slack_standin import WORKSPACE
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = """
 import logging, sys
 logging.disable(logging.INFO)
-from tests.slack_standin import SlackStandIn
+from supportbot.bot.standin.slack import SlackStandIn
 print(SlackStandIn().start().url, flush=True)
 sys.stdin.read()
 """

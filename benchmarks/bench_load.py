@@ -31,8 +31,8 @@ from benchmarks.harness import (
 from supportbot.bot import escalations, teams
 from supportbot.bot.ingest import import_csv
 from supportbot.bot.runtime import Runtime, build_runtime
+from supportbot.bot.standin.slack import WORKSPACE, SlackStandIn
 from supportbot.storage.db import upgrade
-from tests.slack_standin import WORKSPACE, SlackStandIn
 
 AGENTS = tuple(f"U0BENCH{n:03d}" for n in range(1, 21))
 LEADERS = ("U0LEAD001", "U0LEAD002")

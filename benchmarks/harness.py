@@ -23,9 +23,9 @@ from supportbot.bot.app import HttpServer, build_app, build_web
 from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import Settings
 from supportbot.bot.runtime import Runtime, build_runtime
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
 from supportbot.storage.db import upgrade
 from tests.rig import SIGNING_SECRET, sign
-from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
 
 Request = tuple[bytes, str]  # body, content type
 
@@ -207,7 +207,7 @@ def spawn_standin() -> tuple[Target, SlackStandIn]:
     """The stand-in in its own process; the returned object only builds URLs for it."""
     import sys
 
-    target = spawn("slack stand-in", [sys.executable, "-m", "tests.slack_standin", "{port}"], health="/api/api.test")
+    target = spawn("slack stand-in", [sys.executable, "-m", "supportbot.bot.standin.slack", "{port}"], health="/api/api.test")
     view = SlackStandIn()
     view.url = target.url + "/api/"
     return target, view

@@ -12,10 +12,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from supportbot.bot.clock import FixedClock
+from supportbot.bot.standin.slack import SlackStandIn
 from supportbot.storage.db import upgrade
 from tests.pgserver import PostgresServer
 from tests.rig import BotRig
-from tests.slack_standin import SlackStandIn
 
 WANT_POSTGRES = os.environ.get("SUPPORTBOT_TEST_POSTGRES") == "1"
 

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 import requests
 
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
 from tests.rig import SIGNING_SECRET, sign
-from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
 
 
 def free_port() -> int:

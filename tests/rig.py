@@ -22,8 +22,8 @@ from supportbot.bot.app import HttpServer, build_app, build_web
 from supportbot.bot.clock import FixedClock
 from supportbot.bot.config import Settings
 from supportbot.bot.runtime import Runtime, build_runtime
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
 from supportbot.storage.models import Team
-from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 

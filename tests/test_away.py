@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from supportbot.bot.away import is_away
+from supportbot.bot.standin.slack import WORKSPACE
 from tests.rig import BotRig
-from tests.slack_standin import WORKSPACE
 
 
 def say(rig: BotRig, text: str, user: str = "U0AGENT01") -> str:

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from supportbot.bot import coaching, teams
+from supportbot.bot.standin.slack import WORKSPACE, SlackStandIn
 from supportbot.handlers.blocks import escape as typed  # how Slack sends typed < > &
 from supportbot.handlers.coaching import Id
 from supportbot.storage import coaching as store
 from supportbot.storage import kpis as kpi_store
 from supportbot.storage.coaching import CoachingNote, Goal
 from tests.rig import BotRig
-from tests.slack_standin import WORKSPACE, SlackStandIn
 
 BO = "<@U0AGENT02|bo>"
 ANA = "<@U0AGENT01|ana>"

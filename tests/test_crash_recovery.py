@@ -10,10 +10,10 @@ from sqlmodel import select
 
 from supportbot.bot import teams
 from supportbot.bot.clock import SystemClock
+from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage.db import make_engine, transaction
 from supportbot.storage.escalations import Escalation
 from tests.procs import BotProcess
-from tests.slack_standin import WORKSPACE
 
 
 def make_team(database_url: str) -> None:
@@ -59,8 +59,8 @@ def test_digest_killed_mid_fan_out_finishes_once_after_restart(tmp_path: Path, s
     import subprocess
     import sys
 
+    from supportbot.bot.standin.slack import BOT_TOKEN
     from tests.rig import SIGNING_SECRET
-    from tests.slack_standin import BOT_TOKEN
 
     engine = make_engine(database_url)
     with transaction(engine) as session:

@@ -13,11 +13,11 @@ from sqlmodel import select as sql_select
 
 from supportbot.bot import escalations as policy
 from supportbot.bot.runtime import Runtime, Slots, build_runtime
+from supportbot.bot.standin.slack import SlackStandIn, block_problems
 from supportbot.handlers.escalations import Id
 from supportbot.storage import escalations as store
 from supportbot.storage.escalations import Escalation
 from tests.rig import BotRig
-from tests.slack_standin import SlackStandIn, block_problems
 
 
 def answer_text(response: Any) -> str:

@@ -12,10 +12,10 @@ import pytest
 
 from supportbot.bot import ingest
 from supportbot.bot.cli import main
+from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage import kpis as store
 from supportbot.storage.db import make_engine, transaction
 from tests.rig import BotRig
-from tests.slack_standin import WORKSPACE
 
 GENERIC = """ticket_id,created_at,first_response_at,solved_at,status,agent_slack_id,agent_email,team,channel,category,priority,csat,nps,handle_time_seconds,agent_replies,sla_target_minutes
 A1,2026-11-20T09:00:00Z,2026-11-20T09:12:00Z,2026-11-20T11:00:00Z,solved,U0AGENT01,,,email,billing,normal,5,9,600,1,30

@@ -9,13 +9,13 @@ import pytest
 
 from supportbot.bot import kpis, teams
 from supportbot.bot.cli import main
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE
 from supportbot.storage import escalations as esc_store
 from supportbot.storage import kpis as store
 from supportbot.storage import kudos as kudos_store
 from supportbot.storage.db import make_engine, transaction
 from supportbot.storage.teams import get_team
 from tests.rig import SIGNING_SECRET
-from tests.slack_standin import BOT_TOKEN, WORKSPACE
 
 
 def z(text: str) -> datetime:

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from supportbot.bot import kpis
 from supportbot.bot.scheduler import fire_times, last_fire_time
+from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage import kpis as store
 from supportbot.storage.teams import get_team
 from tests.rig import BotRig
-from tests.slack_standin import WORKSPACE
 
 
 def z(text: str) -> datetime:

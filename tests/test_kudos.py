@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from supportbot.bot import kpis, kudos, teams
+from supportbot.bot.standin.slack import WORKSPACE, SlackStandIn
 from supportbot.handlers.blocks import escape as typed  # how Slack sends typed < > &
 from supportbot.storage import kudos as store
 from supportbot.storage.claims import try_claim
 from supportbot.storage.kudos import Kudos
 from tests.rig import BotRig
-from tests.slack_standin import WORKSPACE, SlackStandIn
 
 BO = "<@U0AGENT02|bo>"
 ANA = "<@U0AGENT01|ana>"

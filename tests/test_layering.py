@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WIRING_FILES = {"bot/app.py"}
-WIRING_FOLDERS = ("bot/cli/",)
+WIRING_FOLDERS = ("bot/cli/", "bot/standin/")
 LAYERS = ("bot", "handlers", "storage")
 
 

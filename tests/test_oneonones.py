@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from supportbot.bot import coaching, escalations, oneonones, teams
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.scheduler import Scheduler, fire_times
+from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage import coaching as coaching_store
 from supportbot.storage import oneonones as store
 from supportbot.storage.teams import get_team
 from tests.rig import BotRig
-from tests.slack_standin import WORKSPACE
 from tests.test_standups_trust import in_two_runtimes
 
 TUE_1430 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 30 min before Tuesday's 15:00 1:1

@@ -10,10 +10,10 @@ from datetime import timedelta
 from slack_sdk import WebClient
 
 from supportbot.bot.outbox import Deferred, Outbox, OutboxKinds, SlackCall, enqueue, enqueue_call
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE
 from supportbot.handlers.common import make_sender
 from supportbot.storage import outbox as store
 from supportbot.storage.db import make_engine, transaction
-from tests.slack_standin import BOT_TOKEN, WORKSPACE
 
 
 def make_outbox(standin, database_url, clock) -> Outbox:  # type: ignore[no-untyped-def]

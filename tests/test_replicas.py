@@ -11,8 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from supportbot.bot import teams
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
 from supportbot.storage.db import make_engine, transaction
-from tests.slack_standin import BOT_TOKEN, WORKSPACE, SlackStandIn
 
 
 def run_replicas(tmp_path: Path, standin: SlackStandIn, database_url: str, now: str, target: str, *args: str, count: int = 2) -> None:

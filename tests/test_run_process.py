@@ -15,9 +15,9 @@ import requests
 
 from supportbot.bot import teams
 from supportbot.bot.clock import SystemClock
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE
 from supportbot.storage.db import make_engine, transaction
 from tests.rig import SIGNING_SECRET, sign
-from tests.slack_standin import BOT_TOKEN, WORKSPACE
 
 
 def free_port() -> int:

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from supportbot.bot import standups
 from supportbot.bot.scheduler import fire_times
+from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage import standups as store
 from supportbot.storage.teams import get_team
 from tests.rig import BotRig
-from tests.slack_standin import WORKSPACE
 
 TUE_0930 = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 NY_0930 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 in New York (EST)

@@ -7,10 +7,10 @@ import time
 import pytest
 from sqlalchemy import text
 
+from supportbot.bot.standin.slack import SlackStandIn
 from supportbot.storage.db import PING_AFTER_IDLE_SECONDS, make_engine, transaction, upgrade
 from tests.pgserver import PostgresServer
 from tests.rig import BotRig
-from tests.slack_standin import SlackStandIn
 
 CLAIM = "INSERT INTO job_claim (key, claimed_at, owner) VALUES (:k, CURRENT_TIMESTAMP, 'test')"
 

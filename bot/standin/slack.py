@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from werkzeug.serving import make_server
 
-BOT_TOKEN = "xoxb-test-token"
+BOT_TOKEN = "xoxb-test-token"  # noqa: S105 (the stand-in's own made-up token)
 WORKSPACE = "T0TEST01"
 BOT_USER = "U0BOT0001"
 PING = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>|<!subteam\^[^>]*>")
