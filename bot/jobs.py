@@ -22,6 +22,7 @@ def forget_old_events(rt: Runtime) -> None:
 
 
 def install_all(scheduler: Scheduler, rt: Runtime) -> None:
+    rt.scheduler = scheduler
     scheduler.every("outbox.drain", "Deliver pending Slack messages", 10, drain_outbox, rt)
     scheduler.every("events.forget", "Forget old event ids", 3600, forget_old_events, rt)
     for module in FEATURES:

@@ -426,7 +426,6 @@ def next_meeting(row: OneOnOne, team: Team, now: datetime) -> datetime | None:
 
 
 # ----- the scheduler ----------------------------------------------------------------------
-_running: dict[int, tuple[Any, Any]] = {}
 JOB_PREFIX = "oneonone:"
 
 
@@ -440,7 +439,6 @@ def _install(scheduler: Any, rt: Any, session: Session, row: OneOnOne) -> None:
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
-    _running[id(rt)] = (rt, scheduler)
     scheduler.every("oneonones.check", "1:1 catch-up and moved meetings", 60, check, rt)
     with rt.transaction(readonly=True) as session:
         for row in store.active(session=session):
@@ -449,10 +447,9 @@ def install_jobs(scheduler: Any, rt: Any) -> None:
 
 def reschedule(rt: Any, oneonone_id: int) -> None:
     """Rebuild one 1:1's job in this process's scheduler (if it runs one)."""
-    entry = _running.get(id(rt))
-    if entry is None or entry[0] is not rt:
+    if rt.scheduler is None:
         return
     with rt.transaction(readonly=True) as session:
         row = store.get(session=session, oneonone_id=oneonone_id)
         if row is not None:
-            _install(entry[1], rt, session, row)
+            _install(rt.scheduler, rt, session, row)

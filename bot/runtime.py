@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -16,6 +17,7 @@ from sqlmodel import Session
 from supportbot.bot.clock import Clock, SystemClock
 from supportbot.bot.config import Settings
 from supportbot.bot.outbox import Outbox, OutboxKinds, instance_id
+from supportbot.bot.teams import LanguageCache
 from supportbot.storage.db import make_engine, transaction
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,11 @@ class Runtime:
     clock: Clock
     outbox: Outbox
     instance_id: str = field(default_factory=instance_id)
+    # The caller's language per request, cached for this runtime only.
+    languages: LanguageCache = field(default_factory=LanguageCache)
+    # This process's scheduler, once `bot.jobs.install_all` ran for this runtime (feature
+    # modules add and remove their per-schedule jobs on it).
+    scheduler: Any = None
     # Where listeners run (set by bot.app.build_app); None runs them in the caller's thread.
     handler_pool: Executor | None = None
     # How many listeners may compute at once. Waiting does not count: a listener gives

@@ -142,7 +142,6 @@ def _set_people(
     session: Session, team: Team, leaders: list[str], members: list[str], now: datetime
 ) -> None:
     assert team.id is not None
-    forget_languages()
     leaders = list(dict.fromkeys(leaders))
     members = [m for m in dict.fromkeys(members) if m not in leaders]
     existing = {m.user_id: m for m in store.members_of(session=session, team_id=team.id)}
@@ -287,28 +286,34 @@ def team_for_request(
     raise InvalidInput("teams.ambiguous", teams=", ".join(t.name for t in mine))
 
 
-# Every request needs the caller's language; teams change rarely. Changes made by this
-# process clear the cache at once; another replica's changes show within LANGUAGE_TTL.
-LANGUAGE_TTL = 60.0
-_languages: dict[tuple[str, str, str], tuple[str, float]] = {}
+class LanguageCache:
+    """The caller's language, kept per runtime (every request needs it; teams change
+    rarely). Changes this runtime makes clear it at once (`clear`); another process's
+    changes show within `ttl` seconds."""
 
+    def __init__(self, ttl: float = 60.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: dict[tuple[str, str, str], tuple[str, float]] = {}
 
-def forget_languages() -> None:
-    _languages.clear()
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def language_for(self, session: Session, workspace_id: str, user_id: str, default: str) -> str:
+        key = (workspace_id, user_id, default)
+        cached = self._entries.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        lang = language_for(session, workspace_id, user_id, default)
+        if len(self._entries) > self.size:
+            self._entries.clear()
+        self._entries[key] = (lang, time.monotonic() + self.ttl)
+        return lang
 
 
 def language_for(session: Session, workspace_id: str, user_id: str, default: str) -> str:
     """The language of the user's first team, else the deployment default."""
-    key = (workspace_id, user_id, default)
-    cached = _languages.get(key)
-    if cached is not None and cached[1] > time.monotonic():
-        return cached[0]
     teams = store.teams_of_user(session=session, workspace_id=workspace_id, user_id=user_id)
-    lang = teams[0].language if teams else default
-    if len(_languages) > 10_000:
-        _languages.clear()
-    _languages[key] = (lang, time.monotonic() + LANGUAGE_TTL)
-    return lang
+    return teams[0].language if teams else default
 
 
 def setting(team: Team, key: str, default: Any) -> Any:
@@ -339,5 +344,4 @@ def remove_member_by_leader(
         raise InvalidInput("teams.cannot_remove_leader")
     session.delete(row)
     session.flush()
-    forget_languages()
     return True

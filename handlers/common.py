@@ -19,7 +19,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from supportbot.bot import teams
 from supportbot.bot.errors import InvalidInput, UserError
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import DeliveryError, SlackCall
@@ -120,7 +119,7 @@ class Req:
         channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
         try:
             with rt.transaction(readonly=True) as session:
-                lang = teams.language_for(
+                lang = rt.languages.language_for(
                     session, workspace_id, user, rt.settings.default_language
                 )
         except (OperationalError, DBAPIError):

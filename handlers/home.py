@@ -10,7 +10,6 @@ from slack_sdk import WebClient
 
 from supportbot.bot.i18n import Translator
 from supportbot.bot.runtime import Runtime
-from supportbot.bot.teams import language_for
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import Req
 from supportbot.handlers.supportbot import team_blocks
@@ -39,7 +38,7 @@ def handle_app_home_opened_event(rt: Runtime) -> Any:
         user = event.get("user") or ""
         workspace = body.get("team_id") or ""
         with rt.transaction(readonly=True) as session:
-            lang = language_for(session, workspace, user, rt.settings.default_language)
+            lang = rt.languages.language_for(session, workspace, user, rt.settings.default_language)
         req = Req(rt, workspace, user, None, lang, body, Translator(lang))
         client.views_publish(user_id=user, view=home_view(req))
 

@@ -104,6 +104,8 @@ def change_member(req: Req, reply: Reply, verb: str, args: list[str]) -> None:
             )
             key = "supportbot.member_removed" if changed else "supportbot.member_not_in"
         name = team.name
+    if changed:
+        req.rt.languages.clear()
     reply.ephemeral(_(key, user=bk.mention(user_id), team=bk.escape(name)))
 
 

@@ -200,6 +200,7 @@ def test_two_runtimes_and_a_restart_send_each_reminder_once(rig: BotRig, standin
 def test_jobs_follow_the_rows(rig: BotRig) -> None:
     rig.make_team()
     scheduler = Scheduler(rig.clock)
+    rig.rt.scheduler = scheduler  # as bot.jobs.install_all does
     oneonones.install_jobs(scheduler, rig.rt)
     assert [j for j in scheduler.job_ids() if j.startswith("oneonone:")] == []
     oid = schedule(rig)

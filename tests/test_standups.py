@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from supportbot.bot import standups
 from supportbot.bot.scheduler import fire_times
 from supportbot.bot.standin.slack import WORKSPACE
+from supportbot.bot.timeutil import zone
 from supportbot.storage import standups as store
 from supportbot.storage.teams import get_team
 from tests.rig import BotRig
@@ -205,7 +206,7 @@ def test_daylight_saving_keeps_the_local_time(rig: BotRig, standin) -> None:  # 
     start = datetime(2027, 3, 25, tzinfo=UTC)  # Madrid moves to summer time on Sunday 28 March
     times = list(fire_times(standups.trigger(schedule, "Europe/Madrid"), start, start + timedelta(days=6)))
     assert [t.astimezone(UTC).hour for t in times] == [8, 8, 7, 7]  # Thu, Fri (CET), Mon, Tue (CEST)
-    assert all(t.astimezone(standups.zone("Europe/Madrid")).strftime("%H:%M") == "09:30" for t in times)
+    assert all(t.astimezone(zone("Europe/Madrid")).strftime("%H:%M") == "09:30" for t in times)
 
 
 def test_answering_updates_the_prompt_dm(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]

@@ -138,6 +138,7 @@ def test_rate_limited_fan_out_honours_retry_after(rig: BotRig, standin) -> None:
 def test_jobs_built_from_rows_and_rebuilt_on_change(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
     sid = setup(rig, standin)
     scheduler = Scheduler(rig.clock)
+    rig.rt.scheduler = scheduler  # as bot.jobs.install_all does
     standups.install_jobs(scheduler, rig.rt)
     assert sorted(j for j in scheduler.job_ids() if j.startswith("standup:")) == [f"standup:{sid}:UTC"]
     rig.command("/standup", "timezone America/Chicago", user="U0AGENT01")
