@@ -223,4 +223,7 @@ class BotRig:
             if settings:
                 team.settings = dict(settings)
                 session.add(team)
+        # Made outside a listener, as `supportbot team add` does from another process: this
+        # runtime would see the new language within its cache's TTL; tests need it at once.
+        self.rt.languages.clear()
         return team
