@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from supportbot.bot.clock import Clock, SystemClock
 from supportbot.bot.config import Settings
+from supportbot.bot.kpis.cache import AnswerCache, new_answer_cache
 from supportbot.bot.outbox import Outbox, OutboxKinds, instance_id
 from supportbot.bot.teams import LanguageCache
 from supportbot.storage.db import make_engine, transaction
@@ -74,6 +75,8 @@ class Runtime:
     engine: Engine
     clock: Clock
     outbox: Outbox
+    # KPI ticket figures already computed (bot.kpis.cache); one per runtime, never shared
+    kpi_answers: AnswerCache
     instance_id: str = field(default_factory=instance_id)
     # The caller's language per request, cached for this runtime only.
     languages: LanguageCache = field(default_factory=LanguageCache)
@@ -160,4 +163,7 @@ def build_runtime(
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
     outbox = Outbox(engine, clock, OutboxKinds(), pace_seconds=pace_seconds)
-    return Runtime(settings=settings, engine=engine, clock=clock, outbox=outbox)
+    return Runtime(
+        settings=settings, engine=engine, clock=clock, outbox=outbox,
+        kpi_answers=new_answer_cache(),
+    )

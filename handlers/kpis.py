@@ -292,7 +292,9 @@ def handle_kpis_command(req: Req, reply: Reply) -> None:
         period = kpis.parse_period(period_word, now=now, tz=team.timezone)
         if period.end - period.start > LONG_PERIOD:
             reply.ack()  # months and years take longer: the answer follows via response_url
-        summary = kpis.summary(session, team=team, period=period, now=now, agent_id=agent)
+        summary = kpis.summary(
+            session, team=team, period=period, now=now, agent_id=agent, answers=req.rt.kpi_answers
+        )
     reply.ephemeral(
         _("kpis.summary_title", team=team.name, period=period.label), summary_blocks(_, summary)
     )
@@ -337,7 +339,9 @@ def _digest_for(session: Session, rt: Runtime, msg: OutboxMessage) -> tuple[Any,
         return None
     day = date.fromisoformat(msg.data["day"])
     _ = Translator(team.language)
-    return _, kpis.build_digest(session, team=team, day=day, now=rt.clock.now())
+    return _, kpis.build_digest(
+        session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers
+    )
 
 
 def make_digest_renderer(rt: Runtime) -> Any:

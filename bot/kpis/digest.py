@@ -1,0 +1,202 @@
+"""The daily digest: its figures, trend and chart, and the job that queues it per team."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from supportbot.bot import teams
+from supportbot.bot.kpis.cache import AnswerCache, one_answer
+from supportbot.bot.kpis.compare import targets
+from supportbot.bot.kpis.figures import compute, kudos_count, scope_for
+from supportbot.bot.kpis.periods import day_bounds
+from supportbot.bot.kpis.report import METRICS, Report
+from supportbot.bot.outbox import enqueue
+from supportbot.bot.timeutil import zone
+from supportbot.storage import kpis as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.claims import try_claim
+from supportbot.storage.models import Team
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DIGEST_TIME = "09:00"
+DIGEST_KIND = "kpis.digest"
+TREND_DAYS = 7
+CHART_DAYS = 14
+
+
+@dataclass
+class Digest:
+    team: Team
+    day: date
+    report: Report
+    previous: Report
+    targets: dict[str, float]
+    trend: dict[str, list[float | None]]  # metric -> last TREND_DAYS values, oldest first
+    chart_days: list[date]
+    chart: dict[str, list[float | None]]  # metric -> CHART_DAYS values
+    fcr_by_category: list[tuple[str | None, int, int]]
+    kudos: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_digest(
+    session: Session, *, team: Team, day: date, now: datetime, answers: AnswerCache | None = None
+) -> Digest:
+    """`answers`: the runtime's answer cache (`rt.kpi_answers`), or None to compute all."""
+    with one_answer(session):
+        return _build_digest(session, team=team, day=day, now=now, answers=answers)
+
+
+def _build_digest(
+    session: Session, *, team: Team, day: date, now: datetime, answers: AnswerCache | None
+) -> Digest:
+    tz = team.timezone
+    start, end = day_bounds(day, tz)
+    report = compute(session, team=team, answers=answers, start=start, end=end, now=now)
+    prev_start, prev_end = day_bounds(day - timedelta(days=1), tz)
+    previous = compute(session, team=team, answers=answers, start=prev_start, end=prev_end, now=now, detail=False)
+    days = [day - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
+    series: dict[str, list[float | None]] = {m: [] for m in METRICS}
+    for d in days:
+        if d == day:
+            r = report
+        elif d == day - timedelta(days=1):
+            r = previous
+        else:
+            s, e = day_bounds(d, tz)
+            r = compute(session, team=team, answers=answers, start=s, end=e, now=now, detail=False)
+        for m in METRICS:
+            series[m].append(r.value(m))
+    scope = scope_for(session, team)
+    return Digest(
+        team=team,
+        day=day,
+        report=report,
+        previous=previous,
+        targets=targets(team),
+        trend={m: v[-TREND_DAYS:] for m, v in series.items()},
+        chart_days=days,
+        chart=series,
+        fcr_by_category=store.fcr_by_category(session=session, scope=scope, start=start, end=end),
+        kudos=kudos_count(session, team, start, end),
+    )
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """A text sparkline; a day with no data is a middle dot."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return "·" * len(values)
+    low, high = min(known), max(known)
+    out = []
+    for v in values:
+        if v is None:
+            out.append("·")
+        elif high == low:
+            out.append(SPARKS[3])
+        else:
+            out.append(SPARKS[round((v - low) / (high - low) * (len(SPARKS) - 1))])
+    return "".join(out)
+
+
+def digest_time(team: Team) -> time:
+    text = str(teams.setting(team, "digest_time", DEFAULT_DIGEST_TIME) or DEFAULT_DIGEST_TIME)
+    hh, mm = text.split(":")
+    return time(int(hh), int(mm))
+
+
+def digest_day(team: Team, scheduled_for: datetime) -> date:
+    """The day a digest fired at `scheduled_for` reports on: the previous local day."""
+    return scheduled_for.astimezone(zone(team.timezone)).date() - timedelta(days=1)
+
+
+def digest_claim_key(team_id: int, day: date) -> str:
+    return f"digest:{team_id}:{day.isoformat()}"
+
+
+def queue_digest(
+    session: Session, *, team: Team, day: date, clock: Any, claim: bool = True
+) -> bool:
+    """Claim the team's digest for `day` and enqueue it; False when already done/no channel."""
+    assert team.id is not None
+    if not team.digest_channel:
+        return False
+    if claim and not try_claim(
+        session=session, key=digest_claim_key(team.id, day), now=clock.now()
+    ):
+        return False
+    enqueue(
+        session,
+        workspace_id=team.workspace_id,
+        kind=DIGEST_KIND,
+        data={"team_id": team.id, "day": day.isoformat()},
+        clock=clock,
+        dedupe_key=f"kpis:digest:{team.id}:{day.isoformat()}" if claim else None,
+    )
+    return True
+
+
+def run_digest(rt: Any, team_id: int, *, scheduled_for: datetime) -> None:
+    """Job: the digest of one team for the day before `scheduled_for` (never twice)."""
+    with rt.transaction() as session:
+        team = team_store.get_team(session=session, team_id=team_id)
+        if team is None or not team.digest_channel:
+            return
+        local = scheduled_for.astimezone(zone(team.timezone))
+        if local.weekday() >= 5 or local.time().replace(second=0, microsecond=0) != digest_time(team):
+            return  # the team's schedule changed since this job was installed
+        day = digest_day(team, scheduled_for)
+        if queue_digest(session, team=team, day=day, clock=rt.clock):
+            log.info("digest queued for team %s, %s", team_id, day)
+    rt.outbox.kick()
+
+
+def digest_trigger(team: Team) -> Any:
+    from apscheduler.triggers.cron import CronTrigger
+
+    at = digest_time(team)
+    return CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=team.timezone)
+
+
+def _job_id(team_id: int) -> str:
+    return f"kpis.digest:{team_id}"
+
+
+def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) -> None:
+    """(Re)install a digest job per team with a digest channel; drop removed ones."""
+    with rt.transaction(readonly=True) as session:
+        wanted = {
+            t.id: (t.timezone, f"{digest_time(t):%H:%M}", t)
+            for t in team_store.list_teams(session=session)
+            if t.digest_channel and t.id is not None
+        }
+    for team_id in list(installed):
+        if team_id not in wanted:
+            scheduler.remove(_job_id(team_id))
+            del installed[team_id]
+    for team_id, (tz, hhmm, team) in wanted.items():
+        if installed.get(team_id) == (tz, hhmm):
+            continue
+        scheduler.cron(
+            _job_id(team_id), f"KPI digest for team {team_id}", digest_trigger(team),
+            run_digest, rt, team_id,
+        )
+        installed[team_id] = (tz, hhmm)
+
+
+def install_jobs(scheduler: Any, rt: Any) -> None:
+    installed: dict[int, tuple[str, str]] = {}
+    sync_jobs(scheduler, rt, installed)
+    scheduler.every(
+        "kpis.digest.sync", "Pick up new or changed digest schedules", 300,
+        sync_jobs, scheduler, rt, installed,
+    )

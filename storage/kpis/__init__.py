@@ -1,0 +1,79 @@
+"""Helpdesk tickets and the aggregate queries KPIs are built from.
+
+- `tables`: the ticket table, the per-day rollup tables, the data version, FRT buckets;
+- `tickets`: upsert (keeps rollups and the data version in step), one ticket, the version;
+- `rollups`: ticket rows added/removed -> per-day deltas;
+- `scope`: which tickets count, and a period as whole UTC days plus edge ranges;
+- `created`, `percentiles`, `solved`, `backlog`: the figures;
+- `escalations`: the escalation counts and spans /kpis shows.
+
+Nothing here loads rows in bulk into Python. Callers use this package's names
+(`from supportbot.storage import kpis as store; store.created_stats(...)`).
+"""
+
+from supportbot.storage.kpis.backlog import OPEN_CACHE, backlog_at, open_at
+from supportbot.storage.kpis.created import (
+    CreatedStats,
+    count_created,
+    count_unanswered_breached,
+    created_stats,
+)
+from supportbot.storage.kpis.escalations import escalation_counts, escalation_spans
+from supportbot.storage.kpis.percentiles import frt_quantiles
+from supportbot.storage.kpis.rollups import Deltas, apply_rollups
+from supportbot.storage.kpis.scope import Scope, split_days
+from supportbot.storage.kpis.solved import SolvedStats, fcr_by_category, solved_stats
+from supportbot.storage.kpis.tables import (
+    FRT_EDGES,
+    SOLVED_SUMS,
+    TICKET_FIELDS,
+    KpiDataVersion,
+    KpiDayCount,
+    KpiDayFrt,
+    KpiDaySolved,
+    Ticket,
+    bucket_bounds,
+    frt_bucket,
+)
+from supportbot.storage.kpis.tickets import (
+    INSERT_COLUMNS,
+    UpsertResult,
+    data_version,
+    get_ticket,
+    upsert_tickets,
+)
+
+__all__ = [
+    "FRT_EDGES",
+    "INSERT_COLUMNS",
+    "OPEN_CACHE",
+    "SOLVED_SUMS",
+    "TICKET_FIELDS",
+    "CreatedStats",
+    "Deltas",
+    "KpiDataVersion",
+    "KpiDayCount",
+    "KpiDayFrt",
+    "KpiDaySolved",
+    "Scope",
+    "SolvedStats",
+    "Ticket",
+    "UpsertResult",
+    "apply_rollups",
+    "backlog_at",
+    "bucket_bounds",
+    "count_created",
+    "count_unanswered_breached",
+    "created_stats",
+    "data_version",
+    "escalation_counts",
+    "escalation_spans",
+    "fcr_by_category",
+    "frt_bucket",
+    "frt_quantiles",
+    "get_ticket",
+    "open_at",
+    "solved_stats",
+    "split_days",
+    "upsert_tickets",
+]

@@ -1,0 +1,117 @@
+"""The per-day rollup tables: ticket rows added or removed become deltas, applied in one
+INSERT ... ON CONFLICT DO UPDATE batch per table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date
+from typing import Any
+
+from sqlmodel import Session
+
+from supportbot.storage.kpis.tables import (
+    SOLVED_SUMS,
+    KpiDayCount,
+    KpiDayFrt,
+    KpiDaySolved,
+    frt_bucket,
+)
+
+Deltas = dict[tuple[Any, ...], list[int]]
+
+
+def _contribute(row: dict[str, Any], sign: int, counts: Deltas, frts: Deltas, solved: Deltas) -> None:
+    team = row.get("team_key") or ""
+    agent = row.get("agent_id") or ""
+    created_day = row["created_at"].astimezone(UTC).date()
+    for dim in ("channel", "category"):
+        key = (created_day, dim, team, agent, row.get(dim) or "")
+        counts.setdefault(key, [0])[0] += sign
+    frt = row.get("frt_seconds")
+    if frt is not None:
+        target = row.get("sla_target_minutes")
+        acc = frts.setdefault((created_day, team, agent, frt_bucket(frt)), [0, 0, 0])
+        acc[0] += sign
+        if target is not None:
+            acc[1] += sign
+            if frt <= target * 60:
+                acc[2] += sign
+    if row.get("solved_at") is not None:
+        acc = solved.setdefault((row["solved_at"].astimezone(UTC).date(), team, agent), [0] * 10)
+        handle, replies, good, nps = (
+            row.get("handle_time_seconds"), row.get("agent_replies"), row.get("csat_good"), row.get("nps")
+        )
+        acc[0] += sign
+        if handle is not None:
+            acc[1] += sign
+            acc[2] += sign * handle
+        if replies is not None:
+            acc[3] += sign
+            acc[4] += sign * (replies <= 1)
+        if good is not None:
+            acc[5] += sign
+            acc[6] += sign * bool(good)
+        if nps is not None:
+            acc[7] += sign
+            acc[8] += sign * (nps >= 9)
+            acc[9] += sign * (nps <= 6)
+
+
+def apply_rollups(
+    *, session: Session, workspace_id: str, added: Sequence[dict[str, Any]], removed: Sequence[dict[str, Any]]
+) -> None:
+    """Keep the per-day tables in step with ticket rows (added minus removed)."""
+    counts: Deltas = {}
+    frts: Deltas = {}
+    solved: Deltas = {}
+    for row in removed:
+        _contribute(row, -1, counts, frts, solved)
+    for row in added:
+        _contribute(row, 1, counts, frts, solved)
+    add_deltas(session, KpiDayCount, workspace_id, ("day", "dim", "team_key", "agent_id", "value"), ("n",), counts)
+    add_deltas(session, KpiDayFrt, workspace_id, ("day", "team_key", "agent_id", "bucket"), ("n", "n_target", "met_target"), frts)
+    add_deltas(session, KpiDaySolved, workspace_id, ("day", "team_key", "agent_id"), SOLVED_SUMS, solved)
+
+
+def add_deltas(
+    session: Session,
+    model: Any,
+    workspace_id: str,
+    keys: tuple[str, ...],
+    values: tuple[str, ...],
+    deltas: Deltas,
+) -> None:
+    """Add the deltas to the per-day rows: one INSERT ... ON CONFLICT DO UPDATE batch
+    (SQLite 3.24+ and PostgreSQL), keyed by the table's unique constraint."""
+    rows = [(key, delta) for key, delta in deltas.items() if any(delta)]
+    if not rows:
+        return
+    table = model.__table__
+    connection = session.connection()
+    conflict = ("workspace_id", *keys)
+    if connection.dialect.name == "sqlite":  # straight through the driver: big imports
+        columns = (*conflict, *values)
+        sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in values)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "  # noqa: S608 - constant identifiers
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}",
+            [
+                (workspace_id, *(k.isoformat() if isinstance(k, date) else k for k in key), *delta)
+                for key, delta in rows
+            ],
+        )
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    statement = pg_insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={v: table.c[v] + statement.excluded[v] for v in values},
+    )
+    connection.execute(
+        statement,
+        [
+            {"workspace_id": workspace_id, **dict(zip(keys, key, strict=True)), **dict(zip(values, delta, strict=True))}
+            for key, delta in rows
+        ],
+    )

@@ -1,0 +1,203 @@
+"""The KPI tables: helpdesk tickets, the per-day rollups kept in step with them, the
+data version, and the first-response buckets the rollups count in.
+
+One row per (workspace, helpdesk ticket id). Durations are stored at import
+(`frt_seconds`), so every figure is a single indexed range scan with SQL aggregates;
+medians come from a per-minute histogram plus one exact lookup inside the right bucket.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import date, datetime
+
+from sqlalchemy import Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from supportbot.storage.types import UTCDateTime
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "kpi_ticket"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "ticket_id", name="uq_kpi_ticket"),
+        # Whole days come from the per-day tables; these serve the partial edge days,
+        # the backlog of the current day and exact percentile lookups inside one bucket
+        # (covering, and in insertion order, so a big import stays fast).
+        Index(
+            "ix_kpi_ticket_created",
+            "workspace_id",
+            "created_at",
+            "frt_seconds",
+            "team_key",
+            "agent_id",
+        ),
+        Index("ix_kpi_ticket_solved", "workspace_id", "solved_at", "created_at", "team_key", "agent_id"),
+        # unanswered tickets only (a few percent): SLA breaches without scanning the period
+        Index(
+            "ix_kpi_ticket_unanswered",
+            "workspace_id",
+            "created_at",
+            "team_key",
+            "agent_id",
+            "sla_target_minutes",
+            sqlite_where=text("frt_seconds IS NULL"),
+            postgresql_where=text("frt_seconds IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    ticket_id: str = Field(max_length=128)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    solved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    frt_seconds: int | None = Field(default=None)
+    status: str | None = Field(default=None, max_length=32)
+    agent_id: str | None = Field(default=None, max_length=32)
+    agent_email: str | None = Field(default=None, max_length=254)
+    team: str | None = Field(default=None, max_length=80)
+    team_key: str | None = Field(default=None, max_length=80)
+    channel: str | None = Field(default=None, max_length=64)
+    category: str | None = Field(default=None, max_length=80)
+    priority: str | None = Field(default=None, max_length=32)
+    csat: int | None = Field(default=None)
+    csat_good: bool | None = Field(default=None)
+    nps: int | None = Field(default=None)
+    handle_time_seconds: int | None = Field(default=None)
+    agent_replies: int | None = Field(default=None)
+    sla_target_minutes: int | None = Field(default=None)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class KpiDayCount(SQLModel, table=True):
+    """Per UTC day, team column and agent: tickets created, by channel or by category."""
+
+    __tablename__ = "kpi_day_count"
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id", "day", "dim", "team_key", "agent_id", "value", name="uq_kpi_day_count"
+        ),
+        Index("ix_kpi_day_count_cover", "workspace_id", "dim", "day", "team_key", "agent_id", "value", "n"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    day: date
+    dim: str = Field(max_length=16)  # "channel" | "category"
+    team_key: str = Field(default="", max_length=80)  # "" = none
+    agent_id: str = Field(default="", max_length=32)
+    value: str = Field(default="", max_length=80)
+    n: int = Field(default=0)
+
+
+class KpiDayFrt(SQLModel, table=True):
+    """Per UTC day of creation, team column, agent and first-response bucket: how many,
+    how many with their own SLA target, and how many of those met it."""
+
+    __tablename__ = "kpi_day_frt"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "day", "team_key", "agent_id", "bucket", name="uq_kpi_day_frt"),
+        Index("ix_kpi_day_frt_cover", "workspace_id", "day", "team_key", "agent_id", "bucket", "n", "n_target", "met_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    day: date
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    bucket: int
+    n: int = Field(default=0)
+    n_target: int = Field(default=0)
+    met_target: int = Field(default=0)
+
+
+SOLVED_SUMS = (
+    "solved",
+    "handle_n",
+    "handle_sum",
+    "fcr_n",
+    "fcr_yes",
+    "csat_n",
+    "csat_good",
+    "nps_n",
+    "promoters",
+    "detractors",
+)
+
+
+class KpiDaySolved(SQLModel, table=True):
+    """Per UTC day of solving, team column and agent: the sums solved-ticket figures need."""
+
+    __tablename__ = "kpi_day_solved"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "day", "team_key", "agent_id", name="uq_kpi_day_solved"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    day: date
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    solved: int = Field(default=0)
+    handle_n: int = Field(default=0)
+    handle_sum: int = Field(default=0)
+    fcr_n: int = Field(default=0)
+    fcr_yes: int = Field(default=0)
+    csat_n: int = Field(default=0)
+    csat_good: int = Field(default=0)
+    nps_n: int = Field(default=0)
+    promoters: int = Field(default=0)
+    detractors: int = Field(default=0)
+
+
+class KpiDataVersion(SQLModel, table=True):
+    """Counts the imports that changed a workspace's tickets: figures computed from an
+    older version are stale (see bot.kpis's answer cache)."""
+
+    __tablename__ = "kpi_data_version"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    version: int = Field(default=0)
+
+
+# First-response buckets: bucket i holds FRT_EDGES[i-1] < seconds <= FRT_EDGES[i];
+# the last bucket (len(FRT_EDGES)) holds everything longer.
+FRT_EDGES = tuple(
+    m * 60
+    for m in (1, 2, 3, 5, 7, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1080,
+              1440, 2880, 4320, 10080, 43200)
+)
+
+
+def frt_bucket(seconds: int) -> int:
+    return bisect_left(FRT_EDGES, seconds)
+
+
+def bucket_bounds(bucket: int) -> tuple[int, int | None]:
+    """(exclusive low, inclusive high or None) in seconds."""
+    low = FRT_EDGES[bucket - 1] if bucket > 0 else -1
+    high = FRT_EDGES[bucket] if bucket < len(FRT_EDGES) else None
+    return low, high
+
+
+TICKET_FIELDS = (
+    "created_at",
+    "first_response_at",
+    "solved_at",
+    "frt_seconds",
+    "status",
+    "agent_id",
+    "agent_email",
+    "team",
+    "team_key",
+    "channel",
+    "category",
+    "priority",
+    "csat",
+    "csat_good",
+    "nps",
+    "handle_time_seconds",
+    "agent_replies",
+    "sla_target_minutes",
+)

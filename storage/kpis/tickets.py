@@ -1,0 +1,153 @@
+"""Writing tickets (upsert, with the per-day rollups and the data version kept in step)
+and reading one back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session, col
+from sqlmodel import select as sm_select
+
+from supportbot.storage.kpis.rollups import add_deltas, apply_rollups
+from supportbot.storage.kpis.tables import TICKET_FIELDS, KpiDataVersion, Ticket
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def upsert_tickets(
+    *, session: Session, workspace_id: str, rows: Sequence[dict[str, Any]], now: datetime
+) -> UpsertResult:
+    """Insert or update by (workspace, ticket_id); identical rows are left alone.
+
+    One SELECT for the batch's existing rows, then one bulk INSERT and per-row UPDATEs only
+    for rows that changed, so importing the same file twice writes nothing.
+    """
+    result = UpsertResult()
+    if not rows:
+        return result
+    by_id: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        by_id[row["ticket_id"]] = row  # the last occurrence in a batch wins
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    cols = [table.c.id, table.c.ticket_id] + [table.c[name] for name in TICKET_FIELDS]
+    existing: dict[str, Any] = {}
+    ids = list(by_id)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for rec in session.execute(
+            select(*cols).where(
+                table.c.workspace_id == workspace_id, table.c.ticket_id.in_(chunk)
+            )
+        ):
+            existing[rec.ticket_id] = rec
+    inserts: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    removed: list[dict[str, Any]] = []
+    for ticket_id, row in by_id.items():
+        values = {"ticket_id": ticket_id, **{name: row.get(name) for name in TICKET_FIELDS}}
+        old = existing.get(ticket_id)
+        if old is None:
+            inserts.append(values)
+            added.append(values)
+            continue
+        if all(_same(getattr(old, name), values[name]) for name in TICKET_FIELDS):
+            result.unchanged += 1
+            continue
+        session.execute(
+            update(table)
+            .where(table.c.id == old.id)
+            .values(**{name: values[name] for name in TICKET_FIELDS}, updated_at=now)
+        )
+        removed.append({name: getattr(old, name) for name in TICKET_FIELDS})
+        added.append(values)
+        result.updated += 1
+    if inserts:
+        _bulk_insert(session, workspace_id, now, inserts)
+        result.inserted = len(inserts)
+    apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=removed)
+    if added:
+        add_deltas(session, KpiDataVersion, workspace_id, (), ("version",), {(): [1]})
+    return result
+
+
+# The SQLite fast path writes these columns in this order; SQLAlchemy's SQLite DateTime
+# stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here), booleans as 0/1.
+_PLAIN_COLUMNS = ("frt_seconds", "status", "agent_id", "agent_email", "team", "team_key", "channel", "category", "priority", "csat")
+_PLAIN_COLUMNS_2 = ("nps", "handle_time_seconds", "agent_replies", "sla_target_minutes")
+INSERT_COLUMNS = (
+    "workspace_id", "ticket_id", "updated_at", "created_at", "first_response_at", "solved_at",
+    *_PLAIN_COLUMNS, "csat_good", *_PLAIN_COLUMNS_2,
+)
+assert sorted(INSERT_COLUMNS) == sorted(("workspace_id", "ticket_id", "updated_at", *TICKET_FIELDS))
+
+
+def _bulk_insert(session: Session, workspace_id: str, now: datetime, rows: list[dict[str, Any]]) -> None:
+    """Bulk INSERT; on SQLite straight through the driver (values pre-converted exactly as
+    SQLAlchemy would store them): the ORM's per-row conversion dominates a big import."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        session.execute(
+            Ticket.__table__.insert(),  # type: ignore[attr-defined]
+            [{"workspace_id": workspace_id, "updated_at": now, **row} for row in rows],
+        )
+        return
+
+    def stamp(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(" ", "microseconds")[:-6]  # drop "+00:00"
+
+    now_text = stamp(now)
+
+    def convert(row: dict[str, Any]) -> tuple[Any, ...]:
+        good = row["csat_good"]
+        return (
+            workspace_id,
+            row["ticket_id"],
+            now_text,
+            stamp(row["created_at"]),
+            stamp(row["first_response_at"]),
+            stamp(row["solved_at"]),
+            *[row[name] for name in _PLAIN_COLUMNS],
+            None if good is None else int(good),
+            *[row[name] for name in _PLAIN_COLUMNS_2],
+        )
+
+    sql = f"INSERT INTO kpi_ticket ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"  # noqa: S608 - constant identifiers
+    # index pages for a big import: a larger page cache keeps random index inserts in memory
+    connection.exec_driver_sql("PRAGMA cache_size = -32768")
+    connection.exec_driver_sql(sql, [convert(row) for row in rows])
+
+
+def _same(old: Any, new: Any) -> bool:
+    return bool(old == new) if old is not None and new is not None else old is new
+
+
+def data_version(*, session: Session, workspace_id: str) -> int:
+    found = session.execute(_DATA_VERSION, {"workspace_id": workspace_id}).scalar()
+    return int(found or 0)
+
+
+_DATA_VERSION = (  # built once: every /kpis answer checks it
+    select(KpiDataVersion.__table__.c.version)  # type: ignore[attr-defined]
+    .where(KpiDataVersion.__table__.c.workspace_id == bindparam("workspace_id"))  # type: ignore[attr-defined]
+)
+
+
+def get_ticket(*, session: Session, workspace_id: str, ticket_id: str) -> Ticket | None:
+    return session.exec(
+        sm_select(Ticket).where(
+            col(Ticket.workspace_id) == workspace_id, col(Ticket.ticket_id) == ticket_id
+        )
+    ).first()
