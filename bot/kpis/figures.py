@@ -55,7 +55,7 @@ def compute(
     answers: AnswerCache | None = None,
 ) -> Report:
     """Every figure for [start, end); `now` decides which unanswered tickets are breached.
-    `backlog` may be passed in when the caller already knows it (see `_summary`).
+    `backlog` may be passed in when the caller already knows it (see `overview._summary`).
 
     With `answers` (the runtime's `rt.kpi_answers`), the ticket figures come from it while
     no import changed the tickets (`store.data_version`) and they are under its TTL old;
