@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from supportbot.bot import kpis
+from supportbot.bot.runtime import Runtime, build_runtime
 from supportbot.bot.scheduler import fire_times, last_fire_time
 from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage import kpis as store
@@ -185,13 +186,24 @@ def test_install_jobs_adds_one_cron_per_team(rig: BotRig) -> None:
     assert len([i for i in ids if i.startswith("kpis.digest:")]) == 1
 
 
-def today_report(rig: BotRig) -> kpis.Report:
+def today_report(rig: BotRig, rt: Runtime | None = None) -> kpis.Report:
+    rt = rt or rig.rt
     now = rig.clock.now()
-    with rig.rt.transaction(readonly=True) as session:
+    with rt.transaction(readonly=True) as session:
         team = get_team(session=session, team_id=1)
         assert team is not None
         period = kpis.parse_period("today", now=now, tz=team.timezone)
-        return kpis.summary(session, team=team, period=period, now=now, answers=rig.rt.kpi_answers).current
+        return kpis.summary(session, team=team, period=period, now=now, answers=rt.kpi_answers).current
+
+
+def test_each_runtime_keeps_its_own_answers(rig: BotRig) -> None:
+    rig.make_team()
+    seed(rig)
+    first = today_report(rig)
+    other = build_runtime(rig.rt.settings, engine=rig.rt.engine, clock=rig.clock)
+    assert today_report(rig, other) == first
+    assert (other.kpi_answers.hits, other.kpi_answers.misses) == (0, 2)  # computed, not reused
+    assert rig.rt.kpi_answers.hits == 0
 
 
 def test_cached_answers_follow_imports_escalations_and_time(rig: BotRig) -> None:
