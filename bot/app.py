@@ -17,11 +17,11 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
+from supportbot.bot import startup
 from supportbot.bot.config import Settings
 from supportbot.bot.runtime import Runtime
 from supportbot.handlers import FEATURE_MODULES
 from supportbot.handlers.common import dedupe_events, make_sender
-from supportbot.storage.db import ping
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def build_app(
     return app
 
 
-def build_web(rt: Runtime, app: App) -> Flask:
+def build_web(rt: Runtime, app: App, readiness: startup.Readiness | None = None) -> Flask:
     """`POST /slack/events`, `GET /healthz` and any feature's own HTTP endpoints."""
     web = Flask(__name__)
     web.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
@@ -92,11 +92,7 @@ def build_web(rt: Runtime, app: App) -> Flask:
 
     @web.get("/healthz")
     def healthz() -> Response:
-        if ping(rt.engine):
-            return Response('{"status":"ok"}', 200, mimetype="application/json")
-        return Response(
-            '{"status":"database unreachable"}', 503, mimetype="application/json"
-        )
+        return startup.health(rt, readiness)
 
     for module in FEATURE_MODULES:
         register_web = getattr(module, "register_web", None)
@@ -190,10 +186,9 @@ def stop_background(rt: Runtime, scheduler: Any) -> None:
 
 
 def serve(rt: Runtime) -> None:
-    """Run until SIGTERM/SIGINT: HTTP on PORT (waitress) or Socket Mode, plus the scheduler."""
-    app = build_app(rt)
-    scheduler = start_background(rt)
-    settle_memory()
+    """Run until SIGTERM/SIGINT: HTTP on PORT (waitress) or Socket Mode, plus the scheduler.
+    PORT serves `/healthz` first (in Socket Mode too), 503 until Slack has answered."""
+    app = build_app(rt, token_verification=False)  # startup.wait_for_slack checks the token
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -203,18 +198,41 @@ def serve(rt: Runtime) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    readiness = startup.Readiness()
+    web = startup.build_health_web(rt, readiness) if rt.settings.socket_mode else build_web(rt, app, readiness)
+    try:
+        server = HttpServer(web, host="0.0.0.0", port=rt.settings.port).start()  # noqa: S104
+    except OSError as exc:
+        raise startup.listen_error(rt.settings.port, exc) from None
+    try:
+        if startup.wait_for_slack(build_client(rt.settings), rt.settings, stop) is None:
+            server.stop()  # stopped before Slack ever answered: nothing else was started
+            log.info("supportbot stopped")
+            return
+    except BaseException:
+        server.stop(timeout=1)
+        raise
+    scheduler = start_background(rt)
+    settle_memory()
     if rt.settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_sdk.errors import SlackApiError
 
         handler = SocketModeHandler(app, rt.settings.slack_app_token)
-        handler.connect()
-        log.info("supportbot connected in Socket Mode")
+        try:
+            handler.connect()
+        except SlackApiError as exc:
+            stop_background(rt, scheduler)
+            server.stop(timeout=1)
+            raise startup.app_token_error(exc) from None
+        readiness.slack.set()
+        log.info("supportbot connected in Socket Mode (GET /healthz on port %s)", rt.settings.port)
         stop.wait()
         handler.close()
     else:
-        server = HttpServer(build_web(rt, app), host="0.0.0.0", port=rt.settings.port).start()  # noqa: S104
+        readiness.slack.set()
         log.info("supportbot serving HTTP on port %s (POST /slack/events)", rt.settings.port)
         stop.wait()
-        server.stop()
+    server.stop()
     stop_background(rt, scheduler)
     log.info("supportbot stopped")

@@ -26,6 +26,10 @@ BOT_SCOPES = (
     "users:read",
     "users:read.email",
     "files:write",
+    # `supportbot doctor` reads each team channel (conversations.info) to tell whether the
+    # bot can post there: public channels need channels:read, private ones groups:read.
+    "channels:read",
+    "groups:read",
 )
 
 BOT_EVENTS = ("app_home_opened",)

@@ -25,7 +25,7 @@ from supportbot.bot.runtime import Runtime, build_runtime
 from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
 from supportbot.storage.models import Team
 
-SIGNING_SECRET = "test-signing-secret-0123456789"
+SIGNING_SECRET = "0123456789abcdef0123456789abcdef"  # a real one is 32 letters and digits
 
 
 class TrackingExecutor(ThreadPoolExecutor):

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WIRING_FILES = {"bot/app.py"}
+WIRING_FILES = {"bot/app.py", "bot/startup.py"}
 WIRING_FOLDERS = ("bot/cli/", "bot/standin/")
 LAYERS = ("bot", "handlers", "storage")
 

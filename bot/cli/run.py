@@ -10,20 +10,27 @@ from supportbot.storage.db import upgrade
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from supportbot.bot import startup
     from supportbot.bot.app import serve
     from supportbot.bot.logsetup import configure_logging
     from supportbot.bot.runtime import build_runtime
 
     settings = settings_for(require_slack=True)
+    startup.check_secrets(settings)
     if args.workers < 1 or args.workers > 64:
         raise CliError("--workers must be between 1 and 64 (one per CPU core is a good start)")
     if args.workers > 1 and settings.socket_mode:
         raise CliError("--workers needs HTTP mode: Socket Mode (SLACK_APP_TOKEN set) runs one process")
     configure_logging(settings)
-    upgrade(settings.database_url)
+    startup.migrate(settings)
     if args.workers > 1:
+        import threading
+
+        from supportbot.bot.app import build_client
         from supportbot.bot.workers import serve_workers
 
+        # Checked once here: a refused token stops before any worker starts.
+        startup.wait_for_slack(build_client(settings), settings, threading.Event())
         serve_workers(settings, args.workers)
         return 0
     serve(build_runtime(settings))

@@ -18,6 +18,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from werkzeug.serving import make_server
 
+from supportbot.bot.manifest import BOT_SCOPES
+
 BOT_TOKEN = "xoxb-test-token"  # noqa: S105 (the stand-in's own made-up token)
 WORKSPACE = "T0TEST01"
 BOT_USER = "U0BOT0001"
@@ -167,14 +169,19 @@ class SlackStandIn:
         self.triggers_used: set[str] = set()
         self.views: dict[str, dict[str, Any]] = {}
         self.home: dict[str, dict[str, Any]] = {}
+        # What `supportbot doctor` reads: the scopes granted to the token (sent back in the
+        # x-oauth-scopes header), the workspace's channels, and a revoked token.
+        self.scopes: list[str] = list(BOT_SCOPES)
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.auth_error: str | None = None
         self._ts = itertools.count(1)
         self.app = self._build()
         self._server: Any = None
         self.url = ""
 
     # ----- lifecycle -------------------------------------------------------------
-    def start(self) -> SlackStandIn:
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+    def start(self, port: int = 0) -> SlackStandIn:
+        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}/api/"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -195,6 +202,9 @@ class SlackStandIn:
             self.triggers_used.clear()
             self.views.clear()
             self.home.clear()
+            self.scopes = list(BOT_SCOPES)
+            self.channels.clear()
+            self.auth_error = None
 
     @property
     def response_url_base(self) -> str:
@@ -222,16 +232,32 @@ class SlackStandIn:
         with self.lock:
             self.faults.setdefault(method, []).append(Fault(None, 200, None, times, seconds, True))
 
-    def add_user(self, user_id: str, *, tz: str = "UTC", email: str | None = None, locale: str = "en-US", name: str | None = None) -> None:
+    def add_user(self, user_id: str, *, tz: str = "UTC", email: str | None = None, locale: str = "en-US", name: str | None = None, deleted: bool = False) -> None:
         with self.lock:
             self.users[user_id] = {
                 "id": user_id,
                 "team_id": WORKSPACE,
+                "deleted": deleted,
                 "name": name or user_id.lower(),
                 "tz": tz,
                 "locale": locale,
                 "profile": {"email": email or f"{user_id.lower()}@example.com", "real_name": name or user_id},
             }
+
+    def add_channel(
+        self, channel_id: str, name: str, *, private: bool = False, member: bool = True, archived: bool = False
+    ) -> None:
+        with self.lock:
+            self.channels[channel_id] = {
+                "id": channel_id, "name": name, "is_channel": True, "is_private": private,
+                "is_member": member, "is_archived": archived,
+            }
+
+    def revoke(self, error: str = "token_revoked") -> None:
+        """From now on every call with the bot token answers `error` (token_revoked,
+        invalid_auth, account_inactive), as Slack does once an app is uninstalled."""
+        with self.lock:
+            self.auth_error = error
 
     def ok_calls(self, method: str | None = None) -> list[Call]:
         with self.lock:
@@ -287,13 +313,18 @@ class SlackStandIn:
                 self._record(method, args, body)
                 return Response(json.dumps(body), fault.status, headers=headers, mimetype="application/json")
             auth = request.headers.get("Authorization", "")
+            headers = {}
             if auth != f"Bearer {self.token}" and args.get("token") != self.token:
                 body = {"ok": False, "error": "invalid_auth" if auth else "not_authed"}
+            elif self.auth_error:
+                body = {"ok": False, "error": self.auth_error}
             else:
+                # Slack names the token's scopes in this header on every call it accepts.
+                headers["x-oauth-scopes"] = ",".join(self.scopes)
                 handler = getattr(self, "m_" + method.replace(".", "_"), None)
                 body = handler(args) if handler else {"ok": False, "error": "unknown_method"}
             self._record(method, args, body)
-            return Response(json.dumps(body), 200, mimetype="application/json")
+            return Response(json.dumps(body), 200, headers=headers, mimetype="application/json")
 
         @app.post("/response/<key>")
         def response_url(key: str) -> Response:
@@ -467,6 +498,17 @@ class SlackStandIn:
             if user["profile"]["email"].lower() == str(args.get("email", "")).lower():
                 return {"ok": True, "user": user}
         return {"ok": False, "error": "users_not_found"}
+
+    def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Needs channels:read (public) or groups:read (private); a private channel the bot
+        is not in does not exist for the bot's token."""
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None or (channel["is_private"] and not channel["is_member"]):
+            return {"ok": False, "error": "channel_not_found"}
+        needed = "groups:read" if channel["is_private"] else "channels:read"
+        if needed not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(self.scopes)}
+        return {"ok": True, "channel": dict(channel)}
 
     def m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "members": sorted(self.users), "response_metadata": {"next_cursor": ""}}
