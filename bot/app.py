@@ -205,7 +205,7 @@ def serve(rt: Runtime) -> None:
     except OSError as exc:
         raise startup.listen_error(rt.settings.port, exc) from None
     try:
-        if startup.wait_for_slack(build_client(rt.settings), rt.settings, stop) is None:
+        if startup.wait_for_slack(rt.settings, stop) is None:
             server.stop()  # stopped before Slack ever answered: nothing else was started
             log.info("supportbot stopped")
             return

@@ -132,10 +132,21 @@ def verify_token(client: WebClient) -> Any:
         raise SlackUnreachable(str(reason) or type(exc).__name__) from None
 
 
-def wait_for_slack(client: WebClient, settings: Settings, stop: threading.Event) -> Any:
+def probe_client(settings: Settings) -> WebClient:
+    """A client for start-up checks: no retries of its own (the caller's loop waits) and a
+    silent logger, so an unreachable Slack makes one log line, not one per attempt."""
+    quiet = logging.Logger("supportbot.startup.probe", level=logging.CRITICAL + 1)
+    return WebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
+        retry_handlers=[], logger=quiet,
+    )
+
+
+def wait_for_slack(settings: Settings, stop: threading.Event) -> Any:
     """auth.test until Slack answers, waiting longer after each failure (1 s, 2 s, ... 30 s).
     One log line when Slack is unreachable and one when it answers again; returns the
     auth.test response, or None when `stop` is set first. A refused token raises ConfigError."""
+    client = probe_client(settings)
     delay = 1.0
     failed = False
     while True:

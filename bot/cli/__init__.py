@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from supportbot.bot.cli import doctor as doctor_cli
 from supportbot.bot.cli import kpis as kpis_cli
 from supportbot.bot.cli import run as run_cli
 from supportbot.bot.cli import teams as team_cli
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     rm.set_defaults(func=with_store(team_cli.cmd_team_remove))
 
     kpis_cli.add_parsers(sub)
+    doctor_cli.add_parsers(sub)
     return parser
 
 

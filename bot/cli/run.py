@@ -26,11 +26,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers > 1:
         import threading
 
-        from supportbot.bot.app import build_client
         from supportbot.bot.workers import serve_workers
 
         # Checked once here: a refused token stops before any worker starts.
-        startup.wait_for_slack(build_client(settings), settings, threading.Event())
+        startup.wait_for_slack(settings, threading.Event())
         serve_workers(settings, args.workers)
         return 0
     serve(build_runtime(settings))
