@@ -257,4 +257,4 @@ def test_every_subcommand_says_what_it_does_and_what_each_option_is() -> None:
 def test_run_help_lists_what_it_does(tmp_path: Path) -> None:
     done = run_cli(tmp_path, clean_env(), "run", "--help")
     assert done.returncode == 0
-    assert "start the bot" in done.stdout and "--workers" in done.stdout
+    assert "Start the bot (HTTP on PORT" in done.stdout and "--workers N" in done.stdout

@@ -10,7 +10,7 @@ from supportbot.bot.cli import doctor as doctor_cli
 from supportbot.bot.cli import kpis as kpis_cli
 from supportbot.bot.cli import run as run_cli
 from supportbot.bot.cli import teams as team_cli
-from supportbot.bot.cli.common import CliError, with_store
+from supportbot.bot.cli.common import CliError, describe_subcommands, with_store
 from supportbot.bot.config import ConfigError
 from supportbot.bot.errors import UserError
 from supportbot.bot.i18n import t
@@ -43,31 +43,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add = team_sub.add_parser("add", parents=[ws], help="create a team")
-    add.add_argument("name")
+    add.add_argument("name", help="the team's name, e.g. Tier1")
     add.add_argument("--leader", action="append", required=True, help="U… (repeat; first is primary)")
     add.add_argument("--member", action="append", help="U… (repeat)")
     add.add_argument("--escalation-channel", required=True, help="C…")
     add.add_argument("--digest-channel", help="C…")
     add.add_argument("--timezone", help="Area/City (default DEFAULT_TIMEZONE)")
-    add.add_argument("--language", choices=["en", "es"])
+    add.add_argument("--language", choices=["en", "es"], help="the team's language (default DEFAULT_LANGUAGE)")
     add.set_defaults(func=with_store(team_cli.cmd_team_add))
 
     team_sub.add_parser("list", parents=[ws], help="list teams").set_defaults(func=with_store(team_cli.cmd_team_list))
 
     show = team_sub.add_parser("show", parents=[ws], help="show one team")
-    show.add_argument("name")
+    show.add_argument("name", help="team name")
     show.set_defaults(func=with_store(team_cli.cmd_team_show))
 
     upd = team_sub.add_parser("update", parents=[ws], help="change a team")
-    upd.add_argument("name")
+    upd.add_argument("name", help="team name")
     upd.add_argument("--rename", help="new team name")
     upd.add_argument("--leader", action="append", help="replace the leaders, in order (repeat)")
     upd.add_argument("--member", action="append", help="add a member (repeat)")
     upd.add_argument("--remove-member", action="append", help="remove a member (repeat)")
-    upd.add_argument("--escalation-channel")
+    upd.add_argument("--escalation-channel", help="C… where escalations are posted")
     upd.add_argument("--digest-channel", help="C…, or '' to unset")
-    upd.add_argument("--timezone")
-    upd.add_argument("--language", choices=["en", "es"])
+    upd.add_argument("--timezone", help="Area/City, e.g. Europe/Madrid")
+    upd.add_argument("--language", choices=["en", "es"], help="the team's language")
     upd.add_argument("--ack-timeout", help="e.g. urgent=5m,high=15m,normal=1h,low=4h")
     upd.add_argument("--max-rounds", type=int, help="reminder rounds past the end of the leader chain (default 5)")
     upd.add_argument("--digest-time", help="HH:MM in the team's time zone (default 09:00)")
@@ -76,13 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     upd.set_defaults(func=with_store(team_cli.cmd_team_update))
 
     rm = team_sub.add_parser("remove", parents=[ws], help="delete a team")
-    rm.add_argument("name")
+    rm.add_argument("name", help="team name")
     rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     rm.set_defaults(func=with_store(team_cli.cmd_team_remove))
 
     kpis_cli.add_parsers(sub)
     doctor_cli.add_parsers(sub)
-    return parser
+    return describe_subcommands(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

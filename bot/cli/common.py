@@ -16,6 +16,18 @@ class CliError(Exception):
     """A message for the user, printed on one line; exit status 2."""
 
 
+def describe_subcommands(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`supportbot X --help` opens with what X does: its one-line help, unless it has more."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = str(helps[name])[:1].upper() + str(helps[name])[1:] + "."
+                describe_subcommands(sub)
+    return parser
+
+
 def settings_for(require_slack: bool) -> Settings:
     return load_settings(require_slack=require_slack)
 

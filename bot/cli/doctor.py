@@ -73,5 +73,5 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     what = "check this install: settings, database, Slack token and scopes, each team's channels, people, time zones and next firings, the outbox"
-    p = sub.add_parser("doctor", help=what, description=what.capitalize() + ". Exit 0 when all pass, 1 otherwise. Prints no secret.")
+    p = sub.add_parser("doctor", help=what, description="C" + what[1:] + ". Exit 0 when all pass, 1 otherwise. Prints no secret.")
     p.set_defaults(func=cmd_doctor)

@@ -170,7 +170,7 @@ def add_parsers(sub: Any) -> None:
     imp = sub.add_parser("import", help="import data (tickets)")
     imp_sub = imp.add_subparsers(dest="import_command", required=True, metavar="WHAT")
     tickets = imp_sub.add_parser("tickets", parents=[ws], help="import tickets from a CSV file")
-    tickets.add_argument("file", metavar="FILE.csv")
+    tickets.add_argument("file", metavar="FILE.csv", help="the CSV file to import")
     tickets.add_argument("--format", choices=ingest.FORMATS, default="generic", help="generic (default) or a Zendesk ticket export")
     tickets.add_argument("--show-errors", type=int, default=20, help="rejected rows to list (default 20)")
     tickets.add_argument("--quiet", action="store_true", help="no progress bar")
