@@ -19,6 +19,7 @@ Slack facts relied on:
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -199,7 +200,7 @@ def check_channel(
     what = " and ".join(use for use, _flag in uses)
     flag = next((f for _use, f in uses if f), "")
     change = (
-        f"`supportbot team update {team.name} {flag} C…`" if flag else "`/standup schedule … #channel`"
+        f"`supportbot team update {_quoted(team)} {flag} C…`" if flag else "`/standup schedule … #channel`"
     )
     try:
         info = slack.channel(channel_id)
@@ -232,9 +233,9 @@ def check_people(slack: SlackLookup, session: Session, team: Team) -> list[Check
     for role, people in (("leader", leaders), ("member", members)):
         for user_id in people:
             fix = (
-                f"`supportbot team update {team.name} --leader …` (the full list, without them)"
+                f"`supportbot team update {_quoted(team)} --leader …` (the full list, without them)"
                 if role == "leader"
-                else f"`supportbot team update {team.name} --remove-member {user_id}`"
+                else f"`supportbot team update {_quoted(team)} --remove-member {user_id}`"
             )
             try:
                 user = slack.user(user_id)
@@ -253,6 +254,11 @@ def check_people(slack: SlackLookup, session: Session, team: Team) -> list[Check
     return [ok(f"{team.name}: {len(leaders)} leader{'s' * (len(leaders) != 1)} and {len(members)} member{'s' * (len(members) != 1)}, all active Slack users")]
 
 
+def _quoted(team: Team) -> str:
+    """The team's name as typed in a shell command ('Tier 1' needs quotes)."""
+    return shlex.quote(team.name)
+
+
 def _zone(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
@@ -262,7 +268,7 @@ def _zone(name: str) -> ZoneInfo | None:
 
 def check_timezones(session: Session, team: Team) -> Check:
     if _zone(team.timezone) is None:
-        return bad(f"{team.name}: time zone {team.timezone!r} is not an IANA name: `supportbot team update {team.name} --timezone Area/City`")
+        return bad(f"{team.name}: time zone {team.timezone!r} is not an IANA name: `supportbot team update {_quoted(team)} --timezone Area/City`")
     zones = standups.member_zones(session, team)
     wrong = sorted({z for z in zones.values() if _zone(z) is None})
     if wrong:
@@ -318,7 +324,7 @@ def check_firings(session: Session, team: Team, now: datetime) -> Check:
         at = kpis.digest_trigger(team).get_next_fire_time(None, now)
         parts.append(f"digest {_when(at, team.timezone)}" if at else "digest never")
     else:
-        parts.append(f"no digest (no digest channel: `supportbot team update {team.name} --digest-channel C…`)")
+        parts.append(f"no digest (no digest channel: `supportbot team update {_quoted(team)} --digest-channel C…`)")
     standup = next_standup(session, team, now)
     if standup is None:
         parts.append("no stand-up scheduled")
