@@ -14,6 +14,9 @@ Slack facts relied on:
   `is_archived` (https://docs.slack.dev/reference/objects/conversation-object); it needs
   channels:read for public channels and groups:read for private ones, and a private channel
   the bot is not in is `channel_not_found` to the bot's token.
+- chat:write.public lets the bot post in a public channel it is not in, but a file upload
+  (files.completeUploadExternal: the digest's chart) there fails with not_in_channel
+  (reported in https://github.com/getnao/nao/issues/1372), so the digest channel needs the bot.
 - users.info answers `deleted: true` for a deactivated account.
 """
 
@@ -220,6 +223,8 @@ def check_channel(
         return ok(f"{team.name}: {what} {name}: the bot is a member")
     if info.get("is_private"):
         return bad(f"{team.name}: {what} {name}: the bot is not a member of this private channel: /invite @{me.user} there")
+    if any(use == "digest channel" for use, _flag in uses):
+        return bad(f"{team.name}: {what} {name}: the bot is not a member, so the digest's chart cannot be uploaded there: /invite @{me.user} there")
     if me.scopes is not None and "chat:write.public" in me.scopes:
         return ok(f"{team.name}: {what} {name}: public, the bot posts there with chat:write.public")
     return bad(f"{team.name}: {what} {name}: the bot is not a member and lacks chat:write.public: /invite @{me.user} there")

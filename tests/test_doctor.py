@@ -48,7 +48,7 @@ def healthy_slack(standin: SlackStandIn) -> None:
     for user in ("U0LEAD01", "U0AGENT01", "U0AGENT02"):
         standin.add_user(user, name=f"Person {user[-2:]}")
     standin.add_channel("C0ESCAL01", "escalations", private=True, member=True)
-    standin.add_channel("C0DIGEST1", "support-digest", private=False, member=False)
+    standin.add_channel("C0DIGEST1", "support-digest", private=False, member=True)
 
 
 def lines(standin: SlackStandIn, database_url: str, **extra: str) -> list[str]:
@@ -74,7 +74,7 @@ def test_a_healthy_install_passes_every_check(standin: SlackStandIn, install: st
     assert "✓ Slack token: works, bot @supportbot (U0BOT0001) in workspace Test (T0TEST01)" in text_
     assert "✓ scopes: all 9 the manifest asks for are granted" in text_
     assert "✓ Tier1: escalation channel #escalations (C0ESCAL01): the bot is a member" in text_
-    assert "✓ Tier1: digest channel #support-digest (C0DIGEST1): public, the bot posts there with chat:write.public" in text_
+    assert "✓ Tier1: digest channel #support-digest (C0DIGEST1): the bot is a member" in text_
     assert "✓ Tier1: 1 leader and 2 members, all active Slack users" in text_
     assert "✓ Tier1: time zone Europe/Madrid" in text_
     # 10:00 UTC on Monday is 11:00 in Madrid: the next 09:00 digest is Tuesday's.
@@ -105,13 +105,25 @@ def test_archived_channel(standin: SlackStandIn, install: str) -> None:
     ]
 
 
-def test_public_channel_without_the_bot_or_chat_write_public(standin: SlackStandIn, install: str) -> None:
+def test_public_channel_without_the_bot(standin: SlackStandIn, install: str) -> None:
+    standin.add_channel("C0ESCAL01", "escalations", private=False, member=False)
+    found = lines(standin, install)
+    assert failures(found) == []
+    assert "✓ Tier1: escalation channel #escalations (C0ESCAL01): public, the bot posts there with chat:write.public" in found
     standin.scopes.remove("chat:write.public")
     assert failures(lines(standin, install)) == [
         "✗ scopes: the app lacks chat:write.public, which the manifest asks for: update the app (App Manifest page: "
         "paste `supportbot manifest`, or add them on OAuth & Permissions), then reinstall it to the workspace",
-        "✗ Tier1: digest channel #support-digest (C0DIGEST1): the bot is not a member and lacks chat:write.public: "
+        "✗ Tier1: escalation channel #escalations (C0ESCAL01): the bot is not a member and lacks chat:write.public: "
         "/invite @supportbot there",
+    ]
+
+
+def test_public_digest_channel_needs_the_bot_for_its_chart(standin: SlackStandIn, install: str) -> None:
+    standin.add_channel("C0DIGEST1", "support-digest", private=False, member=False)
+    assert failures(lines(standin, install)) == [
+        "✗ Tier1: digest channel #support-digest (C0DIGEST1): the bot is not a member, so the digest's chart cannot "
+        "be uploaded there: /invite @supportbot there"
     ]
 
 

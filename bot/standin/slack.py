@@ -530,6 +530,9 @@ class SlackStandIn:
             if f.get("id") not in self.uploads:
                 return {"ok": False, "error": "file_not_found"}
         channel = args.get("channel_id") or args.get("channels")
+        known = self.channels.get(str(channel))
+        if known is not None and not known["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}  # chat:write.public covers messages only
         thread = args.get("thread_ts")
         if thread and (str(channel), str(thread)) not in self.messages:
             return {"ok": False, "error": "thread_not_found"}
