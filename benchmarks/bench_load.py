@@ -21,6 +21,7 @@ from benchmarks.harness import (
     Result,
     action_body,
     command_body,
+    database,
     run_load,
     settings_for,
     spawn_bare,
@@ -92,6 +93,20 @@ def check(response: Any) -> str | None:
     return None
 
 
+def prepare(database_url: str, standin_url: str, tmp: Path, tickets: int) -> list[int]:
+    """Migrate and seed an empty database; returns the seeded escalations' ids."""
+    upgrade(database_url)
+    rt = build_runtime(settings_for(standin_url, database_url), pace_seconds=0)
+    try:
+        return seed(rt, tmp, tickets)
+    finally:
+        rt.engine.dispose()
+
+
+def measure(url: str, standin: SlackStandIn, ids: list[int], *, clients: int, seconds: float, real: bool) -> Result:
+    return run_load(url, mixer(standin, ids), clients=clients, seconds=seconds, check=check if real else None, label=kind_of)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60)
@@ -102,40 +117,19 @@ def main() -> int:
     args = parser.parse_args()
 
     standin_proc, standin = spawn_standin()
-    server = None
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        if args.postgres:
-            from sqlalchemy import create_engine, text
-
-            from tests.pgserver import PostgresServer
-
-            server = PostgresServer()
-            admin_url = server.start()
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text('CREATE DATABASE "bench"'))
-            admin.dispose()
-            database_url = admin_url.rsplit("/", 1)[0] + "/bench"
-        else:
-            database_url = f"sqlite:///{tmp / 'bench.db'}"
-        upgrade(database_url)
-        rt = build_runtime(settings_for(standin.url, database_url), pace_seconds=0)
-        ids = seed(rt, tmp, args.tickets)
-        rt.engine.dispose()
+    with tempfile.TemporaryDirectory() as tmp_name, database(Path(tmp_name), postgres=args.postgres) as database_url:
+        ids = prepare(database_url, standin.url, Path(tmp_name), args.tickets)
         bot = spawn_bot(standin.url, database_url, workers=args.workers)
         bare = spawn_bare(standin.url)
         try:
             time.sleep(3)  # let the bot deliver the seeded escalations' posts first
             results: dict[str, Result] = {}
             for target in (bot, bare):
-                results[target.name] = run_load(target.url, mixer(standin, ids), clients=args.clients, seconds=args.seconds, check=check if target is bot else None, label=kind_of)
+                results[target.name] = measure(target.url, standin, ids, clients=args.clients, seconds=args.seconds, real=target is bot)
         finally:
             bot.stop()  # SIGTERM: finishes in-flight requests and deliveries
             bare.stop()
             standin_proc.stop()
-            if server is not None:
-                server.stop()
     summary = {name: r.summary() for name, r in results.items()}
     for s in summary.values():
         s["throughput_rps"] = round(s["requests"] / args.seconds, 1)

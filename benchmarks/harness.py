@@ -1,14 +1,15 @@
-"""Shared benchmark plumbing: the real bot or a bare Bolt app behind the same waitress
-server, signed Slack requests, and latency statistics. Everything runs on loopback."""
+"""Shared benchmark plumbing: the real bot (`supportbot run`), a bare Bolt app (gunicorn,
+gthread, 8 threads) and the Slack stand-in, each in its own process; signed Slack requests;
+latency statistics. Everything runs on loopback."""
 
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,15 +17,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from slack_bolt import App
-from slack_sdk import WebClient
 
-from supportbot.bot.app import HttpServer, build_app, build_web
-from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import Settings
-from supportbot.bot.runtime import Runtime, build_runtime
 from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
-from supportbot.storage.db import upgrade
 from tests.rig import SIGNING_SECRET, sign
 
 Request = tuple[bytes, str]  # body, content type
@@ -56,37 +51,6 @@ class Target:
     name: str
     url: str
     stop: Callable[[], None]
-    rt: Runtime | None = None
-
-
-def start_bot(standin: SlackStandIn, database_url: str) -> Target:
-    upgrade(database_url)
-    settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, database_url=database_url, slack_api_url=standin.url)
-    rt = build_runtime(settings, clock=SystemClock(), pace_seconds=0)
-    server = HttpServer(build_web(rt, build_app(rt)), host="127.0.0.1", port=0).start()
-
-    def stop() -> None:
-        server.stop()
-        rt.engine.dispose()
-
-    return Target("supportbot", f"http://127.0.0.1:{server.port}", stop, rt)
-
-
-def start_bare(standin: SlackStandIn, port: int = 0) -> Target:
-    """A Bolt app that only acks, behind the same server with the same Bolt settings
-    (acks answered inline, `process_before_response`): the floor to compare with."""
-    app = App(client=WebClient(token=BOT_TOKEN, base_url=standin.url), signing_secret=SIGNING_SECRET, process_before_response=True)
-    app.command(re.compile(".*"))(lambda ack: ack())
-    app.action(re.compile(".*"))(lambda ack: ack())
-    from flask import Flask, request
-    from slack_bolt.adapter.flask import SlackRequestHandler
-
-    web = Flask("bare")
-    handler = SlackRequestHandler(app)
-    web.add_url_rule("/slack/events", "events", lambda: handler.handle(request), methods=["POST"])
-    web.add_url_rule("/slack/events", "probe", lambda: "bare", methods=["GET"])
-    server = HttpServer(web, host="127.0.0.1", port=port).start()
-    return Target("bare Bolt app", f"http://127.0.0.1:{server.port}", server.stop)
 
 
 @dataclass
@@ -213,21 +177,53 @@ def spawn_standin() -> tuple[Target, SlackStandIn]:
     return target, view
 
 
-def spawn_bot(standin_url: str, database_url: str, workers: int = 1) -> Target:
+def spawn_bot(standin_url: str, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None) -> Target:
     import sys
 
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": standin_url, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     return spawn("supportbot", [sys.executable, "-m", "supportbot.bot.cli", "run", "--workers", str(workers)], env=env)
 
 
+BARE_THREADS = 8
+
+
 def spawn_bare(standin_url: str) -> Target:
+    """The bare Bolt app behind gunicorn, gthread worker, one process of 8 threads."""
     import sys
 
     env = {"SLACK_API_URL": standin_url}
-    return spawn("bare Bolt app", [sys.executable, "-m", "benchmarks.bare_app"], env=env, health="/slack/events")
+    argv = [
+        sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(BARE_THREADS), "-w", "1",
+        "-b", "127.0.0.1:{port}", "--log-level", "warning", "benchmarks.bare_app:create()",
+    ]
+    return spawn("bare Bolt app", argv, env=env, health="/slack/events")
+
+
+@contextmanager
+def database(tmp: Path, *, postgres: bool) -> Iterator[str]:
+    """A fresh SQLite file in `tmp`, or an empty database on a throwaway PostgreSQL server
+    (tests/pgserver.py) that is stopped afterwards."""
+    if not postgres:
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer()
+    try:
+        admin_url = server.start()
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('CREATE DATABASE "bench"'))
+        admin.dispose()
+        yield admin_url.rsplit("/", 1)[0] + "/bench"
+    finally:
+        server.stop()
 
 
 def settings_for(standin_url: str, database_url: str) -> Settings:

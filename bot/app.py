@@ -63,9 +63,14 @@ def build_app(
     # (handlers.common), so the HTTP answer leaves as soon as ack() is called. Bolt's own
     # asynchronous runner polls for the ack every 10 ms, which under load costs more than
     # most listeners do; `process_before_response` makes Bolt call our wrapper directly.
-    rt.handler_pool = listener_executor or ThreadPoolExecutor(
-        max_workers=16, thread_name_prefix="listener"
-    )
+    import os
+
+    if listener_executor is None and "pool" in os.environ.get("SUPPORTBOT_BENCH_OFF", "").split(","):
+        rt.handler_pool = None
+    else:
+        rt.handler_pool = listener_executor or ThreadPoolExecutor(
+            max_workers=16, thread_name_prefix="listener"
+        )
     app = App(
         client=client,
         signing_secret=rt.settings.slack_signing_secret,

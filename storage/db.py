@@ -52,7 +52,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        _WRITERS[engine] = WriterLock(engine.url.database)
+        if "writer" not in os.environ.get("SUPPORTBOT_BENCH_OFF", "").split(","):
+            _WRITERS[engine] = WriterLock(engine.url.database)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
