@@ -56,7 +56,8 @@ def seed(rt: Runtime, tmp: Path, tickets: int) -> list[int]:
     with rt.transaction() as session:
         team = teams.find_team(session, WORKSPACE, "Bench")
         for n in range(200):
-            esc, _ = escalations.create(session, team=team, reporter_id=AGENTS[n % 20], draft=escalations.Draft(severity="low", summary=f"Seeded case {n}"), clock=rt.clock)
+            new = escalations.prepare(session, team=team, reporter_id=AGENTS[n % 20], draft=escalations.Draft(severity="low", summary=f"Seeded case {n}"), clock=rt.clock)
+            esc = escalations.save(session, new, clock=rt.clock)
             ids.append(esc.id)
     return ids  # their channel posts are delivered by the bot when it starts
 

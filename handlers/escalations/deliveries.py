@@ -1,0 +1,129 @@
+"""Outbox renderers: what the bot sends about an escalation, rendered from the stored row
+when the message goes out (so it shows the state at delivery, not at enqueue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from supportbot.bot.i18n import Translator
+from supportbot.bot.outbox import Deferred, SlackCall
+from supportbot.handlers import blocks as bk
+from supportbot.handlers.escalations.render import (
+    ALERTS,
+    dm_blocks,
+    escalation_blocks,
+    fallback_text,
+    thread_text,
+)
+from supportbot.storage import escalations as store
+from supportbot.storage import outbox as outbox_store
+from supportbot.storage import teams as team_store
+from supportbot.storage.escalations import OPEN, Escalation
+from supportbot.storage.models import OutboxMessage, Team
+
+
+def _load(session: Session, message: OutboxMessage) -> tuple[Escalation, Team, Translator] | None:
+    esc = store.get_escalation(session=session, escalation_id=int(message.data["id"]))
+    if esc is None:
+        return None
+    team = team_store.get_team(session=session, team_id=esc.team_id)
+    if team is None:
+        return None
+    return esc, team, Translator(team.language)
+
+
+def _posted(session: Session, esc: Escalation) -> bool:
+    """True once the channel message exists; Deferred while its post is still on its way."""
+    if esc.message_ts:
+        return True
+    status = store.outbox_status(session=session, dedupe_key=f"esc:{esc.id}:post")
+    if status in (None, outbox_store.FAILED, outbox_store.SENT):
+        return False  # never coming: nothing to update or thread under
+    raise Deferred()
+
+
+def render_post(session: Session, message: OutboxMessage) -> SlackCall | None:
+    loaded = _load(session, message)
+    if loaded is None:
+        return None
+    esc, team, _ = loaded
+    if esc.message_ts:
+        return None
+    return SlackCall(
+        "chat.postMessage",
+        {
+            "channel": team.escalation_channel,
+            "text": fallback_text(_, esc),
+            "blocks": bk.message_blocks(escalation_blocks(_, esc)),
+            "unfurl_links": False,
+            "unfurl_media": False,
+        },
+    )
+
+
+def after_post(session: Session, message: OutboxMessage, response: dict[str, Any]) -> None:
+    if response.get("ts") and response.get("channel"):
+        store.set_message(
+            session=session,
+            escalation_id=int(message.data["id"]),
+            channel_id=str(response["channel"]),
+            ts=str(response["ts"]),
+        )
+
+
+def render_update(session: Session, message: OutboxMessage) -> SlackCall | None:
+    loaded = _load(session, message)
+    if loaded is None:
+        return None
+    esc, _team, _ = loaded
+    if not _posted(session, esc):
+        return None
+    return SlackCall(
+        "chat.update",
+        {
+            "channel": esc.channel_id,
+            "ts": esc.message_ts,
+            "text": fallback_text(_, esc),
+            "blocks": bk.message_blocks(escalation_blocks(_, esc)),
+        },
+    )
+
+
+def render_thread(session: Session, message: OutboxMessage) -> SlackCall | None:
+    loaded = _load(session, message)
+    if loaded is None:
+        return None
+    esc, _team, _ = loaded
+    if not _posted(session, esc):
+        return None
+    return SlackCall(
+        "chat.postMessage",
+        {
+            "channel": esc.channel_id,
+            "thread_ts": esc.message_ts,
+            "text": thread_text(_, str(message.data["note"]), message.data.get("params") or {}),
+            "unfurl_links": False,
+        },
+    )
+
+
+def render_dm(session: Session, message: OutboxMessage) -> SlackCall | None:
+    loaded = _load(session, message)
+    if loaded is None:
+        return None
+    esc, team, _ = loaded
+    reason = str(message.data.get("reason"))
+    if reason in ALERTS and esc.status != OPEN:
+        return None  # someone acknowledged it before this alert went out
+    text, blocks = dm_blocks(_, esc, team, reason, message.data.get("by"))
+    return SlackCall(
+        "chat.postMessage",
+        {
+            "channel": str(message.data["user"]),
+            "text": bk.truncate(text, 3000),
+            "blocks": bk.message_blocks(blocks),
+            "unfurl_links": False,
+        },
+    )
