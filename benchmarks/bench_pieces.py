@@ -48,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--only", help="comma-separated configuration names to run")
+    parser.add_argument("--extra", action="append", default=[], help="NAME=PIECES@THREADS: another configuration, e.g. 'all off 8t=slots,group,pool@8'")
     args = parser.parse_args(argv)
 
     todo = configs(args.postgres)
     if args.only:
         todo = {k: v for k, v in todo.items() if k in args.only.split(",") or k == "bare"}
+    for extra in args.extra:
+        name, _, spec = extra.partition("=")
+        todo[name] = spec
     pooled: dict[str, dict[str, Result]] = {name: {"escalate": Result(), "load": Result()} for name in todo}
     rounds: list[dict[str, Any]] = []
     standin_proc, standin = spawn_standin()
@@ -65,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
                 if round_no % 2:
                     order.reverse()
                 for name, off in order:
-                    target = bare if off is None else spawn_bot(
-                        standin.url, database_url, workers=args.workers, extra_env={"SUPPORTBOT_BENCH_OFF": off}
-                    )
+                    pieces, _, threads = (off or "").partition("@")
+                    env = {"SUPPORTBOT_BENCH_OFF": pieces, **({"SUPPORTBOT_BENCH_THREADS": threads} if threads else {})}
+                    target = bare if off is None else spawn_bot(standin.url, database_url, workers=args.workers, extra_env=env)
                     real = off is not None
                     try:
                         if real:

@@ -111,7 +111,7 @@ def build_web(rt: Runtime, app: App, readiness: startup.Readiness | None = None)
 # slows the ones holding the SQLite writer lock or a database row. Measured with
 # benchmarks/bench_load.py (20 clients, 2 CPUs, SQLite): 16 gave p99 420-550 ms, 8 ~340 ms,
 # 4 ~240-290 ms at a higher throughput (see benchmarks/README.md).
-HTTP_THREADS = 4
+HTTP_THREADS = int(__import__("os").environ.get("SUPPORTBOT_BENCH_THREADS", "4"))
 
 
 def settle_memory() -> None:
