@@ -4,8 +4,8 @@ more than one CPU (one Python process uses about one core).
 gunicorn (a well-kept pre-fork server) binds the port, starts the processes, restarts one
 that dies and, on SIGTERM, lets each finish its in-flight requests. Every worker is a full
 replica: its own Bolt app, scheduler and outbox thread, coordinated through the database
-exactly like replicas on separate machines (job claims, leased outbox rows, the SQLite
-writer lock), so nothing is sent twice.
+exactly like replicas on separate machines (job claims, leased outbox rows), so nothing is
+sent twice. PostgreSQL only: SQLite runs in one process (`supportbot run` says so).
 """
 
 from __future__ import annotations
@@ -17,33 +17,42 @@ from gunicorn.app.base import BaseApplication
 
 from supportbot.bot.app import HTTP_THREADS
 from supportbot.bot.config import Settings
+from supportbot.bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 GRACEFUL_SECONDS = 30
 
-_running: dict[str, Any] = {}  # this worker's runtime and scheduler
 
-
-def _post_worker_init(_worker: Any) -> None:
+def _post_worker_init(worker: Any) -> None:
+    """In each worker once its app is loaded: its scheduler and outbox thread start."""
     from supportbot.bot.app import settle_memory, start_background
 
-    _running["scheduler"] = start_background(_running["rt"])
+    workers: Workers = worker.app
+    assert workers.rt is not None
+    workers.scheduler = start_background(workers.rt)
     settle_memory()
 
 
-def _worker_exit(_server: Any, _worker: Any) -> None:
+def _worker_exit(_server: Any, worker: Any) -> None:
     from supportbot.bot.app import stop_background
 
-    if "scheduler" in _running:
-        stop_background(_running["rt"], _running.pop("scheduler"))
+    workers: Workers = worker.app
+    if workers.rt is not None and workers.scheduler is not None:
+        stop_background(workers.rt, workers.scheduler)
+        workers.scheduler = None
         log.info("worker stopped")
 
 
 class Workers(BaseApplication):  # type: ignore[misc]
+    """The gunicorn application. After the fork each worker process has its own copy, which
+    holds that worker's runtime and scheduler."""
+
     def __init__(self, settings: Settings, workers: int) -> None:
         self.settings = settings
         self.workers = workers
+        self.rt: Runtime | None = None
+        self.scheduler: Any = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -71,9 +80,8 @@ class Workers(BaseApplication):  # type: ignore[misc]
         from supportbot.bot.app import build_app, build_web
         from supportbot.bot.runtime import build_runtime
 
-        rt = build_runtime(self.settings)
-        _running["rt"] = rt
-        return build_web(rt, build_app(rt))
+        self.rt = build_runtime(self.settings)
+        return build_web(self.rt, build_app(self.rt))
 
 
 def serve_workers(settings: Settings, workers: int) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
 import requests
 
 from supportbot.bot import teams
@@ -92,6 +93,8 @@ def signed_command(url: str, command: str, text: str, *, user: str, channel: str
 
 
 def test_run_with_workers_serves_from_several_processes_and_sends_once(tmp_path: Path, standin, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    if database_url.startswith("sqlite"):
+        pytest.skip("--workers needs PostgreSQL (SUPPORTBOT_TEST_POSTGRES=1)")
     engine = make_engine(database_url)
     with transaction(engine) as session:
         teams.create_team(
@@ -126,3 +129,16 @@ def test_run_refuses_a_bad_worker_count(tmp_path: Path, standin) -> None:  # typ
     done = subprocess.run([sys.executable, "-m", "supportbot.bot.cli", "run", "--workers", "0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--workers must be between 1 and 64" in done.stderr
+
+
+def test_run_with_workers_on_sqlite_says_to_use_postgresql(tmp_path: Path, standin) -> None:  # type: ignore[no-untyped-def]
+    """SQLite takes one writer at a time and runs in one process: `--workers` on it says so
+    in one line and starts nothing."""
+    database = tmp_path / "one.db"
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": standin.url, "DATABASE_URL": f"sqlite:///{database}", "PORT": str(free_port())}
+    done = subprocess.run([sys.executable, "-m", "supportbot.bot.cli", "run", "--workers", "2"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "SQLite runs in one process" in lines[0] and "PostgreSQL" in lines[0] and "--workers" in lines[0]
+    assert not database.exists()  # refused before migrating or serving anything

@@ -19,6 +19,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     startup.check_secrets(settings)
     if args.workers < 1 or args.workers > 64:
         raise CliError("--workers must be between 1 and 64 (one per CPU core is a good start)")
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        raise CliError("SQLite runs in one process: use PostgreSQL (DATABASE_URL=postgresql://...) for --workers")
     if args.workers > 1 and settings.socket_mode:
         raise CliError("--workers needs HTTP mode: Socket Mode (SLACK_APP_TOKEN set) runs one process")
     configure_logging(settings)
