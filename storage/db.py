@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
@@ -17,11 +15,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
-
-try:
-    import fcntl
-except ImportError:  # not on Windows: in-process queueing only
-    fcntl = None  # type: ignore[assignment]
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -52,9 +45,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        if "writer" not in os.environ.get("SUPPORTBOT_BENCH_OFF", "").split(","):
-            _WRITERS[engine] = WriterLock(engine.url.database)
-        return engine
+        # SQLite takes one writer at a time. The engine's writers queue on this lock, each
+        # woken the moment it is free and in arrival order, rather than in SQLite's busy
+        # handler, which sleeps and retries (up to 100 ms a turn) so a waiting writer can
+        # sleep past the moment the lock frees and a newcomer can overtake it. SQLite runs
+        # in one process (`supportbot run --workers` refuses it); another process writing
+        # the same file, such as a CLI import, is left to busy_timeout. Reentrant: a unit
+        # of work may open another in the same thread.
+        return engine.execution_options(writer_lock=threading.RLock())
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, **kwargs)
@@ -92,70 +90,6 @@ def _ping_when_idle(engine: Engine) -> None:
             raise
 
 
-class WriterLock:
-    """SQLite allows one writer at a time. Writers queue on this lock (woken the moment it
-    is free) instead of SQLite's busy handler, which sleeps and polls up to 100 ms a turn.
-    Threads of this process queue on an RLock; processes sharing the file (replicas,
-    `supportbot run --workers`, a CLI import) on an flock of `<database>-writer.lock`."""
-
-    def __init__(self, database: str | None) -> None:
-        self._threads = threading.RLock()
-        self._depth = 0
-        self._fd: int | None = None
-        self._locked = False
-        self._path = (
-            f"{database}-writer.lock"
-            if database and database != ":memory:" and fcntl is not None
-            else None
-        )
-
-    def _file(self) -> int | None:
-        """Opened on first use; a directory that cannot hold it (the database is then
-        unreachable too) leaves SQLite to report the problem."""
-        if self._fd is None and self._path is not None:
-            try:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                return None
-        return self._fd
-
-    def acquire(self, waiting: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
-        """Take the lock; when it is busy, the wait happens inside `waiting()`."""
-        if not self._threads.acquire(blocking=False):
-            with waiting() if waiting else nullcontext():
-                self._threads.acquire()
-        self._depth += 1
-        if self._depth == 1:
-            fd = self._file()
-            if fd is None:
-                return
-            try:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    with waiting() if waiting else nullcontext():
-                        fcntl.flock(fd, fcntl.LOCK_EX)
-                self._locked = True
-            except BaseException:
-                self._depth -= 1
-                self._threads.release()
-                raise
-
-    def release(self) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._locked:
-            self._locked = False
-            fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
-        self._threads.release()
-
-    def __del__(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-
-
-_WRITERS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
-
-
 def _readonly_bind(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(readonly=True, isolation_level="AUTOCOMMIT")
@@ -169,16 +103,17 @@ def transaction(
     readonly: bool = False,
     waiting: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error. `waiting()` wraps the
-    time spent queueing for SQLite's writer lock, if any.
+    """One unit of work: commit on success, roll back on error. Writers on SQLite hold the
+    engine's writer lock throughout; `waiting()` wraps the time spent queueing for it.
 
     Read-only units on PostgreSQL run without BEGIN/COMMIT: at its READ COMMITTED level
     every statement takes its own snapshot inside a transaction too, so the two extra
     round trips bought nothing."""
     bind = _readonly_bind(engine) if readonly else engine
-    writer = None if readonly else _WRITERS.get(engine)
-    if writer is not None:
-        writer.acquire(waiting)
+    writer = None if readonly else engine.get_execution_options().get("writer_lock")
+    if writer is not None and not writer.acquire(blocking=False):
+        with waiting() if waiting else nullcontext():
+            writer.acquire()
     try:
         with Session(bind, expire_on_commit=False) as session:
             try:
