@@ -63,14 +63,9 @@ def build_app(
     # (handlers.common), so the HTTP answer leaves as soon as ack() is called. Bolt's own
     # asynchronous runner polls for the ack every 10 ms, which under load costs more than
     # most listeners do; `process_before_response` makes Bolt call our wrapper directly.
-    import os
-
-    if listener_executor is None and "pool" in os.environ.get("SUPPORTBOT_BENCH_OFF", "").split(","):
-        rt.handler_pool = None
-    else:
-        rt.handler_pool = listener_executor or ThreadPoolExecutor(
-            max_workers=16, thread_name_prefix="listener"
-        )
+    rt.handler_pool = listener_executor or ThreadPoolExecutor(
+        max_workers=16, thread_name_prefix="listener"
+    )
     app = App(
         client=client,
         signing_secret=rt.settings.slack_signing_secret,
@@ -108,10 +103,9 @@ def build_web(rt: Runtime, app: App, readiness: startup.Readiness | None = None)
 
 # Requests served at once per process; the rest wait in the server's queue in arrival
 # order. One Python process runs one thread at a time: every extra request in flight only
-# slows the ones holding the SQLite writer lock or a database row. Measured with
-# benchmarks/bench_load.py (20 clients, 2 CPUs, SQLite): 16 gave p99 420-550 ms, 8 ~340 ms,
-# 4 ~240-290 ms at a higher throughput (see benchmarks/README.md).
-HTTP_THREADS = int(__import__("os").environ.get("SUPPORTBOT_BENCH_THREADS", "4"))
+# slows the ones holding the SQLite writer lock or a database row (benchmarks/README.md,
+# "Load", has the measurements).
+HTTP_THREADS = 4
 
 
 def settle_memory() -> None:

@@ -23,20 +23,8 @@ from supportbot.storage.db import make_engine, transaction
 
 log = logging.getLogger(__name__)
 
-
-def _off(piece: str) -> bool:
-    """Measurement switch (benchmarks/bench_pieces.py): SUPPORTBOT_BENCH_OFF=slots,writer,group,pool."""
-    import os
-
-    return piece in os.environ.get("SUPPORTBOT_BENCH_OFF", "").split(",")
-
-
-@contextmanager
-def _no_lend() -> Iterator[None]:
-    yield
-
-# Measured with benchmarks/bench_load.py (2 CPUs): 4-6 keep p99 near 300 ms where 16
-# gave ~460 ms at the same throughput.
+# Listeners computing at once per process: one interpreter runs one thread at a time, so
+# more only interleave in random order (benchmarks/README.md has the measurements).
 HANDLER_SLOTS = 6
 
 
@@ -98,18 +86,15 @@ class Runtime:
     # Where listeners run (set by bot.app.build_app); None runs them in the caller's thread.
     handler_pool: Executor | None = None
     # How many listeners may compute at once. Waiting does not count: a listener gives
-    # its slot back while it waits on Slack (handlers.common.Reply) or queues for the
-    # database's writer lock or a group commit (`lending_slot`). More would only queue on
-    # the interpreter lock in random order instead of first come, first served.
-    handler_slots: Slots | None = field(default_factory=lambda: None if _off("slots") else Slots(HANDLER_SLOTS))
+    # its slot back while it waits on Slack (handlers.common.Reply) or queues for SQLite's
+    # writer lock (`lending_slot`). More would only queue on the interpreter lock in random
+    # order instead of first come, first served.
+    handler_slots: Slots = field(default_factory=lambda: Slots(HANDLER_SLOTS))
     _slot: threading.local = field(default_factory=threading.local)
 
     @contextmanager
     def handler_slot(self) -> Iterator[None]:
         """Held by a listener while it runs (handlers.common)."""
-        if self.handler_slots is None:
-            yield
-            return
         self.handler_slots.acquire()
         self._slot.held = True
         try:
@@ -131,9 +116,6 @@ class Runtime:
         when the outermost such section ends. A thread holding a lock that others queue on
         must not queue for a slot meanwhile (that convoy made every writer wait for the
         slowest listener), so it runs over the limit until it lets go of the lock."""
-        if self.handler_slots is None:
-            yield _no_lend
-            return
         depth = getattr(self._slot, "depth", 0)
         self._slot.depth = depth + 1
         try:

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import select as sql_select
 
 from supportbot.bot import escalations as policy
@@ -564,25 +565,13 @@ def test_a_burst_of_commands_gets_distinct_ids_and_all_are_delivered(rig: BotRig
     assert len(standin.dms("U0LEAD01")) == 12
 
 
-def test_group_commit_retries_a_failed_batch_one_by_one(rig: BotRig) -> None:
-    team = rig.make_team()
-    with rig.rt.transaction(readonly=True) as session:
-        good = policy.prepare(session, team=team, reporter_id="U0AGENT01", draft=policy.parse_quick("Fine one"), clock=rig.clock)
-        bad = policy.prepare(session, team=team, reporter_id="U0AGENT01", draft=policy.parse_quick("Broken one"), clock=rig.clock)
-    bad.row.team_id = 999999  # no such team: the foreign key refuses it
-    batch = [policy._Waiting(good), policy._Waiting(bad)]
-    policy.GroupCommit._write(rig.rt, batch)
-    assert batch[0].result is not None and batch[0].result.number == 1 and batch[0].error is None
-    assert batch[1].result is None and batch[1].error is not None
-    assert all(w.done for w in batch)
-    assert esc(rig, 1).summary == "Fine one"
-
-
 def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: BotRig) -> None:
-    """Listeners compute in a few slots and give theirs back while they queue for the
-    database or a group commit. The one that then writes must not queue for a slot while
-    everyone else waits on it: here every free slot is taken by a long listener, and both
-    escalations are still written the moment the database is free."""
+    """Listeners compute in a few slots and give theirs back while they queue for SQLite's
+    writer lock. The one that then writes must not queue for a slot while everyone else
+    waits on it: here every free slot is taken by a long listener, and both escalations
+    are still written the moment the database is free."""
+    if not rig.settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL writers wait in the database, holding their slot")
     team = rig.make_team()
     rt = rig.rt
     rt.handler_slots = Slots(2)
@@ -591,24 +580,17 @@ def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: Bo
             policy.prepare(session, team=team, reporter_id="U0AGENT01", draft=policy.parse_quick(summary), clock=rig.clock)
             for summary in ("Writes first", "Queues behind")
         )
-    with policy._group_commits_lock:
-        group = policy._group_commits.setdefault(rt.engine, policy.GroupCommit())
     db_busy, free_db, first_exit, second_saved = (threading.Event() for _ in range(4))
 
-    def another_writer() -> None:  # holds the database's writer lock (SQLite) or the table (PostgreSQL)
-        if rt.engine.dialect.name == "sqlite":
-            with rt.transaction():
-                db_busy.set()
-                free_db.wait(10)
-        else:
-            with rt.engine.connect() as conn, conn.begin():
-                conn.exec_driver_sql("LOCK TABLE escalation IN EXCLUSIVE MODE")
-                db_busy.set()
-                free_db.wait(10)
+    def another_writer() -> None:  # holds the database's writer lock
+        with rt.transaction():
+            db_busy.set()
+            free_db.wait(10)
 
     def listener(new: policy.NewEscalation, then: threading.Event, *, stay: bool) -> None:
         with rt.handler_slot():
-            policy.save(rt, new)
+            with rt.transaction() as session:
+                policy.save(session, new, clock=rt.clock)
             then.set()
             if stay:  # still computing its answer: keeps its slot
                 first_exit.wait(10)
@@ -618,15 +600,15 @@ def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: Bo
     assert db_busy.wait(5)
     first_saved = threading.Event()
     threads.append(threading.Thread(target=listener, args=(first, first_saved), kwargs={"stay": True}))
-    threads[1].start()
-    assert rig.standin.wait_for(lambda: group._writing)
     threads.append(threading.Thread(target=listener, args=(second, second_saved), kwargs={"stay": False}))
-    threads[2].start()
-    assert rig.standin.wait_for(lambda: group._queue)
-    time.sleep(0.1)  # both listeners are now waiting on the database and the group commit
+    for t in threads[1:]:
+        t.start()
     taken = 0
-    while rt.handler_slots.acquire(timeout=0.3):  # long listeners take every free slot
-        taken += 1
+    deadline = time.monotonic() + 5
+    while taken < 2 and time.monotonic() < deadline:  # both queue for the database and lend
+        if rt.handler_slots.acquire(timeout=0.1):  # long listeners take every free slot
+            taken += 1
+    assert taken == 2
     try:
         free_db.set()
         stored: list[str] = []
@@ -664,9 +646,9 @@ def test_ids_that_are_not_ids_get_not_found_not_an_error(rig: BotRig) -> None:
 
 
 def test_replicas_creating_at_the_same_moment_get_unique_consecutive_numbers(rig: BotRig) -> None:
-    """Two runtimes on one database (two replicas: separate engines and group commits)
-    create escalations from many threads at once: numbers are 1..N, none twice, none
-    skipped (SQLite: the writer lock; PostgreSQL: the per-workspace advisory lock)."""
+    """Two runtimes on one database (two replicas: separate engines) create escalations
+    from many threads at once: numbers are 1..N, none twice, none skipped (SQLite: one
+    writer at a time; PostgreSQL: the per-workspace advisory lock)."""
     team = rig.make_team()
     replica = build_runtime(rig.settings, clock=rig.clock, pace_seconds=0)
 
@@ -676,7 +658,8 @@ def test_replicas_creating_at_the_same_moment_get_unique_consecutive_numbers(rig
                 session, team=team, reporter_id="U0AGENT01",
                 draft=policy.Draft(severity="low", summary=f"at once {n}"), clock=rt.clock,
             )
-        return policy.save(rt, new).number
+        with rt.transaction() as session:
+            return policy.save(session, new, clock=rt.clock).number
 
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
