@@ -30,29 +30,28 @@ def _post_worker_init(worker: Any) -> None:
 
     workers: Workers = worker.app
     assert workers.rt is not None
-    workers.scheduler = start_background(workers.rt)
+    start_background(workers.rt)  # sets rt.scheduler
     settle_memory()
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:
     from supportbot.bot.app import stop_background
 
-    workers: Workers = worker.app
-    if workers.rt is not None and workers.scheduler is not None:
-        stop_background(workers.rt, workers.scheduler)
-        workers.scheduler = None
+    rt = worker.app.rt
+    if rt is not None and rt.scheduler is not None:
+        stop_background(rt, rt.scheduler)
+        rt.scheduler = None
         log.info("worker stopped")
 
 
 class Workers(BaseApplication):  # type: ignore[misc]
     """The gunicorn application. After the fork each worker process has its own copy, which
-    holds that worker's runtime and scheduler."""
+    holds that worker's runtime (and through it the worker's scheduler)."""
 
     def __init__(self, settings: Settings, workers: int) -> None:
         self.settings = settings
         self.workers = workers
         self.rt: Runtime | None = None
-        self.scheduler: Any = None
         super().__init__()
 
     def load_config(self) -> None:
