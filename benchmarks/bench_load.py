@@ -57,7 +57,7 @@ def seed(rt: Runtime, tmp: Path, tickets: int) -> list[int]:
         team = teams.find_team(session, WORKSPACE, "Bench")
         for n in range(200):
             new = escalations.prepare(session, team=team, reporter_id=AGENTS[n % 20], draft=escalations.Draft(severity="low", summary=f"Seeded case {n}"), clock=rt.clock)
-            esc = escalations.save(session, new, clock=rt.clock)
+            esc = escalations.save(session, [new], clock=rt.clock)[0]
             ids.append(esc.id)
     return ids  # their channel posts are delivered by the bot when it starts
 

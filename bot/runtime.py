@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -22,6 +22,9 @@ from supportbot.bot.teams import LanguageCache
 from supportbot.storage.db import make_engine, transaction
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Listeners computing at once per process: one interpreter runs one thread at a time, so
 # more only interleave in random order (benchmarks/README.md has the measurements).
@@ -70,6 +73,72 @@ class Slots:
 
 
 @dataclass
+class _Waiting:
+    item: Any
+    write: Callable[[Session, list[Any]], list[Any]]
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Writes that arrive together go in one transaction: a writer queues its item, and
+    whoever finds no batch being written writes everything queued so far (grouped by the
+    batch function, one BEGIN/COMMIT) while later arrivals wait for the next batch. On
+    SQLite that is one writer-lock turn for many requests instead of one each. A batch
+    that fails is retried one by one, so a bad item fails alone."""
+
+    def __init__(self) -> None:
+        self._queue: list[_Waiting] = []
+        self._changed = threading.Condition()
+        self._writing = False
+
+    def write(self, rt: Runtime, item: T, write: Callable[[Session, list[T]], list[R]]) -> R:
+        """`write(session, items)` stores the items and returns one result per item, in order."""
+        mine = _Waiting(item, write)
+        batch: list[_Waiting] = []
+        with rt.lending_slot() as give_back:
+            with self._changed:
+                self._queue.append(mine)
+                if self._writing:
+                    with give_back():  # no CPU used while others' batches are written
+                        while self._writing and not mine.done:
+                            self._changed.wait()
+                if not mine.done:
+                    self._writing = True
+                    batch, self._queue = self._queue, []
+            if batch:
+                try:
+                    self._write(rt, batch)
+                finally:
+                    with self._changed:
+                        self._writing = False
+                        self._changed.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        return mine.result  # type: ignore[no-any-return]
+
+    def _write(self, rt: Runtime, batch: list[_Waiting]) -> None:
+        try:
+            with rt.transaction() as session:
+                results: list[tuple[_Waiting, Any]] = []
+                for write in dict.fromkeys(w.write for w in batch):
+                    mine = [w for w in batch if w.write is write]
+                    results += zip(mine, write(session, [w.item for w in mine]), strict=True)
+            for waiting, result in results:
+                waiting.result = result
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+            else:
+                for waiting in batch:
+                    self._write(rt, [waiting])
+        finally:
+            for waiting in batch:
+                waiting.done = True
+
+
+@dataclass
 class Runtime:
     settings: Settings
     engine: Engine
@@ -87,9 +156,11 @@ class Runtime:
     handler_pool: Executor | None = None
     # How many listeners may compute at once. Waiting does not count: a listener gives
     # its slot back while it waits on Slack (handlers.common.Reply) or queues for SQLite's
-    # writer lock (`lending_slot`). More would only queue on the interpreter lock in random
-    # order instead of first come, first served.
+    # writer lock or a group commit (`lending_slot`). More would only queue on the
+    # interpreter lock in random order instead of first come, first served.
     handler_slots: Slots = field(default_factory=lambda: Slots(HANDLER_SLOTS))
+    # Writes arriving together stored in one transaction (new escalations use it).
+    group_commit: GroupCommit = field(default_factory=GroupCommit)
     _slot: threading.local = field(default_factory=threading.local)
 
     @contextmanager

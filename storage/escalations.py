@@ -112,23 +112,31 @@ _LAST_NUMBER = select(func.coalesce(func.max(_TABLE.c.number), 0)).where(
     _TABLE.c.workspace_id == bindparam("workspace_id")
 )
 _NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT_MANY = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 _INSERT_EVENT = insert(EscalationEvent.__table__)  # type: ignore[attr-defined]
 _INSERT_OUTBOX = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
-def insert_escalation(*, session: Session, escalation: Escalation) -> Escalation:
-    """Insert with the workspace's next number. The number is counted under a lock held to
-    the end of the transaction: on SQLite the writer lock (BEGIN IMMEDIATE), on PostgreSQL
-    an advisory lock per workspace, so replicas number one after the other (the unique
-    number is the safety net). Returns the stored row, detached from the session."""
-    workspace = escalation.workspace_id
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_NUMBER_LOCK, {"key": f"escalation-number:{workspace}"})
-    last = session.execute(_LAST_NUMBER, {"workspace_id": workspace}).scalar_one()
-    values = {**escalation.model_dump(exclude={"id", "number"}), "number": last + 1}
-    new_id = session.execute(_INSERT, values).scalar_one()
-    return Escalation(**values, id=new_id)
+def insert_many(*, session: Session, escalations: Sequence[Escalation]) -> list[Escalation]:
+    """Insert with each workspace's next numbers, all rows in one statement. Numbers are
+    counted under a lock held to the end of the transaction: on SQLite the writer lock
+    (BEGIN IMMEDIATE), on PostgreSQL an advisory lock per workspace, so replicas number
+    one after the other (the unique number is the safety net). Returns the stored rows,
+    detached from the session."""
+    workspaces = sorted({e.workspace_id for e in escalations})  # one lock order everywhere
+    postgres = session.get_bind().dialect.name == "postgresql"
+    last: dict[str, int] = {}
+    for workspace in workspaces:
+        if postgres:
+            session.execute(_NUMBER_LOCK, {"key": f"escalation-number:{workspace}"})
+        last[workspace] = session.execute(_LAST_NUMBER, {"workspace_id": workspace}).scalar_one()
+    values = []
+    for escalation in escalations:
+        last[escalation.workspace_id] += 1
+        number = last[escalation.workspace_id]
+        values.append({**escalation.model_dump(exclude={"id", "number"}), "number": number})
+    ids = session.execute(_INSERT_MANY, values).scalars().all()
+    return [Escalation(**v, id=i) for v, i in zip(values, ids, strict=True)]
 
 
 def add_event(
@@ -152,6 +160,12 @@ def add_event(
             "at": at,
         },
     )
+
+
+def add_events(*, session: Session, events: Sequence[dict[str, Any]]) -> None:
+    """Several history rows (dicts of EscalationEvent's columns) in one statement."""
+    if events:
+        session.execute(_INSERT_EVENT, list(events))
 
 
 def transition(
@@ -306,8 +320,8 @@ def enqueue_new(
     messages: Sequence[tuple[str, str, dict[str, Any], str]],
     now: datetime,
 ) -> None:
-    """Outbox messages (workspace, kind, data, dedupe key) for a just-stored escalation, in
-    one plain insert: their keys are new by construction, so no conflict handling is
+    """Outbox messages (workspace, kind, data, dedupe key) for just-stored escalations, all
+    in one plain insert: their keys are new by construction, so no conflict handling is
     needed (`storage.outbox.add_message` inserts one at a time, ignoring a taken key).
     Same row shape; delivered by the same outbox."""
     session.execute(

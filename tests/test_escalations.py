@@ -565,11 +565,52 @@ def test_a_burst_of_commands_gets_distinct_ids_and_all_are_delivered(rig: BotRig
     assert len(standin.dms("U0LEAD01")) == 12
 
 
+def test_group_commit_retries_a_failed_batch_one_by_one(rig: BotRig) -> None:
+    """Escalations raised at the same moment share a transaction; when one of them cannot
+    be stored, the others still are and only that one fails."""
+    team = rig.make_team()
+    rt = rig.rt
+    with rt.transaction(readonly=True) as session:
+        good, bad, also_good = (
+            policy.prepare(session, team=team, reporter_id="U0AGENT01", draft=policy.parse_quick(summary), clock=rig.clock)
+            for summary in ("Fine one", "Broken one", "Fine two")
+        )
+    bad.row.team_id = 999999  # no such team: the foreign key refuses it
+    results: dict[str, Any] = {}
+    hold, held = threading.Event(), threading.Event()
+
+    def blocker(session: Any, items: list[Any]) -> list[Any]:  # holds the first batch open
+        held.set()
+        hold.wait(10)
+        return items
+
+    def raise_one(name: str, new: policy.NewEscalation) -> None:
+        try:
+            results[name] = policy.submit(rt, new).summary
+        except Exception as exc:
+            results[name] = type(exc).__name__
+
+    first = threading.Thread(target=lambda: rt.group_commit.write(rt, "first", blocker))
+    first.start()
+    assert held.wait(5)
+    threads = [threading.Thread(target=raise_one, args=(n, e)) for n, e in (("good", good), ("bad", bad), ("also", also_good))]
+    for t in threads:
+        t.start()
+    assert rig.standin.wait_for(lambda: len(rt.group_commit._queue) == 3)  # one batch of three
+    hold.set()
+    for t in (first, *threads):
+        t.join(10)
+    assert results["good"] == "Fine one" and results["also"] == "Fine two"
+    assert results["bad"] == "IntegrityError"
+    with rt.transaction(readonly=True) as session:
+        assert sorted(e.summary for e in session.exec(sql_select(Escalation)).all()) == ["Fine one", "Fine two"]
+
+
 def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: BotRig) -> None:
     """Listeners compute in a few slots and give theirs back while they queue for SQLite's
-    writer lock. The one that then writes must not queue for a slot while everyone else
-    waits on it: here every free slot is taken by a long listener, and both escalations
-    are still written the moment the database is free."""
+    writer lock or a group commit. The one that then writes must not queue for a slot
+    while everyone else waits on it: here every free slot is taken by a long listener, and
+    both escalations are still written the moment the database is free."""
     if not rig.settings.database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL writers wait in the database, holding their slot")
     team = rig.make_team()
@@ -589,8 +630,7 @@ def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: Bo
 
     def listener(new: policy.NewEscalation, then: threading.Event, *, stay: bool) -> None:
         with rt.handler_slot():
-            with rt.transaction() as session:
-                policy.save(session, new, clock=rt.clock)
+            policy.submit(rt, new)
             then.set()
             if stay:  # still computing its answer: keeps its slot
                 first_exit.wait(10)
@@ -600,9 +640,11 @@ def test_a_writer_holding_the_database_does_not_queue_for_a_handler_slot(rig: Bo
     assert db_busy.wait(5)
     first_saved = threading.Event()
     threads.append(threading.Thread(target=listener, args=(first, first_saved), kwargs={"stay": True}))
+    threads[1].start()
+    assert rig.standin.wait_for(lambda: rt.group_commit._writing)  # its batch waits on the database
     threads.append(threading.Thread(target=listener, args=(second, second_saved), kwargs={"stay": False}))
-    for t in threads[1:]:
-        t.start()
+    threads[2].start()
+    assert rig.standin.wait_for(lambda: rt.group_commit._queue)  # queued for the next batch
     taken = 0
     deadline = time.monotonic() + 5
     while taken < 2 and time.monotonic() < deadline:  # both queue for the database and lend
@@ -646,9 +688,9 @@ def test_ids_that_are_not_ids_get_not_found_not_an_error(rig: BotRig) -> None:
 
 
 def test_replicas_creating_at_the_same_moment_get_unique_consecutive_numbers(rig: BotRig) -> None:
-    """Two runtimes on one database (two replicas: separate engines) create escalations
-    from many threads at once: numbers are 1..N, none twice, none skipped (SQLite: one
-    writer at a time; PostgreSQL: the per-workspace advisory lock)."""
+    """Two runtimes on one database (two replicas: separate engines and group commits)
+    create escalations from many threads at once: numbers are 1..N, none twice, none
+    skipped (SQLite: one writer at a time; PostgreSQL: the per-workspace advisory lock)."""
     team = rig.make_team()
     replica = build_runtime(rig.settings, clock=rig.clock, pace_seconds=0)
 
@@ -658,8 +700,7 @@ def test_replicas_creating_at_the_same_moment_get_unique_consecutive_numbers(rig
                 session, team=team, reporter_id="U0AGENT01",
                 draft=policy.Draft(severity="low", summary=f"at once {n}"), clock=rt.clock,
             )
-        with rt.transaction() as session:
-            return policy.save(session, new, clock=rt.clock).number
+        return policy.submit(rt, new).number
 
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:

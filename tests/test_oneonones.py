@@ -70,7 +70,7 @@ def test_oneonone_end_to_end(rig: BotRig, standin) -> None:  # type: ignore[no-u
         coaching.add_note(session, team=t, author_id="U0LEAD01", agent_id="U0AGENT01", text="Check the macro habit", now=rig.clock.now(), follow_up_on=date(2026, 12, 1))
         coaching.add_goal(session, team=t, author_id="U0LEAD01", agent_id="U0AGENT01", spec=coaching.parse_goal("csat >= 92 by 2027-01-31", today=date(2026, 11, 23)), now=rig.clock.now())
         new = escalations.prepare(session, team=t, reporter_id="U0AGENT01", draft=escalations.Draft(severity="high", summary="Refund API down"), clock=rig.clock)
-        escalations.save(session, new, clock=rig.clock)
+        escalations.save(session, [new], clock=rig.clock)
     rig.deliver()
 
     remind(rig, oid, TUE_1430)

@@ -53,7 +53,7 @@ def test_reescalation_sent_once_by_two_replicas(tmp_path: Path, standin, databas
     with transaction(engine) as session:
         team = teams.find_team(session, WORKSPACE, "Tier1")
         new = escalations.prepare(session, team=team, reporter_id="U0AGENT01", draft=escalations.Draft(severity="urgent", summary="Payment page down"), clock=clock)
-        escalations.save(session, new, clock=clock)
+        escalations.save(session, [new], clock=clock)
     engine.dispose()
     later = (clock.now() + timedelta(minutes=6)).isoformat()
     run_replicas(tmp_path, standin, database_url, later, "supportbot.bot.escalations:check_deadlines")

@@ -6,7 +6,8 @@ in the same transaction as outbox messages (rendered in handlers/escalations/).
 
 - parsing.py: what people type (a one-line escalation, a reference, the modal's fields)
 - chain.py: who is told and how long they have
-- raising.py: `prepare` (reads) and `save` (the one way an escalation is stored)
+- raising.py: `prepare` (reads), `save` (the one way escalations are stored) and
+  `submit` (save through the runtime's group commit: the command and the modal)
 - handling.py: finding one, permission, acknowledge / resolve / reassign
 - deadlines.py: re-escalation and reminders, and the job that runs them
 - notify.py: the outbox kinds and history action names
@@ -64,7 +65,7 @@ from supportbot.bot.escalations.parsing import (
     parse_quick,
     parse_ref,
 )
-from supportbot.bot.escalations.raising import NewEscalation, prepare, save
+from supportbot.bot.escalations.raising import NewEscalation, prepare, save, submit
 
 __all__ = [
     "ACKED", "CATEGORIES", "CREATED", "CUSTOMER_MAX", "KIND_DM", "KIND_POST", "KIND_THREAD",
@@ -74,5 +75,6 @@ __all__ = [
     "check_can_reassign", "check_can_resolve", "check_deadlines", "check_draft",
     "check_resolution", "get", "get_by_ref", "history", "install_jobs", "max_rounds",
     "may_act", "open_for_team", "parse_quick", "parse_ref", "prepare", "present_leaders",
-    "reassign", "reescalate_one", "require_actor", "resolve", "save", "team_of", "timeout_for",
+    "reassign", "reescalate_one", "require_actor", "resolve", "save", "submit", "team_of",
+    "timeout_for",
 ]

@@ -1,10 +1,14 @@
 """Raising an escalation: check the draft and find who is told first (`prepare`, reads
-only), then store it with its history and its first messages (`save`, the one way an
-escalation is stored: the command, the modal, jobs and tests all use it)."""
+only), then store it with its history and its first messages (`save`, the one way
+escalations are stored; the command and the modal reach it through `submit`, which
+shares a transaction with escalations raised at the same moment)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from sqlmodel import Session
 
@@ -13,6 +17,7 @@ from supportbot.bot.clock import Clock
 from supportbot.bot.escalations.chain import timeout_for
 from supportbot.bot.escalations.notify import CREATED, KIND_DM, KIND_POST
 from supportbot.bot.escalations.parsing import Draft, check_draft
+from supportbot.bot.runtime import Runtime
 from supportbot.storage import escalations as store
 from supportbot.storage import teams as team_store
 from supportbot.storage.escalations import OPEN, Escalation
@@ -58,23 +63,35 @@ def prepare(
     return NewEscalation(row=row, first=first)
 
 
-def save(session: Session, new: NewEscalation, *, clock: Clock) -> Escalation:
-    """Store it with its number and its history, and enqueue the channel post and the
-    first leader's DM (sent after the transaction commits)."""
-    esc = store.insert_escalation(session=session, escalation=new.row)
-    store.add_event(
-        session=session, escalation=esc, actor_id=esc.reporter_id, action=CREATED,
-        at=esc.created_at, detail=f"severity={esc.severity} told={new.first}",
-    )
-    store.enqueue_new(
+def save(session: Session, news: Sequence[NewEscalation], *, clock: Clock) -> list[Escalation]:
+    """Store them with their numbers and history, and enqueue each one's channel post and
+    first leader's DM (sent after the transaction commits): the one way escalations are
+    stored, whether one (tests, jobs) or a batch (`submit`)."""
+    rows = store.insert_many(session=session, escalations=[new.row for new in news])
+    store.add_events(
         session=session,
-        messages=[
-            (esc.workspace_id, KIND_POST, {"id": esc.id}, f"esc:{esc.id}:post"),
-            (
-                esc.workspace_id, KIND_DM, {"id": esc.id, "user": new.first, "reason": "new", "by": None},
-                f"esc:{esc.id}:dm:new:{new.first}",
-            ),
+        events=[
+            {
+                "workspace_id": esc.workspace_id,
+                "escalation_id": esc.id,
+                "actor_id": esc.reporter_id,
+                "action": CREATED,
+                "detail": f"severity={esc.severity} told={new.first}",
+                "at": esc.created_at,
+            }
+            for esc, new in zip(rows, news, strict=True)
         ],
-        now=clock.now(),
     )
-    return esc
+    messages: list[tuple[str, str, dict[str, Any], str]] = []
+    for esc, new in zip(rows, news, strict=True):
+        messages.append((esc.workspace_id, KIND_POST, {"id": esc.id}, f"esc:{esc.id}:post"))
+        dm = {"id": esc.id, "user": new.first, "reason": "new", "by": None}
+        messages.append((esc.workspace_id, KIND_DM, dm, f"esc:{esc.id}:dm:new:{new.first}"))
+    store.enqueue_new(session=session, messages=messages, now=clock.now())
+    return rows
+
+
+def submit(rt: Runtime, new: NewEscalation) -> Escalation:
+    """What the command and the modal call: `save` in its own transaction, shared with the
+    escalations raised at the same moment (the runtime's group commit)."""
+    return rt.group_commit.write(rt, new, partial(save, clock=rt.clock))

@@ -136,8 +136,7 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
         new = esc_policy.prepare(
             session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
         )
-    with req.rt.transaction() as session:
-        esc = esc_policy.save(session, new, clock=req.rt.clock)
+    esc = esc_policy.submit(req.rt, new)
     told = new.first
     reply.view_update(
         bk.modal(
