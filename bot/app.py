@@ -110,8 +110,8 @@ HTTP_THREADS = 4
 
 def settle_memory() -> None:
     """Once the app is built: everything allocated so far (modules, mappers, the Bolt app)
-    lives as long as the process, so the garbage collector stops re-scanning it (a full
-    collection paused every thread ~90 ms under load; after this, ~5 ms)."""
+    lives as long as the process, so the garbage collector stops re-scanning it and a full
+    collection no longer pauses every thread for as long (benchmarks/README.md, "Load")."""
     gc.collect()
     gc.freeze()
 
