@@ -75,7 +75,7 @@ class Slots:
 @dataclass
 class _Waiting:
     item: Any
-    write: Callable[[Session, list[Any]], list[Any]]
+    write: Callable[[Runtime, Session, list[Any]], list[Any]]
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -93,8 +93,9 @@ class GroupCommit:
         self._changed = threading.Condition()
         self._writing = False
 
-    def write(self, rt: Runtime, item: T, write: Callable[[Session, list[T]], list[R]]) -> R:
-        """`write(session, items)` stores the items and returns one result per item, in order."""
+    def write(self, rt: Runtime, item: T, write: Callable[[Runtime, Session, list[T]], list[R]]) -> R:
+        """`write(rt, session, items)` stores the items and returns one result per item, in
+        order; items queued with the same `write` are stored by one call."""
         mine = _Waiting(item, write)
         batch: list[_Waiting] = []
         with rt.lending_slot() as give_back:
@@ -124,7 +125,7 @@ class GroupCommit:
                 results: list[tuple[_Waiting, Any]] = []
                 for write in dict.fromkeys(w.write for w in batch):
                     mine = [w for w in batch if w.write is write]
-                    results += zip(mine, write(session, [w.item for w in mine]), strict=True)
+                    results += zip(mine, write(rt, session, [w.item for w in mine]), strict=True)
             for waiting, result in results:
                 waiting.result = result
         except Exception as exc:

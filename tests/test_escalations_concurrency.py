@@ -58,7 +58,7 @@ def test_group_commit_retries_a_failed_batch_one_by_one(rig: BotRig) -> None:
     results: dict[str, Any] = {}
     hold, held = threading.Event(), threading.Event()
 
-    def blocker(session: Any, items: list[Any]) -> list[Any]:  # holds the first batch open
+    def blocker(_rt: Runtime, session: Any, items: list[Any]) -> list[Any]:  # holds the first batch open
         held.set()
         hold.wait(10)
         return items

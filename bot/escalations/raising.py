@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -94,4 +93,8 @@ def save(session: Session, news: Sequence[NewEscalation], *, clock: Clock) -> li
 def submit(rt: Runtime, new: NewEscalation) -> Escalation:
     """What the command and the modal call: `save` in its own transaction, shared with the
     escalations raised at the same moment (the runtime's group commit)."""
-    return rt.group_commit.write(rt, new, partial(save, clock=rt.clock))
+    return rt.group_commit.write(rt, new, _save_batch)
+
+
+def _save_batch(rt: Runtime, session: Session, news: list[NewEscalation]) -> list[Escalation]:
+    return save(session, news, clock=rt.clock)
