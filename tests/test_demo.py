@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from supportbot.bot.cli import build_parser
+from supportbot.bot.cli import build_parser, main
 from supportbot.bot.demo.server import Demo, _as_slack_text
 from supportbot.bot.demo.signed import SlackRequests, sign
 from supportbot.bot.demo.workspace import Msg
@@ -138,3 +138,20 @@ def test_time_control_fires_the_digest_with_its_chart(demo: Demo) -> None:
     # the other firings have something to fire in the sample workspace
     for what in ("standup", "oneonone", "reescalation"):
         assert demo.fire_next(what) is not None, what
+
+
+def test_home_tab_and_message_shortcut(demo: Demo) -> None:
+    assert demo.open_home("U0LUCIA01")["status"] == 200
+    home = wait_for(lambda: demo.workspace.home.get("U0LUCIA01"))
+    assert "Soporte ES" in json.dumps(home, ensure_ascii=False)
+    post = wait_for(lambda: messages(demo, "C0T1ESCAL1", "ESC-1"))[0]
+    assert demo.shortcut("U0ALICE01", "coaching.log_note", post.channel, post.ts)["status"] == 200
+    view = wait_for(lambda: (demo.workspace.modals.get("U0ALICE01") or [None])[-1])
+    assert view["callback_id"].startswith("coaching.")
+
+
+def test_a_taken_port_is_one_clear_error(demo: Demo, capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.page_server is not None
+    assert main(["demo", "--port", str(demo.page_server.port)]) == 2
+    err = capsys.readouterr().err
+    assert f"could not listen on 127.0.0.1:{demo.page_server.port}" in err and "Traceback" not in err

@@ -116,7 +116,7 @@ def seed(rt: Runtime, *, workspace_id: str, rng_seed: int = 7) -> None:
 
 
 def _tickets(rng: random.Random, now: datetime) -> Iterator[dict[str, Any]]:
-    """About six tickets a working day per agent over TICKET_DAYS days, the recent ones
+    """About six tickets a working day per agent (two at weekends) over TICKET_DAYS days, the recent ones
     partly still open; response times and CSAT differ by agent so the KPIs tell a story."""
     n = 0
     for spec in TEAMS:
@@ -125,9 +125,8 @@ def _tickets(rng: random.Random, now: datetime) -> Iterator[dict[str, Any]]:
             speed = 25 + 20 * agent_no  # minutes to first response, on average
             for days_ago in range(TICKET_DAYS, -1, -1):
                 day = (now - timedelta(days=days_ago)).astimezone(tz).date()
-                if day.weekday() >= 5:
-                    continue
-                for _ in range(rng.randint(3, 9)):
+                weekend = day.weekday() >= 5  # a lighter weekend shift: Monday's digest has data
+                for _ in range(rng.randint(1, 3) if weekend else rng.randint(3, 9)):
                     n += 1
                     created = datetime(day.year, day.month, day.day, rng.randint(8, 17), rng.randint(0, 59), tzinfo=tz)
                     if created >= now:

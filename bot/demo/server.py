@@ -12,6 +12,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -24,6 +25,7 @@ from supportbot.bot import escalations, kpis, oneonones, standups
 from supportbot.bot.app import HttpServer, build_app, build_web, start_background, stop_background
 from supportbot.bot.config import Settings
 from supportbot.bot.demo import seed as sample
+from supportbot.bot.demo.clock import SteppingClock
 from supportbot.bot.demo.signed import SlackRequests
 from supportbot.bot.demo.workspace import Workspace, dm_channel
 from supportbot.bot.runtime import Runtime, build_runtime
@@ -41,26 +43,6 @@ log = logging.getLogger(__name__)
 # visitor should not wait seconds for the sample workspace's first posts.
 DEMO_PACE_SECONDS = 0.05
 COMMANDS = ("/escalate", "/kpis", "/coach", "/kudos", "/standup", "/oneonone", "/away", "/supportbot")
-
-
-class SteppingClock:
-    """Wall time plus an offset that only grows: the demo's "make time pass" control moves
-    it forward to the next firing, and time keeps running from there."""
-
-    def __init__(self) -> None:
-        self._offset = timedelta(0)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return datetime.now(UTC) + self._offset
-
-    def move_to(self, when: datetime) -> datetime:
-        with self._lock:
-            target = when - datetime.now(UTC)
-            if target > self._offset:
-                self._offset = target
-            return datetime.now(UTC) + self._offset
 
 
 @dataclass
@@ -93,7 +75,17 @@ class Demo:
 
     # ----- start and stop ------------------------------------------------------------
     def start(self) -> Demo:
+        """Everything up, or (on any failure, e.g. the port taken) everything down again."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Demo:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the stand-in's request log
+        # The page's port first: when it is taken, nothing else has started.
+        self.page_server = HttpServer(self.page(), host="127.0.0.1", port=self.port, threads=8).start()
         upgrade(self.database_url)
         standin = self.standin = SlackStandIn().start()
         for person in sample.PEOPLE:
@@ -122,13 +114,13 @@ class Demo:
         if fresh:
             sample.seed(rt, workspace_id=WORKSPACE)
         self.scheduler = start_background(rt)
-        self.page_server = HttpServer(self.page(), host="127.0.0.1", port=self.port, threads=8).start()
         self.url = f"http://127.0.0.1:{self.page_server.port}/"
         return self
 
     def stop(self) -> None:
         if self.page_server is not None:
             self.page_server.stop(timeout=5)
+            self.page_server = None
         if self.bot_server is not None:
             self.bot_server.stop(timeout=5)
         if self.rt is not None and self.scheduler is not None:
@@ -249,7 +241,7 @@ class Demo:
     def open_home(self, user: str) -> dict[str, Any]:
         answer = self.signed.event({
             "type": "app_home_opened", "user": user, "channel": dm_channel(user), "tab": "home",
-            "event_ts": f"{datetime.now(UTC).timestamp():.6f}",
+            "event_ts": f"{time.time():.6f}",
         })
         return {"status": answer.status}
 
