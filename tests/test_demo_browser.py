@@ -62,6 +62,15 @@ def test_escalation_kpis_and_digest_in_the_browser(page: tuple[Any, Demo]) -> No
     tab.goto(demo.url + "?as=U0CARLA01&channel=C0T1TEAM01")
     expect(tab.locator("#conv-title")).to_have_text("#tier1")
 
+    # mrkdwn as Slack draws it; text that looks like HTML stays text
+    html = tab.evaluate("""() => mrkdwn(
+        "*bold* _it_ ~gone~ `x<y` <@U0ALICE01> <#C0T1TEAM01> <https://example.com|site>\\n"
+        + "> quoted\\n• one\\n• two\\n<!date^172800^{date_num}|then> &lt;img src=x&gt; :tada:")""")
+    for part in ("<b>bold</b>", "<i>it</i>", "<s>gone</s>", "<code>x&lt;y</code>", "@Alice Moreau", "#tier1</a>",
+                 'href="https://example.com"', ">site</a>", "<blockquote>quoted</blockquote>",
+                 "<ul><li>one</li><li>two</li></ul>", "1970-01-0", "&lt;img src=x&gt;", "🎉"):
+        assert part in html, (part, html)
+
     # Carla (an agent) raises an escalation from the composer: a private answer for her
     tab.fill("#compose", "/escalate high Checkout fails for order #7788")
     tab.press("#compose", "Enter")

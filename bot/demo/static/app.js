@@ -120,7 +120,8 @@ function mrkdwn(text) {
   // tokens first, so their insides are not formatted; the rest stays entity-escaped text
   const tokens = [];
   text = text.replace(/<([^<>]+)>/g, (_, inner) => { tokens.push(token(inner)); return `\u0001${tokens.length - 1}\u0001`; });
-  text = text.replace(/&(?!(amp|lt|gt|quot|#\d+);)/g, "&amp;").replace(/"/g, "&quot;");
+  // what is left is text: Slack's own escapes stay, anything else that HTML would read is escaped
+  text = text.replace(/&(?!(amp|lt|gt|quot|#\d+);)/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const blocks = [];
   text = text.replace(/```([\s\S]*?)```/g, (_, c) => { blocks.push(`<pre>${c.replace(/^\n/, "")}</pre>`); return `\u0002${blocks.length - 1}\u0002`; });
   const lines = text.split("\n");
