@@ -136,8 +136,18 @@ def test_time_control_fires_the_digest_with_its_chart(demo: Demo) -> None:
     assert demo.standin is not None
     assert demo.standin.uploads[chart.files[0]["id"]][:8] == b"\x89PNG\r\n\x1a\n"
     # the other firings have something to fire in the sample workspace
-    for what in ("standup", "oneonone", "reescalation"):
-        assert demo.fire_next(what) is not None, what
+    fired = demo.fire_next("standup", "U0CARLA01")
+    assert fired is not None and fired.channel == "D0CARLA01"
+    wait_for(lambda: demo.standin.dms("U0CARLA01"))
+    for what in ("oneonone", "followup"):  # DMs to others: Nora (in no team) stays in her DM
+        before = {uid: len(demo.standin.dms(uid)) for uid in ("U0ALICE01", "U0CARLA01", "U0LUCIA01", "U0MATEO01")}
+        fired = demo.fire_next(what, "U0NORA001")
+        assert fired is not None and fired.channel == "D0NORA001" and fired.people, what
+        for uid in fired.people:
+            wait_for(lambda uid=uid, before=before: len(demo.standin.dms(uid)) > before[uid])
+    assert demo.fire_next("reescalation") is not None
+    with pytest.raises(ValueError):
+        demo.fire_next("lunch")
 
 
 def test_home_tab_and_message_shortcut(demo: Demo) -> None:

@@ -14,14 +14,14 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, request
 
-from supportbot.bot import escalations, kpis, oneonones, standups
+from supportbot.bot import coaching, escalations, kpis, oneonones, standups
 from supportbot.bot.app import HttpServer, build_app, build_web, start_background, stop_background
 from supportbot.bot.config import Settings
 from supportbot.bot.demo import seed as sample
@@ -31,6 +31,7 @@ from supportbot.bot.demo.workspace import Workspace, dm_channel
 from supportbot.bot.runtime import Runtime, build_runtime
 from supportbot.bot.standin.slack import BOT_TOKEN, BOT_USER, WORKSPACE, SlackStandIn
 from supportbot.bot.timeutil import zone
+from supportbot.storage import coaching as coaching_store
 from supportbot.storage import escalations as esc_store
 from supportbot.storage import oneonones as one_store
 from supportbot.storage import standups as standup_store
@@ -45,6 +46,18 @@ DEMO_PACE_SECONDS = 0.05
 COMMANDS = ("/escalate", "/kpis", "/coach", "/kudos", "/standup", "/oneonone", "/away", "/supportbot")
 
 
+FIRINGS = ("digest", "standup", "oneonone", "followup", "reescalation")
+
+
+@dataclass
+class _Option:
+    at: datetime | None
+    run: Any  # run(scheduled_for)
+    channel: str | None  # where it posts, if anywhere
+    people: tuple[str, ...]  # who it writes to by DM
+    label: str
+
+
 @dataclass
 class Firing:
     """What "make time pass" fired: when, and where to look."""
@@ -53,6 +66,7 @@ class Firing:
     at: datetime
     channel: str | None
     label: str
+    people: tuple[str, ...] = ()  # who it wrote to by DM
 
 
 class Demo:
@@ -248,67 +262,78 @@ class Demo:
     # ----- make time pass ---------------------------------------------------------------
     def fire_next(self, what: str, user: str | None = None) -> Firing | None:
         """Move the clock to the next firing of `what` and run that job, as the scheduler
-        would at that time: digest, standup, oneonone (reminder) or reescalation."""
+        would at that time. `user` (who is looking) decides where the page goes next: their
+        DM when the firing wrote to them, else the channel it posted in."""
+        if what not in FIRINGS:
+            raise ValueError(f"what must be one of {', '.join(FIRINGS)}")
         assert self.rt is not None
-        rt = self.rt
         with self.lock:
-            found = self._next(what)
-            if found is None:
+            options = [o for o in self._options(what) if o.at is not None]
+            if not options:
                 return None
-            when, run, channel, label = found
+            nxt = min(options, key=lambda o: o.at)
+            when = nxt.at.astimezone(UTC)
             self.clock.move_to(when + timedelta(seconds=1))
-            run(when)
-            rt.outbox.kick()
+            nxt.run(when)
+            self.rt.outbox.kick()
+            names = ", ".join(self.person(p).name for p in nxt.people)
+            label = nxt.label + (f" (messages to {names})" if names else "")
             self.workspace.notice(f"Time moved to {label}")
-            return Firing(what, when, channel if channel or user is None else dm_channel(user), label)
+            channel = nxt.channel
+            if user is not None and (user in nxt.people or channel is None):
+                channel = dm_channel(user)
+            return Firing(what, when, channel, label, nxt.people)
 
-    def _next(self, what: str) -> tuple[datetime, Any, str | None, str] | None:
+    def _options(self, what: str) -> list[_Option]:
         assert self.rt is not None
         rt, now = self.rt, self.clock.now()
-        options: list[tuple[datetime, Any, str | None, str]] = []
+        out: list[_Option] = []
         with rt.transaction(readonly=True) as session:
             team_rows = {t.id: t for t in team_store.list_teams(session=session)}
             if what == "digest":
                 for team in team_rows.values():
                     if team.digest_channel and team.id is not None:
                         when = kpis.digest_trigger(team).get_next_fire_time(None, now)
-                        options.append((when, _bind(kpis.run_digest, rt, team.id), team.digest_channel,
-                                        f"{_local(when, team.timezone)}: the {team.name} digest"))
+                        out.append(_Option(when, _bind(kpis.run_digest, rt, team.id), team.digest_channel, (),
+                                           f"{_local(when, team.timezone)}: the {team.name} KPI digest"))
             elif what == "standup":
                 for schedule in standup_store.all_schedules(session=session):
                     team = team_rows.get(schedule.team_id)
                     if team is None or schedule.paused:
                         continue
-                    for tz in sorted(set(standups.member_zones(session, team).values()) | {team.timezone}):
+                    zones = standups.member_zones(session, team)
+                    for tz in sorted(set(zones.values()) | {team.timezone}):
                         when = standups.trigger(schedule, tz).get_next_fire_time(None, now)
-                        if when is not None:
-                            options.append((when, _bind(standups.run_standup, rt, schedule.id, tz), None,
-                                            f"{_local(when, tz)}: the {team.name} stand-up ({tz})"))
+                        people = tuple(m for m, z in zones.items() if z == tz)
+                        out.append(_Option(when, _bind(standups.run_standup, rt, schedule.id, tz),
+                                           standups.channel_of(schedule, team), people,
+                                           f"{_local(when, tz)}: the {team.name} stand-up ({tz})"))
             elif what == "oneonone":
                 for row in one_store.active(session=session):
                     team = team_rows.get(row.team_id)
-                    if team is None:
-                        continue
-                    when = oneonones.reminder_trigger(row, team).get_next_fire_time(None, now)
-                    if when is not None:
-                        options.append((when, _bind(oneonones.run_reminder, rt, row.id), None,
-                                        f"{_local(when, team.timezone)}: a 1:1 reminder ({team.name})"))
+                    if team is not None:
+                        when = oneonones.reminder_trigger(row, team).get_next_fire_time(None, now)
+                        out.append(_Option(when, _bind(oneonones.run_reminder, rt, row.id), None,
+                                           (row.leader_id, row.agent_id),
+                                           f"{_local(when, team.timezone)}: a 1:1 reminder"))
+            elif what == "followup":
+                for note in coaching_store.pending_follow_ups(session=session, due_by=date.max):
+                    team = team_rows.get(note.team_id)
+                    if team is not None and note.follow_up_on is not None:
+                        when = max(now, datetime.combine(note.follow_up_on, coaching.reminder_time(team),
+                                                         tzinfo=zone(team.timezone)))
+                        out.append(_Option(when, lambda _when: coaching.send_follow_ups(rt), None,
+                                           (note.author_id,), f"{_local(when, team.timezone)}: a coaching follow-up"))
             elif what == "reescalation":
                 for team in team_rows.values():
                     assert team.id is not None
                     for esc in esc_store.list_unresolved(session=session, team_id=team.id):
                         if esc.status == escalations.OPEN and esc.ack_deadline_at is not None:
                             when = max(esc.ack_deadline_at, now)
-                            options.append((when, lambda _when: escalations.check_deadlines(rt),
-                                            esc.channel_id, f"{_local(when, team.timezone)}: {esc.ref} is due"))
-            else:
-                abort(400, "what must be digest, standup, oneonone or reescalation")
-        options = [o for o in options if o[0] is not None]
-        if not options:
-            return None
-        options.sort(key=lambda o: o[0])
-        when, run, channel, label = options[0]
-        return when.astimezone(UTC), run, channel, label
+                            out.append(_Option(when, lambda _when: escalations.check_deadlines(rt),
+                                               esc.channel_id, (),
+                                               f"{_local(when, team.timezone)}: {esc.ref} waited too long"))
+        return out
 
     # ----- the web page ---------------------------------------------------------------
     def page(self) -> Flask:
@@ -392,7 +417,10 @@ class Demo:
         @web.post("/api/time")
         def time_passes() -> Response:
             data = body()
-            fired = self.fire_next(str(data.get("what")), str(data.get("user") or "") or None)
+            try:
+                fired = self.fire_next(str(data.get("what")), str(data.get("user") or "") or None)
+            except ValueError as exc:
+                abort(400, str(exc))
             if fired is None:
                 return jsonify({"fired": False, "text": "Nothing of that kind is scheduled."})
             return jsonify({"fired": True, "text": f"Time moved to {fired.label}", "channel": fired.channel,
