@@ -90,11 +90,14 @@ def test_escalation_kpis_and_digest_in_the_browser(page: tuple[Any, Demo]) -> No
     post.get_by_role("button", name="Resolve").click()
     modal = tab.locator(".modal")
     expect(modal).to_be_visible()
+    modal.locator("[data-submit]").click()  # empty required fields: refused before sending, as Slack's client does
+    expect(modal.locator(".error").first).to_contain_text("Please complete this required field.")
     modal.locator("select").select_option("fixed")
     modal.locator("textarea").fill("   ")
     modal.locator("[data-submit]").click()
     error = modal.locator(".blk-input.has-error .error")
-    expect(error).to_be_visible()
+    expect(error).to_have_count(1)  # only the note: the outcome is chosen now
+    expect(error).not_to_contain_text("Please complete")  # the bot's own words, not the page's check
     assert error.inner_text().strip()
     modal.locator("textarea").fill("Reset the customer's SSO link")
     modal.locator("[data-submit]").click()

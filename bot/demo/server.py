@@ -378,7 +378,7 @@ class Demo:
             user = request.args.get("user", "")
             since = request.args.get("since", type=int)
             if since is not None:
-                self.workspace.wait(since, timeout=20)
+                self.workspace.wait(since, timeout=10)
             snapshot = self.workspace.snapshot(user)
             snapshot["now"] = self.clock.now().isoformat()
             return jsonify(snapshot)
