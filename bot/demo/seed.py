@@ -173,11 +173,11 @@ def _team_history(rt: Runtime, spec: TeamSpec, team_id: int, now: datetime) -> N
     def escalate(ago: timedelta, severity: str, summary: str, reporter: str) -> int:
         with rt.transaction() as session:
             team = _team(session, team_id)
-            esc, _first = escalations.create(
+            new = escalations.prepare(
                 session, team=team, reporter_id=reporter,
-                draft=escalations.check_draft(escalations.parse_quick(f"{severity} {summary}")),
-                clock=at(ago),
+                draft=escalations.parse_quick(f"{severity} {summary}"), clock=at(ago),
             )
+            (esc,) = escalations.save(session, [new], clock=at(ago))
             assert esc.id is not None
             return esc.id
 

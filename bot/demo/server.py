@@ -328,7 +328,7 @@ class Demo:
                 for team in team_rows.values():
                     assert team.id is not None
                     for esc in esc_store.list_unresolved(session=session, team_id=team.id):
-                        if esc.status == escalations.OPEN and esc.ack_deadline_at is not None:
+                        if esc.status == esc_store.OPEN and esc.ack_deadline_at is not None:
                             when = max(esc.ack_deadline_at, now)
                             out.append(_Option(when, lambda _when: escalations.check_deadlines(rt),
                                                esc.channel_id, (),
