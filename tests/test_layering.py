@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WIRING_FILES = {"bot/app.py", "bot/startup.py"}
-WIRING_FOLDERS = ("bot/cli/", "bot/standin/")
+WIRING_FOLDERS = ("bot/cli/", "bot/standin/", "bot/demo/")
 LAYERS = ("bot", "handlers", "storage")
 
 

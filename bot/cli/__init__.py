@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from supportbot.bot.cli import demo as demo_cli
 from supportbot.bot.cli import doctor as doctor_cli
 from supportbot.bot.cli import kpis as kpis_cli
 from supportbot.bot.cli import run as run_cli
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     kpis_cli.add_parsers(sub)
     doctor_cli.add_parsers(sub)
+    demo_cli.add_parser(sub)
     return describe_subcommands(parser)
 
 

@@ -9,6 +9,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +175,9 @@ class SlackStandIn:
         self.scopes: list[str] = list(BOT_SCOPES)
         self.channels: dict[str, dict[str, Any]] = {}
         self.auth_error: str | None = None
+        # Called as observer(method, args, response) after each call and each response_url
+        # post (method "response_url", args holding "key"); `supportbot demo` draws from them.
+        self.observers: list[Callable[[str, dict[str, Any], dict[str, Any]], None]] = []
         self._ts = itertools.count(1)
         self.app = self._build()
         self._server: Any = None
@@ -332,6 +336,8 @@ class SlackStandIn:
             problems = block_problems(payload.get("blocks") or [], max_blocks=50)
             with self.lock:
                 self.responses.append({"key": key, **payload, "_problems": problems})
+            if not problems:
+                self._notify("response_url", {"key": key, **payload}, {"ok": True})
             if problems:
                 return Response("invalid_blocks", 400)
             return Response("ok", 200)
@@ -370,6 +376,11 @@ class SlackStandIn:
     def _record(self, method: str, args: dict[str, Any], body: dict[str, Any]) -> None:
         with self.lock:
             self.calls.append(Call(method, args, body))
+        self._notify(method, args, body)
+
+    def _notify(self, method: str, args: dict[str, Any], body: dict[str, Any]) -> None:
+        for observer in list(self.observers):
+            observer(method, args, body)
 
     def _next_ts(self) -> str:
         return f"{1700000000 + next(self._ts)}.{next(self._ts):06d}"
