@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, func, select
+from sqlalchemy import case, delete, update
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from supportbot.storage.claims import insert_once
 from supportbot.storage.models import OutboxMessage
@@ -37,20 +38,42 @@ def add_message(
     return row if insert_once(session=session, row=row) else None
 
 
-def due_ids(*, session: Session, now: datetime, limit: int = 100) -> list[int]:
-    return list(
-        session.exec(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == PENDING,
-                col(OutboxMessage.next_attempt_at) <= now,
-                (col(OutboxMessage.locked_until).is_(None))
-                | (col(OutboxMessage.locked_until) < now),
-            )
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-            .limit(limit)
-        ).all()
+def due(
+    *,
+    session: Session,
+    now: datetime,
+    limit: int = 100,
+    urgent: Sequence[str] = (),
+    bulk: Sequence[str] = (),
+) -> list[tuple[int, str]]:
+    """(id, kind) of messages to deliver now: urgent kinds first, bulk kinds last, each
+    group oldest first, so an escalation never waits behind a 300-person fan-out."""
+    rank = case(
+        (col(OutboxMessage.kind).in_(list(urgent) or [""]), 0),
+        (col(OutboxMessage.kind).in_(list(bulk) or [""]), 2),
+        else_=1,
     )
+    rows = session.exec(
+        select(OutboxMessage.id, OutboxMessage.kind)
+        .where(
+            OutboxMessage.status == PENDING,
+            col(OutboxMessage.next_attempt_at) <= now,
+            (col(OutboxMessage.locked_until).is_(None)) | (col(OutboxMessage.locked_until) < now),
+        )
+        .order_by(rank, col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+    ).all()
+    return [(i, k) for i, k in rows if i is not None]
+
+
+
+def next_attempt(*, session: Session, after: datetime) -> datetime | None:
+    """When the earliest pending message that is not due at `after` becomes due."""
+    return session.exec(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == PENDING, col(OutboxMessage.next_attempt_at) > after
+        )
+    ).first()
 
 
 def claim(
@@ -126,3 +149,101 @@ def oldest_pending(*, session: Session, workspace_id: str) -> OutboxMessage | No
         .order_by(col(OutboxMessage.created_at))
         .limit(1)
     ).first()
+
+
+# ----- Slack rate budgets shared by every replica ----------------------------------------
+class SlackRate(SQLModel, table=True):
+    """One Slack rate budget (a method in a workspace, or one channel's posting budget):
+    when its next call may go (`tat`, the theoretical arrival time of GCRA) and until when
+    a 429 paused it. Every replica's outbox reserves its call here before sending."""
+
+    __tablename__ = "slack_rate"
+
+    key: str = Field(primary_key=True, max_length=255)
+    workspace_id: str = Field(default="", max_length=32)
+    tat: float = Field(default=0.0)  # epoch seconds
+    paused_until: float = Field(default=0.0)  # epoch seconds
+    version: int = Field(default=0)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A key's pacing: one call per `interval` seconds, up to `burst` at once."""
+
+    key: str
+    interval: float
+    burst: int
+
+
+def _rate_row(session: Session, key: str, workspace_id: str) -> SlackRate:
+    row = session.get(SlackRate, key)
+    if row is None:
+        insert_once(session=session, row=SlackRate(key=key, workspace_id=workspace_id))
+        row = session.get(SlackRate, key)
+        assert row is not None
+    return row
+
+
+class Contended(Exception):
+    """Another replica changed a budget between our read and our write; try again."""
+
+
+def reserve(
+    *, session: Session, workspace_id: str, budgets: Sequence[Budget], now: float
+) -> tuple[float, str | None]:
+    """Take one call from every budget at once, or none: (0.0, None) when taken, else the
+    seconds until all of them allow a call and the budget that is short. Raises
+    Contended when another replica won the race (the caller rolls back, tries again)."""
+    rows = [(b, _rate_row(session, b.key, workspace_id)) for b in budgets]
+    wait, short = 0.0, None
+    for budget, row in rows:
+        tolerance = (budget.burst - 1) * budget.interval
+        allowed_at = max(row.paused_until, row.tat - tolerance)
+        if allowed_at - now > wait:
+            wait, short = allowed_at - now, budget.key
+    if wait > 0:
+        return wait, short
+    for budget, row in rows:
+        result = session.execute(
+            update(SlackRate)
+            .where(col(SlackRate.key) == budget.key, col(SlackRate.version) == row.version)
+            .values(tat=max(row.tat, now) + budget.interval, version=row.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Contended(budget.key)
+    return 0.0, None
+
+
+def pause(*, session: Session, workspace_id: str, key: str, until: float) -> None:
+    """Record a 429's Retry-After: no replica calls this budget before `until`."""
+    row = _rate_row(session, key, workspace_id)
+    session.execute(
+        update(SlackRate)
+        .where(col(SlackRate.key) == key)
+        .values(
+            paused_until=func.max(SlackRate.paused_until, until)
+            if session.get_bind().dialect.name == "sqlite"
+            else func.greatest(SlackRate.paused_until, until),
+            version=row.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def paused(*, session: Session, workspace_id: str, now: float) -> dict[str, float]:
+    """{key: paused_until} of the workspace's budgets paused at `now`."""
+    rows = session.exec(
+        select(SlackRate.key, SlackRate.paused_until).where(
+            SlackRate.workspace_id == workspace_id, col(SlackRate.paused_until) > now
+        )
+    ).all()
+    return {k: until for k, until in rows}
+
+
+def forget_rates_before(*, session: Session, before: float) -> int:
+    """Drop budgets nobody used since `before` (one row per DM channel adds up)."""
+    result = session.execute(
+        delete(SlackRate).where(col(SlackRate.tat) < before, col(SlackRate.paused_until) < before)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -220,6 +220,7 @@ def check(rt: Any) -> None:
         )
 
     rt.queue_and_deliver(queue, "stand-up messages")
+    sync_jobs(rt)
 
 
 # ----- the scheduler ----------------------------------------------------------------------
@@ -240,6 +241,33 @@ def _install_schedule(scheduler: Any, rt: Any, session: Session, schedule: Stand
             f"{prefix}{tz}", f"Stand-up {team.name} ({tz})", trigger(schedule, tz),
             run_standup, rt, schedule.id, tz,
         )
+
+
+def _wanted_jobs(session: Session, schedule: StandupSchedule) -> set[str]:
+    team = team_store.get_team(session=session, team_id=schedule.team_id)
+    if team is None or schedule.paused:
+        return set()
+    zones = set(member_zones(session, team).values()) | {team.timezone}
+    return {f"{JOB_PREFIX}{schedule.id}:{tz}" for tz in zones}
+
+
+def sync_jobs(rt: Any) -> int:
+    """Rebuild the jobs of schedules whose members' zones changed since they were built
+    (zones read from Slack after `/standup schedule`, a schedule made on another replica);
+    -> how many schedules were rebuilt."""
+    scheduler = rt.scheduler
+    if scheduler is None:
+        return 0
+    have = set(scheduler.job_ids())
+    stale = []
+    with rt.transaction(readonly=True) as session:
+        for schedule in store.all_schedules(session=session):
+            prefix = f"{JOB_PREFIX}{schedule.id}:"
+            if {j for j in have if j.startswith(prefix)} != _wanted_jobs(session, schedule):
+                stale.append(schedule.id or 0)
+    if stale:
+        reschedule(rt, stale)
+    return len(stale)
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
