@@ -283,6 +283,7 @@ class Outbox:
         now = self.clock.now()
         with transaction(self.engine, readonly=True) as session:
             rows = store.due(session=session, now=now, limit=limit, urgent=URGENT_KINDS, bulk=BULK_KINDS)
+        progressed = False
         for message_id, kind in rows:
             if self._stopping.is_set():
                 break
@@ -292,11 +293,13 @@ class Outbox:
                     stats.paced += 1
                     stats.wake(datetime.fromtimestamp(until, UTC))
                     continue
+            paced = stats.paced
             try:
                 self._deliver_one(message_id, stats)
             except Exception:  # one bad row must not stop the others
                 log.exception("outbox: delivering message %s failed unexpectedly", message_id)
-        if len(rows) >= limit:
+            progressed = progressed or stats.paced == paced
+        if len(rows) >= limit and progressed:  # more may be due behind these
             stats.wake(now)
         with transaction(self.engine, readonly=True) as session:
             later = store.next_attempt(session=session, after=now)

@@ -18,6 +18,7 @@ its own.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,11 @@ BULK_KINDS = frozenset(
 )
 
 
+# Kinds whose calls vary message by message (a ready-made call of any method): their
+# messages are remembered one by one, not by kind.
+GENERIC_KINDS = frozenset({"slack.call"})
+
+
 def method_limit(method: str) -> Limit:
     if method == "chat.postMessage":
         return POST_MESSAGE
@@ -139,13 +145,13 @@ class RateLimiter:
         now = self.now()
         keys = self._message_keys.get(message_id) or self._kind_keys.get(kind) or []
         until = max((self._busy.get(k, 0.0) for k in keys), default=0.0)
-        return until if until > now else None
+        return until if until > now + store.EPSILON else None
 
     def reserve(self, workspace_id: str, call_method: str, args: dict[str, Any], *, message_id: int | None = None, kind: str | None = None) -> float:
         """0.0 when the call may go now (its budgets are spent), else seconds to wait."""
         wanted = budgets(workspace_id, call_method, args, channel_interval=self.channel_interval)
         keys = [b.key for b in wanted]
-        if kind is not None:
+        if kind is not None and kind not in GENERIC_KINDS:
             self._kind_keys[kind] = keys[:1]  # the method; channels differ message by message
         wait, short = 0.0, None
         for _ in range(self.CONTENTION_TRIES):
@@ -160,6 +166,7 @@ class RateLimiter:
         else:  # other replicas keep winning: they are spending this budget right now
             wait, short = min(b.interval for b in wanted), keys[0]
         if wait > 0:
+            wait = math.ceil(wait * 1000) / 1000  # whole milliseconds: a clock stepped by it arrives
             if short is not None:
                 self._busy[short] = max(self._busy.get(short, 0.0), self.now() + wait)
             if message_id is not None:

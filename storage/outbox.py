@@ -184,6 +184,10 @@ def _rate_row(session: Session, key: str, workspace_id: str) -> SlackRate:
     return row
 
 
+# Clocks and floats disagree by microseconds; a budget free within this is free now.
+EPSILON = 1e-5
+
+
 class Contended(Exception):
     """Another replica changed a budget between our read and our write; try again."""
 
@@ -201,7 +205,7 @@ def reserve(
         allowed_at = max(row.paused_until, row.tat - tolerance)
         if allowed_at - now > wait:
             wait, short = allowed_at - now, budget.key
-    if wait > 0:
+    if wait > EPSILON:
         return wait, short
     for budget, row in rows:
         result = session.execute(
