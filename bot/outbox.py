@@ -299,7 +299,7 @@ class Outbox:
             except Exception:  # one bad row must not stop the others
                 log.exception("outbox: delivering message %s failed unexpectedly", message_id)
             progressed = progressed or stats.paced == paced
-        if len(rows) >= limit and progressed:  # more may be due behind these
+        if progressed:  # more may be due: behind these, or queued by their after_send
             stats.wake(now)
         with transaction(self.engine, readonly=True) as session:
             later = store.next_attempt(session=session, after=now)
