@@ -33,6 +33,7 @@ from supportbot.bot import kpis, teams
 from supportbot.bot.app import HttpServer, build_app, build_web
 from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import Settings
+from supportbot.bot.i18n import Translator
 from supportbot.bot.runtime import Runtime, build_runtime
 from supportbot.bot.standin.slack import (
     BOT_TOKEN,
@@ -42,6 +43,7 @@ from supportbot.bot.standin.slack import (
     WORKSPACE,
     SlackStandIn,
 )
+from supportbot.handlers.kpis import chart_png
 from supportbot.storage.db import upgrade
 from tests.rig import SIGNING_SECRET, sign
 
@@ -110,6 +112,7 @@ def outcome(standin: SlackStandIn, started: float, methods: list[str], expected:
         "calls_inside_retry_after": len(limits.in_window),
         "answered_429": len(limits.limited),
         "calls": {m: len(limits.admitted.get(m) or []) for m in sorted({*methods, *limits.admitted})},
+        "last_call_seconds": {m: round(max(ts) - started, 2) for m, ts in sorted(limits.admitted.items())},
     }
 
 
@@ -175,7 +178,18 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
         time.sleep(2)
         posts = Counter(c.args["channel"] for c in standin.ok_calls("chat.postMessage") if not c.args.get("thread_ts"))
         result = outcome(standin, started, ["chat.postMessage", "files.getUploadURLExternal", "files.completeUploadExternal"], expected)
+        # The same work without Slack: building each digest and drawing its chart, one after
+        # another as the outbox's one delivery thread does (the chart's renderer builds the
+        # digest again). The CPU floor this machine puts under the fan-out, same run.
+        render_started = time.monotonic()
+        with bot.rt.transaction(readonly=True) as session:
+            for team in team_rows[: min(count, 10)]:
+                for _ in range(2):
+                    digest = kpis.build_digest(session, team=team, day=day, now=bot.rt.clock.now())
+                chart_png(Translator("en"), digest)
+        render_each = (time.monotonic() - render_started) / min(count, 10)
         result.update({
+            "render_seconds_each": round(render_each, 3), "render_floor_seconds": round(render_each * count, 1),
             "teams": count, "all_delivered": done and set(posts) == set(channels),
             "duplicates": sum(n - 1 for n in posts.values()) + max(0, charts() - count),
         })
@@ -196,6 +210,8 @@ def main() -> None:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, run, size in (("standup_now", standup, args.members), ("digests", digests, args.teams)):
+            if size <= 0:
+                continue
             standin.reset()
             url = args.database_url or f"sqlite:///{Path(tmp) / (name + '.db')}"
             results[name] = run(standin, url, size)

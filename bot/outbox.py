@@ -299,12 +299,16 @@ class Outbox:
             except Exception:  # one bad row must not stop the others
                 log.exception("outbox: delivering message %s failed unexpectedly", message_id)
             progressed = progressed or stats.paced == paced
-        if progressed:  # more may be due: behind these, or queued by their after_send
+        full = len(rows) >= limit
+        if progressed and full:  # more may be due behind these
             stats.wake(now)
+        # Every due row was in this round: a due one with a higher id was queued meanwhile
+        # (by an after_send: a digest's chart), so it is worth a round at once.
+        newest = 0 if full else max((i for i, _k in rows), default=0)
         with transaction(self.engine, readonly=True) as session:
-            later = store.next_attempt(session=session, after=now)
+            later = store.next_attempt(session=session, after=now, newer_than=newest)
         if later is not None:
-            stats.wake(later)
+            stats.wake(max(later, now))
         return stats
 
     def call(self, workspace_id: str, call: SlackCall) -> dict[str, Any]:

@@ -93,6 +93,14 @@ BULK_KINDS = frozenset(
 GENERIC_KINDS = frozenset({"slack.call"})
 
 
+def posting_minutes(messages: int) -> int | None:
+    """Whole minutes `messages` posts take at Slack's workspace pace, or None when they go
+    out at once (inside the burst)."""
+    if messages <= POST_MESSAGE.burst:
+        return None
+    return max(1, math.ceil((messages - POST_MESSAGE.burst) * POST_MESSAGE.interval / 60))
+
+
 def method_limit(method: str) -> Limit:
     if method == "chat.postMessage":
         return POST_MESSAGE
@@ -153,28 +161,32 @@ class RateLimiter:
         keys = [b.key for b in wanted]
         if kind is not None and kind not in GENERIC_KINDS:
             self._kind_keys[kind] = keys[:1]  # the method; channels differ message by message
-        wait, short = 0.0, None
+        reservation = None
         for _ in range(self.CONTENTION_TRIES):
             try:
                 with transaction(self.engine) as session:
-                    wait, short = store.reserve(
+                    reservation = store.reserve(
                         session=session, workspace_id=workspace_id, budgets=wanted, now=self.now()
                     )
                 break
             except store.Contended:
                 continue
-        else:  # other replicas keep winning: they are spending this budget right now
-            wait, short = min(b.interval for b in wanted), keys[0]
-        if wait > 0:
-            wait = math.ceil(wait * 1000) / 1000  # whole milliseconds: a clock stepped by it arrives
-            if short is not None:
-                self._busy[short] = max(self._busy.get(short, 0.0), self.now() + wait)
+        if reservation is None:  # other replicas keep winning: they spend this budget now
+            reservation = store.Reservation(min(b.interval for b in wanted), keys[0])
+        if reservation.wait <= 0:
+            # Known busy until then: the next messages wait without a lease or a write.
+            for key, free_at in (reservation.free_at or {}).items():
+                self._busy[key] = max(self._busy.get(key, 0.0), free_at)
             if message_id is not None:
-                self._message_keys[message_id] = keys
-        elif message_id is not None:
-            self._message_keys.pop(message_id, None)
-        if len(self._message_keys) > 100_000:
-            self._message_keys.clear()
+                self._message_keys.pop(message_id, None)
+            return 0.0
+        wait = math.ceil(reservation.wait * 1000) / 1000  # whole ms: a clock stepped by it arrives
+        if reservation.short is not None:
+            self._busy[reservation.short] = max(self._busy.get(reservation.short, 0.0), self.now() + wait)
+        if message_id is not None:
+            self._message_keys[message_id] = keys
+            if len(self._message_keys) > 100_000:
+                self._message_keys.clear()
         return wait
 
     def pause(self, workspace_id: str, method: str, seconds: float) -> None:

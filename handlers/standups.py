@@ -15,6 +15,7 @@ from supportbot.bot import standups, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import Deferred, SlackCall, enqueue, enqueue_call
+from supportbot.bot.ratelimits import POST_MESSAGE, posting_minutes
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.timeutil import is_timezone, parse_date, zone
 from supportbot.handlers import blocks as bk
@@ -211,7 +212,11 @@ def handle_standup_command(req: Req, reply: Reply) -> None:
         with req.rt.transaction() as session:
             team = _team(req, session, team_name, leader_only=True)
             count = standups.start_now(session, team=team, leader_id=req.user_id, clock=req.rt.clock)
-        reply.ephemeral(_("standups.started", count=count))
+        minutes = posting_minutes(count)
+        if minutes is None:
+            reply.ephemeral(_("standups.started", count=count))
+        else:  # a big team: say when the last prompt arrives
+            reply.ephemeral(_("standups.started_paced", count=count, rate=int(POST_MESSAGE.per_minute), minutes=minutes))
     elif verb in ("timezone", "tz") and len(rest) <= 1:
         timezone_command(req, reply, rest)
     elif verb == "status" and not rest:

@@ -67,13 +67,26 @@ def due(
 
 
 
-def next_attempt(*, session: Session, after: datetime) -> datetime | None:
-    """When the earliest pending message that is not due at `after` becomes due."""
-    return session.exec(
+def next_attempt(*, session: Session, after: datetime, newer_than: int = 0) -> datetime | None:
+    """When the next delivery round is worth running: the earliest pending message not due
+    at `after`, or one added after the round began (id above `newer_than`, not leased)."""
+    pending = OutboxMessage.status == PENDING
+    later = session.exec(
         select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == PENDING, col(OutboxMessage.next_attempt_at) > after
+            pending, col(OutboxMessage.next_attempt_at) > after
         )
     ).first()
+    if newer_than:
+        added = session.exec(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                pending,
+                col(OutboxMessage.id) > newer_than,
+                (col(OutboxMessage.locked_until).is_(None)) | (col(OutboxMessage.locked_until) < after),
+            )
+        ).first()
+        if added is not None and (later is None or added < later):
+            return added
+    return later
 
 
 def claim(
@@ -192,12 +205,23 @@ class Contended(Exception):
     """Another replica changed a budget between our read and our write; try again."""
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """`wait` 0.0: the call may go, and `free_at` says when each budget allows the next
+    one. Else `wait` seconds until all allow one, and `short` the budget that is short."""
+
+    wait: float
+    short: str | None = None
+    free_at: dict[str, float] | None = None
+
+
 def reserve(
     *, session: Session, workspace_id: str, budgets: Sequence[Budget], now: float
-) -> tuple[float, str | None]:
-    """Take one call from every budget at once, or none: (0.0, None) when taken, else the
-    seconds until all of them allow a call and the budget that is short. Raises
-    Contended when another replica won the race (the caller rolls back, tries again)."""
+) -> Reservation:
+    """Take one call from every budget at once, or none (GCRA: a budget's `tat` moves one
+    interval per call; a call is allowed while `tat` is at most `burst - 1` intervals
+    ahead of now). Raises Contended when another replica won the race (the caller rolls
+    back and tries again)."""
     rows = [(b, _rate_row(session, b.key, workspace_id)) for b in budgets]
     wait, short = 0.0, None
     for budget, row in rows:
@@ -206,17 +230,20 @@ def reserve(
         if allowed_at - now > wait:
             wait, short = allowed_at - now, budget.key
     if wait > EPSILON:
-        return wait, short
+        return Reservation(wait, short)
+    free_at = {}
     for budget, row in rows:
+        tat = max(row.tat, now) + budget.interval
         result = session.execute(
             update(SlackRate)
             .where(col(SlackRate.key) == budget.key, col(SlackRate.version) == row.version)
-            .values(tat=max(row.tat, now) + budget.interval, version=row.version + 1)
+            .values(tat=tat, version=row.version + 1)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Contended(budget.key)
-    return 0.0, None
+        free_at[budget.key] = max(row.paused_until, tat - (budget.burst - 1) * budget.interval)
+    return Reservation(0.0, None, free_at)
 
 
 def pause(*, session: Session, workspace_id: str, key: str, until: float) -> None:

@@ -195,6 +195,8 @@ def test_a_pause_does_not_stop_other_methods(standin, database_url, clock) -> No
     stats = outbox.drain()
     assert stats.sent == 1 and stats.paced == 1
     assert [c.method for c in standin.calls] == ["users.info"]
+    stats = outbox.drain()
+    assert stats.sent == 0 and len(standin.calls) == 1
     assert stats.next_at is not None and stats.next_at >= clock.now() + timedelta(seconds=59)
 
 

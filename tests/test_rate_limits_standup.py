@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from supportbot.bot.app import build_app
-from supportbot.bot.ratelimits import RateLimiter
+from supportbot.bot.ratelimits import BULK_KINDS, URGENT_KINDS, RateLimiter
 from supportbot.bot.runtime import Runtime, build_runtime
 from supportbot.bot.standin.slack import STANDIN_POST_WORKSPACE, WORKSPACE
 from supportbot.storage import outbox as outbox_store
@@ -68,7 +68,7 @@ def test_300_member_standup_at_slacks_pace(rig: BotRig, standin) -> None:  # typ
         took_schedule, text = timed_command(rig, "schedule mon-fri 09:30")
         assert "09:30" in text
         took_now, text = timed_command(rig, "now")
-        assert "300" in text
+        assert "300 members prompted" in text and "about 1 min" in text  # when the last one has it
         assert standin.calls[before:] == []  # neither listener called Slack (the answer is the ack)
     assert took_schedule < ACK_SECONDS and took_now < ACK_SECONDS, (took_schedule, took_now)
 
@@ -88,6 +88,10 @@ def test_300_member_standup_at_slacks_pace(rig: BotRig, standin) -> None:  # typ
     took = max(limits.admitted["chat.postMessage"]) - start
     bound = lower_bound(301, STANDIN_POST_WORKSPACE)
     assert bound <= took <= 1.5 * bound, (took, bound)
+
+
+def test_every_kind_marked_urgent_or_bulk_exists(rig: BotRig) -> None:
+    assert (URGENT_KINDS | BULK_KINDS) <= set(rig.rt.outbox.kinds.renderers)
 
 
 def second_runtime(rig: BotRig) -> Runtime:
