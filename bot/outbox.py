@@ -281,8 +281,13 @@ class Outbox:
         if self.send is None:
             return stats
         now = self.clock.now()
+        waiting = self.limiter.busy_kinds() if self.limiter is not None else {}
+        for until in waiting.values():
+            stats.wake(datetime.fromtimestamp(until, UTC))
         with transaction(self.engine, readonly=True) as session:
-            rows = store.due(session=session, now=now, limit=limit, urgent=URGENT_KINDS, bulk=BULK_KINDS)
+            rows = store.due(
+                session=session, now=now, limit=limit, urgent=URGENT_KINDS, bulk=BULK_KINDS, exclude=sorted(waiting)
+            )
         progressed = False
         for message_id, kind in rows:
             if self._stopping.is_set():

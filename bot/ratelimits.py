@@ -155,6 +155,18 @@ class RateLimiter:
         until = max((self._busy.get(k, 0.0) for k in keys), default=0.0)
         return until if until > now + store.EPSILON else None
 
+    def busy_kinds(self) -> dict[str, float]:
+        """{kind: until} for kinds whose method budget is known spent: a delivery round
+        leaves their rows in the database (a 300-prompt fan-out must not hide a users.list
+        page queued behind it)."""
+        now = self.now()
+        out = {}
+        for kind, keys in self._kind_keys.items():
+            until = max((self._busy.get(k, 0.0) for k in keys), default=0.0)
+            if until > now + store.EPSILON:
+                out[kind] = until
+        return out
+
     def reserve(self, workspace_id: str, call_method: str, args: dict[str, Any], *, message_id: int | None = None, kind: str | None = None) -> float:
         """0.0 when the call may go now (its budgets are spent), else seconds to wait."""
         wanted = budgets(workspace_id, call_method, args, channel_interval=self.channel_interval)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import case, delete, true, update
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from supportbot.storage.claims import insert_once
@@ -45,9 +45,11 @@ def due(
     limit: int = 100,
     urgent: Sequence[str] = (),
     bulk: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> list[tuple[int, str]]:
     """(id, kind) of messages to deliver now: urgent kinds first, bulk kinds last, each
-    group oldest first, so an escalation never waits behind a 300-person fan-out."""
+    group oldest first, so an escalation never waits behind a 300-person fan-out; kinds
+    in `exclude` (their rate budget is spent) are left out."""
     rank = case(
         (col(OutboxMessage.kind).in_(list(urgent) or [""]), 0),
         (col(OutboxMessage.kind).in_(list(bulk) or [""]), 2),
@@ -59,6 +61,7 @@ def due(
             OutboxMessage.status == PENDING,
             col(OutboxMessage.next_attempt_at) <= now,
             (col(OutboxMessage.locked_until).is_(None)) | (col(OutboxMessage.locked_until) < now),
+            col(OutboxMessage.kind).not_in(list(exclude)) if exclude else true(),
         )
         .order_by(rank, col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(limit)
