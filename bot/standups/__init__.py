@@ -29,6 +29,7 @@ from supportbot.bot.standups.firing import (  # noqa: F401
     reschedule,
     run_standup,
     start_now,
+    sync_jobs,
 )
 from supportbot.bot.standups.schedules import (  # noqa: F401
     ANSWER_KIND,
