@@ -128,6 +128,21 @@ def enqueue(
     )
 
 
+def enqueue_many(
+    session: Session,
+    *,
+    workspace_id: str,
+    kind: str,
+    items: list[tuple[dict[str, Any], str]],
+    clock: Clock,
+) -> int:
+    """A fan-out: many messages of one kind, each (data, dedupe_key), stored in a few
+    statements instead of one round trip each. -> how many were new."""
+    if not items:
+        return 0
+    return store.add_messages(session=session, workspace_id=workspace_id, kind=kind, items=items, now=clock.now())
+
+
 def enqueue_call(
     session: Session,
     *,

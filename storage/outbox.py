@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from supportbot.storage.claims import insert_once
@@ -36,6 +38,24 @@ def add_message(
         created_at=now,
     )
     return row if insert_once(session=session, row=row) else None
+
+
+def add_messages(
+    *, session: Session, workspace_id: str, kind: str, items: Sequence[tuple[dict[str, Any], str]], now: datetime
+) -> int:
+    """Insert many messages of one kind, each (data, dedupe_key), in few statements; keys
+    already present are skipped. -> how many were inserted."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    added = 0
+    for start in range(0, len(items), 500):
+        rows = [
+            OutboxMessage(workspace_id=workspace_id, kind=kind, data=data, dedupe_key=key, next_attempt_at=now, created_at=now).model_dump(exclude={"id"})
+            for data, key in items[start : start + 500]
+        ]
+        stmt = insert(table).values(rows).on_conflict_do_nothing().returning(table.c.id)
+        added += len(session.execute(stmt).all())
+    return added
 
 
 def due(

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from supportbot.storage.claims import insert_once
@@ -178,6 +180,26 @@ def get_prompt(*, session: Session, prompt_id: int) -> StandupPrompt | None:
 def add_prompt(*, session: Session, prompt: StandupPrompt) -> bool:
     """False when the member already has a prompt in this run."""
     return insert_once(session=session, row=prompt)
+
+
+def add_prompts(*, session: Session, prompts: Sequence[StandupPrompt]) -> list[StandupPrompt]:
+    """Insert many prompts in few statements (a 300-person fan-out stays one short
+    transaction); -> those inserted, with ids. A member who already has a prompt in the
+    run (a replica, a restart got there first) is left out."""
+    session.flush()
+    table = StandupPrompt.__table__  # type: ignore[attr-defined]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    ids: dict[tuple[int, str], int] = {}
+    for start in range(0, len(prompts), 500):
+        chunk = [p.model_dump(exclude={"id"}) for p in prompts[start : start + 500]]
+        stmt = insert(table).values(chunk).on_conflict_do_nothing().returning(table.c.id, table.c.run_id, table.c.user_id)
+        ids.update({(run, user): i for i, run, user in session.execute(stmt).all()})
+    out = []
+    for prompt in prompts:
+        if (prompt.run_id, prompt.user_id) in ids:
+            prompt.id = ids[(prompt.run_id, prompt.user_id)]
+            out.append(prompt)
+    return out
 
 
 def prompts_of(*, session: Session, run_id: int) -> Sequence[StandupPrompt]:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from supportbot.bot import away
 from supportbot.bot.clock import Clock
-from supportbot.bot.outbox import enqueue
+from supportbot.bot.outbox import enqueue, enqueue_many
 from supportbot.bot.scheduler import DEFAULT_GRACE, last_fire_time
 from supportbot.bot.standups.schedules import (
     POST_KIND,
@@ -81,26 +81,26 @@ def prompt_members(
     if run.closed:
         return 0
     assert run.id is not None
-    sent = 0
-    for user_id in people:
-        is_away = away.is_away(session, workspace_id=team.workspace_id, user_id=user_id, at=at)
-        prompt = StandupPrompt(
-            workspace_id=team.workspace_id,
-            run_id=run.id,
-            user_id=user_id,
-            status=AWAY if is_away else PROMPTED,
-            prompted_at=at,
-            remind_at=at + timedelta(minutes=schedule.reminder_minutes),
-            cutoff_at=cutoff,
-        )
-        if not store.add_prompt(session=session, prompt=prompt) or is_away:
-            continue
-        enqueue(
-            session, workspace_id=team.workspace_id, kind=PROMPT_KIND,
-            data={"prompt_id": prompt.id}, clock=clock, dedupe_key=f"standup:prompt:{prompt.id}",
-        )
-        sent += 1
-    return sent
+    away_now = away.away_among(session, workspace_id=team.workspace_id, user_ids=people, at=at)
+    added = store.add_prompts(
+        session=session,
+        prompts=[
+            StandupPrompt(
+                workspace_id=team.workspace_id,
+                run_id=run.id,
+                user_id=user_id,
+                status=AWAY if user_id in away_now else PROMPTED,
+                prompted_at=at,
+                remind_at=at + timedelta(minutes=schedule.reminder_minutes),
+                cutoff_at=cutoff,
+            )
+            for user_id in people
+        ],
+    )
+    return enqueue_many(
+        session, workspace_id=team.workspace_id, kind=PROMPT_KIND, clock=clock,
+        items=[({"prompt_id": p.id}, f"standup:prompt:{p.id}") for p in added if p.status == PROMPTED],
+    )
 
 
 def _due_day(schedule: StandupSchedule, when: datetime, tz: str) -> date | None:
