@@ -43,19 +43,16 @@ def add_message(
 def add_messages(
     *, session: Session, workspace_id: str, kind: str, items: Sequence[tuple[dict[str, Any], str]], now: datetime
 ) -> int:
-    """Insert many messages of one kind, each (data, dedupe_key), in few statements; keys
+    """Insert many messages of one kind, each (data, dedupe_key), in one executemany; keys
     already present are skipped. -> how many were inserted."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    added = 0
-    for start in range(0, len(items), 500):
-        rows = [
-            OutboxMessage(workspace_id=workspace_id, kind=kind, data=data, dedupe_key=key, next_attempt_at=now, created_at=now).model_dump(exclude={"id"})
-            for data, key in items[start : start + 500]
-        ]
-        stmt = insert(table).values(rows).on_conflict_do_nothing().returning(table.c.id)
-        added += len(session.execute(stmt).all())
-    return added
+    base = OutboxMessage(workspace_id=workspace_id, kind=kind, next_attempt_at=now, created_at=now).model_dump(exclude={"id"})
+    rows = [{**base, "data": data, "dedupe_key": key} for data, key in items]
+    if not rows:
+        return 0
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return len(session.execute(stmt, rows).all())
 
 
 def due(

@@ -182,24 +182,22 @@ def add_prompt(*, session: Session, prompt: StandupPrompt) -> bool:
     return insert_once(session=session, row=prompt)
 
 
-def add_prompts(*, session: Session, prompts: Sequence[StandupPrompt]) -> list[StandupPrompt]:
-    """Insert many prompts in few statements (a 300-person fan-out stays one short
-    transaction); -> those inserted, with ids. A member who already has a prompt in the
-    run (a replica, a restart got there first) is left out."""
+def add_prompts(
+    *, session: Session, template: StandupPrompt, people: Sequence[tuple[str, str]]
+) -> list[tuple[int, str, str]]:
+    """Insert one prompt per (user_id, status), the rest as `template`, in one executemany
+    (a 300-person fan-out stays one short transaction); -> (id, user_id, status) of those
+    inserted. A member who already has a prompt in the run (a replica, a restart got there
+    first) is left out."""
     session.flush()
     table = StandupPrompt.__table__  # type: ignore[attr-defined]
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    ids: dict[tuple[int, str], int] = {}
-    for start in range(0, len(prompts), 500):
-        chunk = [p.model_dump(exclude={"id"}) for p in prompts[start : start + 500]]
-        stmt = insert(table).values(chunk).on_conflict_do_nothing().returning(table.c.id, table.c.run_id, table.c.user_id)
-        ids.update({(run, user): i for i, run, user in session.execute(stmt).all()})
-    out = []
-    for prompt in prompts:
-        if (prompt.run_id, prompt.user_id) in ids:
-            prompt.id = ids[(prompt.run_id, prompt.user_id)]
-            out.append(prompt)
-    return out
+    base = template.model_dump(exclude={"id"})
+    rows = [{**base, "user_id": user, "status": status} for user, status in people]
+    if not rows:
+        return []
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.user_id, table.c.status)
+    return [(i, user, status) for i, user, status in session.execute(stmt, rows).all()]
 
 
 def prompts_of(*, session: Session, run_id: int) -> Sequence[StandupPrompt]:

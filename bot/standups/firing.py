@@ -84,22 +84,19 @@ def prompt_members(
     away_now = away.away_among(session, workspace_id=team.workspace_id, user_ids=people, at=at)
     added = store.add_prompts(
         session=session,
-        prompts=[
-            StandupPrompt(
-                workspace_id=team.workspace_id,
-                run_id=run.id,
-                user_id=user_id,
-                status=AWAY if user_id in away_now else PROMPTED,
-                prompted_at=at,
-                remind_at=at + timedelta(minutes=schedule.reminder_minutes),
-                cutoff_at=cutoff,
-            )
-            for user_id in people
-        ],
+        template=StandupPrompt(
+            workspace_id=team.workspace_id,
+            run_id=run.id,
+            user_id="",
+            prompted_at=at,
+            remind_at=at + timedelta(minutes=schedule.reminder_minutes),
+            cutoff_at=cutoff,
+        ),
+        people=[(user_id, AWAY if user_id in away_now else PROMPTED) for user_id in people],
     )
     return enqueue_many(
         session, workspace_id=team.workspace_id, kind=PROMPT_KIND, clock=clock,
-        items=[({"prompt_id": p.id}, f"standup:prompt:{p.id}") for p in added if p.status == PROMPTED],
+        items=[({"prompt_id": pid}, f"standup:prompt:{pid}") for pid, _user, status in added if status == PROMPTED],
     )
 
 
