@@ -16,13 +16,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from supportbot.bot.clock import Clock
+from supportbot.bot.ratelimits import BULK_KINDS, URGENT_KINDS, RateLimiter
 from supportbot.storage import outbox as store
 from supportbot.storage.db import transaction
 from supportbot.storage.models import OutboxMessage
@@ -34,6 +35,9 @@ CALL_KIND = "slack.call"
 # live deliverer never loses its row; a crashed one's rows come back after this.
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 10
+DEFER_WAIT = 5.0  # a renderer waiting on another message tries again after this
+IDLE_WAIT = 5.0  # the delivery thread looks for work at least this often
+MIN_WAIT = 0.01
 PERMANENT_ERRORS = frozenset(
     {
         "invalid_blocks",
@@ -71,7 +75,16 @@ class DeliveryError(Exception):
 
 
 class Deferred(Exception):
-    """The renderer cannot build the call yet (it waits on another message); try soon."""
+    """The renderer cannot build the call yet (it waits on another message); try soon,
+    or after `wait` seconds when given."""
+
+    def __init__(self, wait: float | None = None) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
+class Paced(Deferred):
+    """A call the renderer needed hit Slack's rate limit; try after `wait` seconds."""
 
 
 Render = Callable[[Session, OutboxMessage], SlackCall | None]
@@ -113,6 +126,21 @@ def enqueue(
         dedupe_key=dedupe_key,
         not_before=now + delay if delay else None,
     )
+
+
+def enqueue_many(
+    session: Session,
+    *,
+    workspace_id: str,
+    kind: str,
+    items: list[tuple[dict[str, Any], str]],
+    clock: Clock,
+) -> int:
+    """A fan-out: many messages of one kind, each (data, dedupe_key), stored in a few
+    statements instead of one round trip each. -> how many were new."""
+    if not items:
+        return 0
+    return store.add_messages(session=session, workspace_id=workspace_id, kind=kind, items=items, now=clock.now())
 
 
 def enqueue_call(
@@ -160,43 +188,22 @@ class DrainStats:
     failed: int = 0
     deferred: int = 0
     paced: int = 0
+    # When another round is worth running (something becomes due or a budget frees up);
+    # None when nothing waits.
+    next_at: datetime | None = None
 
-
-class Pacer:
-    """Keeps sends to one channel about `interval` seconds apart (Slack's ~1 msg/s per
-    channel). A message for a channel that is not ready yet waits its turn in the outbox
-    while messages for other channels go ahead."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def busy(self, channel: str | None) -> bool:
-        """True while `channel` had a send less than `interval` ago (books nothing)."""
-        if not channel or self.interval <= 0:
-            return False
-        with self._lock:
-            last = self._last.get(channel)
-            return last is not None and time.monotonic() - last < self.interval
-
-    def wait_needed(self, channel: str | None) -> float:
-        """Seconds until `channel` may be sent to; 0 means now (and books the slot)."""
-        if not channel or self.interval <= 0:
-            return 0.0
-        with self._lock:
-            now = time.monotonic()
-            last = self._last.get(channel)
-            if last is not None and now - last < self.interval:
-                return self.interval - (now - last)
-            self._last[channel] = now
-            return 0.0
+    def wake(self, at: datetime) -> None:
+        if self.next_at is None or at < self.next_at:
+            self.next_at = at
 
 
 class Outbox:
     """Delivers due messages: `kick()` after a listener stored something, `drain()` from
     the scheduler. With `start_background()` (the running bot) deliveries happen on one
-    thread of their own; without it (tests, CLI) `kick()` delivers inline."""
+    thread of their own; without it (tests, CLI) `kick()` delivers inline.
+
+    Every send is paced to Slack's limits (bot.ratelimits) unless `pace_seconds` is 0
+    (tests that do not exercise pacing): urgent kinds go first, bulk fan-outs last."""
 
     def __init__(
         self,
@@ -213,14 +220,14 @@ class Outbox:
         self.clock = clock
         self.kinds = kinds
         self.send = send
-        self.pacer = Pacer(pace_seconds)
+        self.limiter: RateLimiter | None = (
+            RateLimiter(engine, clock, channel_interval=pace_seconds) if pace_seconds > 0 else None
+        )
         self._lock = threading.Lock()
         self._again = threading.Event()
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
-        # Channel of messages that waited their channel's turn: the next rounds skip them
-        # without a lease, a render and a write while that channel is still busy.
-        self._waiting_on: dict[int, str] = {}
+        self._tidied_at = 0.0
 
     def kick(self) -> None:
         """Deliver now, or wake the delivery thread; never blocks a caller behind another."""
@@ -241,24 +248,37 @@ class Outbox:
 
     def start_background(self) -> None:
         def loop() -> None:
+            delay = 0.0
             while not self._stopping.is_set():
-                self._again.wait(timeout=5)
+                self._again.wait(timeout=delay)
                 self._again.clear()
                 if self._stopping.is_set():
                     break
                 try:
                     with self._lock:
                         stats = self._drain_locked()
+                    self._tidy()
                 except Exception:  # the loop must survive a database hiccup
                     log.exception("outbox: delivery round failed")
+                    delay = IDLE_WAIT
                     continue
-                if stats.paced:
-                    time.sleep(min(self.pacer.interval, 1.0))
-                    self._again.set()
+                delay = self.wait_after(stats)
 
         self._worker = threading.Thread(target=loop, name="outbox", daemon=True)
         self._worker.start()
         self._again.set()
+
+    def wait_after(self, stats: DrainStats) -> float:
+        """Seconds until the next round is worth it (a budget frees up, a retry is due)."""
+        if stats.next_at is None:
+            return IDLE_WAIT
+        seconds = (stats.next_at - self.clock.now()).total_seconds()
+        return min(IDLE_WAIT, max(MIN_WAIT, seconds))
+
+    def _tidy(self) -> None:
+        if self.limiter is not None and time.monotonic() - self._tidied_at > 600:
+            self._tidied_at = time.monotonic()
+            self.limiter.forget_idle()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the message being sent, then stop; the rest waits in the database."""
@@ -275,23 +295,63 @@ class Outbox:
         stats = DrainStats()
         if self.send is None:
             return stats
+        now = self.clock.now()
+        waiting = self.limiter.busy_kinds() if self.limiter is not None else {}
+        for until in waiting.values():
+            stats.wake(datetime.fromtimestamp(until, UTC))
         with transaction(self.engine, readonly=True) as session:
-            ids = store.due_ids(session=session, now=self.clock.now(), limit=limit)
-        for message_id in ids:
+            rows = store.due(
+                session=session, now=now, limit=limit, urgent=URGENT_KINDS, bulk=BULK_KINDS, exclude=sorted(waiting)
+            )
+        progressed = False
+        for message_id, kind in rows:
             if self._stopping.is_set():
                 break
-            if self.pacer.busy(self._waiting_on.get(message_id)):
-                stats.paced += 1
-                continue
+            if self.limiter is not None:
+                until = self.limiter.busy_until(message_id, kind)
+                if until is not None:  # its budget is spent: no lease, no render, no write
+                    stats.paced += 1
+                    stats.wake(datetime.fromtimestamp(until, UTC))
+                    continue
+            paced = stats.paced
             try:
                 self._deliver_one(message_id, stats)
             except Exception:  # one bad row must not stop the others
                 log.exception("outbox: delivering message %s failed unexpectedly", message_id)
+            progressed = progressed or stats.paced == paced
+        full = len(rows) >= limit
+        if progressed and full:  # more may be due behind these
+            stats.wake(now)
+        # Every due row was in this round: a due one with a higher id was queued meanwhile
+        # (by an after_send: a digest's chart), so it is worth a round at once.
+        newest = 0 if full else max((i for i, _k in rows), default=0)
+        with transaction(self.engine, readonly=True) as session:
+            later = store.next_attempt(session=session, after=now, newer_than=newest)
+        if later is not None:
+            stats.wake(max(later, now))
         return stats
+
+    def call(self, workspace_id: str, call: SlackCall) -> dict[str, Any]:
+        """One paced call for a renderer that needs Slack's answer before it can build its
+        own (a file upload URL). Raises Paced when the budget is spent or Slack says 429;
+        DeliveryError for other failures."""
+        assert self.send is not None
+        if self.limiter is not None:
+            wait = self.limiter.reserve(workspace_id, call.method, call.args)
+            if wait > 0:
+                raise Paced(wait)
+        try:
+            return self.send(call)
+        except DeliveryError as exc:
+            if exc.retry_after is not None and self.limiter is not None:
+                self.limiter.pause(workspace_id, call.method, exc.retry_after)
+                raise Paced(exc.retry_after) from None
+            raise
 
     def _deliver_one(self, message_id: int, stats: DrainStats) -> None:
         """Lease (a short write), render (a read: no write lock is held while a renderer
-        reads or uploads a file), send, then record the outcome (a short write)."""
+        reads or uploads a file), reserve the rate budget, send, then record the outcome
+        (a short write)."""
         assert self.send is not None
         with transaction(self.engine) as session:
             if not store.claim(
@@ -302,7 +362,6 @@ class Outbox:
                 owner=self.owner,
             ):
                 return
-        self._waiting_on.pop(message_id, None)
         try:
             with transaction(self.engine, readonly=True) as session:
                 message = store.get_message(session=session, message_id=message_id)
@@ -311,12 +370,12 @@ class Outbox:
                 data = dict(message.data or {})
                 render, after_send = self.kinds.renderers.get(message.kind, (None, None))
                 call: SlackCall | None = None
-                deferred = False
+                deferred: Deferred | None = None
                 if render is not None:
                     try:
                         call = render(session, message)
-                    except Deferred:
-                        deferred = True
+                    except Deferred as exc:
+                        deferred = exc
         except BaseException:
             self._record(message_id, None, lambda m: store.release_row(m))
             raise
@@ -325,13 +384,16 @@ class Outbox:
         if render is None:
             self._record(message_id, changed, lambda m: self._fail(m, f"no renderer for kind {m.kind!r}", stats))
             return
-        if deferred:
+        if deferred is not None:
+            wait = deferred.wait if deferred.wait is not None else DEFER_WAIT
+
             def defer(m: OutboxMessage) -> None:
                 store.release_row(m)
-                m.next_attempt_at = self.clock.now() + timedelta(seconds=5)
+                m.next_attempt_at = self.clock.now() + timedelta(seconds=wait)
                 stats.deferred += 1
 
             self._record(message_id, changed, defer)
+            stats.wake(self.clock.now() + timedelta(seconds=wait))
             return
         if call is None:  # nothing to send any more (state moved on)
             def done(m: OutboxMessage) -> None:
@@ -341,22 +403,21 @@ class Outbox:
 
             self._record(message_id, changed, done)
             return
-        channel = call.args.get("channel") or call.args.get("channel_id")
-        wait = self.pacer.wait_needed(channel)
-        if wait > 0:  # this channel had a message a moment ago: let others go first
-            if len(self._waiting_on) < 100_000:
-                self._waiting_on[message_id] = str(channel)
-            def later(m: OutboxMessage) -> None:
-                store.release_row(m)
-                m.next_attempt_at = self.clock.now() + timedelta(seconds=wait)
+        if self.limiter is not None:
+            wait = self.limiter.reserve(
+                message.workspace_id, call.method, call.args, message_id=message_id, kind=message.kind
+            )
+            if wait > 0:  # its budget is spent: hand the row back as it was, try again then
+                self._record(message_id, changed, lambda m: store.release_row(m))
                 stats.paced += 1
-
-            self._record(message_id, changed, later)
-            return
+                stats.wake(self.clock.now() + timedelta(seconds=wait))
+                return
         try:
             response = self.send(call)
         except DeliveryError as exc:
             failure = exc
+            if exc.retry_after is not None and self.limiter is not None:
+                self.limiter.pause(message.workspace_id, call.method, exc.retry_after)
             self._record(message_id, changed, lambda m: self._retry_or_fail(m, failure, stats))
             return
 
@@ -389,13 +450,18 @@ class Outbox:
                 after_send(session, message, response)
 
     def _retry_or_fail(self, message: OutboxMessage, exc: DeliveryError, stats: DrainStats) -> None:
-        message.attempts += 1
         message.last_error = exc.error[:500]
         store.release_row(message)
+        if exc.retry_after is not None:  # rate limited: wait as told; it is not a failure
+            message.next_attempt_at = self.clock.now() + timedelta(seconds=exc.retry_after)
+            stats.retried += 1
+            stats.wake(message.next_attempt_at)
+            return
+        message.attempts += 1
         if exc.permanent or message.attempts >= MAX_ATTEMPTS:
             self._fail(message, exc.error, stats)
             return
-        wait = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(message.attempts)
+        wait = backoff(message.attempts)
         message.next_attempt_at = self.clock.now() + wait
         stats.retried += 1
         log.warning(

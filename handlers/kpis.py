@@ -11,15 +11,13 @@ from urllib.parse import urlparse
 from urllib.request import Request, urlopen
 
 from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from supportbot.bot import kpis
 from supportbot.bot import teams as teams_core
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
-from supportbot.bot.outbox import Deferred, SlackCall, enqueue
+from supportbot.bot.outbox import Deferred, DeliveryError, SlackCall, enqueue
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.timeutil import zone
 from supportbot.handlers import blocks as bk
@@ -380,9 +378,12 @@ def make_digest_renderer(rt: Runtime) -> Any:
     return render, after_send
 
 
-def upload_bytes(client: WebClient, filename: str, content: bytes) -> str:
-    """Steps 1-2 of files_upload_v2: get an upload URL, POST the bytes; -> file id."""
-    response = client.files_getUploadURLExternal(filename=filename, length=len(content))
+def upload_bytes(rt: Runtime, workspace_id: str, filename: str, content: bytes) -> str:
+    """Steps 1-2 of files_upload_v2: get an upload URL (paced like every outbox call),
+    POST the bytes; -> file id."""
+    response = rt.outbox.call(
+        workspace_id, SlackCall("files.getUploadURLExternal", {"filename": filename, "length": len(content)})
+    )
     url = str(response["upload_url"])
     if urlparse(url).scheme not in ("https", "http"):
         raise ValueError("unexpected upload URL scheme")
@@ -394,7 +395,7 @@ def upload_bytes(client: WebClient, filename: str, content: bytes) -> str:
     return str(response["file_id"])
 
 
-def make_chart_renderer(rt: Runtime, client: WebClient) -> Any:
+def make_chart_renderer(rt: Runtime) -> Any:
     def render(session: Session, msg: OutboxMessage) -> SlackCall | None:
         found = _digest_for(session, rt, msg)
         if found is None:
@@ -403,9 +404,9 @@ def make_chart_renderer(rt: Runtime, client: WebClient) -> Any:
         filename = f"kpis-{digest.day.isoformat()}.png"
         try:
             # uploaded once; a render repeated (paced, retried) completes the same file
-            file_id = msg.data.get("file_id") or upload_bytes(client, filename, chart_png(_, digest))
+            file_id = msg.data.get("file_id") or upload_bytes(rt, msg.workspace_id, filename, chart_png(_, digest))
             msg.data = {**msg.data, "file_id": file_id}
-        except (SlackApiError, OSError, ValueError) as exc:
+        except (DeliveryError, OSError, ValueError, KeyError) as exc:
             tries = int(msg.data.get("tries", 0)) + 1
             msg.data = {**msg.data, "tries": tries}
             if tries >= MAX_UPLOAD_TRIES:
@@ -428,4 +429,4 @@ def register(app: App, rt: Runtime) -> None:
     app.command(COMMAND)(command(rt, handle_kpis_command))
     render, after_send = make_digest_renderer(rt)
     rt.outbox.kinds.register(kpis.DIGEST_KIND, render, after_send)
-    rt.outbox.kinds.register(CHART_KIND, make_chart_renderer(rt, app.client))
+    rt.outbox.kinds.register(CHART_KIND, make_chart_renderer(rt))

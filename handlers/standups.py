@@ -9,14 +9,13 @@ import re
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from supportbot.bot import standups, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import Translator
-from supportbot.bot.outbox import Deferred, SlackCall, enqueue_call
+from supportbot.bot.outbox import Deferred, SlackCall, enqueue, enqueue_call
+from supportbot.bot.ratelimits import POST_MESSAGE, posting_minutes
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.timeutil import is_timezone, parse_date, zone
 from supportbot.handlers import blocks as bk
@@ -170,22 +169,6 @@ def _team(req: Req, session: Session, team_name: str | None, *, leader_only: boo
     )
 
 
-def _slack_zones(client: WebClient, session: Session, team: Team, now: Any) -> None:
-    """Members who never typed a zone get the one Slack has for them."""
-    assert team.id is not None
-    for uid in team_store.agents_of(session=session, team_id=team.id):
-        row = store.timezone_of(session=session, workspace_id=team.workspace_id, user_id=uid)
-        if row is not None and row.source == "user":
-            continue
-        try:
-            tz = (client.users_info(user=uid).get("user") or {}).get("tz")
-        except SlackApiError as exc:
-            log.info("users.info for a member failed: %s", exc.response.get("error"))
-            continue
-        if tz and is_timezone(tz):
-            standups.set_member_timezone(session, workspace_id=team.workspace_id, user_id=uid, tz=tz, source="slack", now=now)
-
-
 def handle_standup_command(req: Req, reply: Reply) -> None:
     _ = req._
     text = req.text
@@ -229,7 +212,11 @@ def handle_standup_command(req: Req, reply: Reply) -> None:
         with req.rt.transaction() as session:
             team = _team(req, session, team_name, leader_only=True)
             count = standups.start_now(session, team=team, leader_id=req.user_id, clock=req.rt.clock)
-        reply.ephemeral(_("standups.started", count=count))
+        minutes = posting_minutes(count)
+        if minutes is None:
+            reply.ephemeral(_("standups.started", count=count))
+        else:  # a big team: say when the last prompt arrives
+            reply.ephemeral(_("standups.started_paced", count=count, rate=int(POST_MESSAGE.per_minute), minutes=minutes))
     elif verb in ("timezone", "tz") and len(rest) <= 1:
         timezone_command(req, reply, rest)
     elif verb == "status" and not rest:
@@ -264,14 +251,12 @@ def schedule_command(req: Req, reply: Reply, args: list[str], team_name: str | N
             session, team=team, leader_id=req.user_id, days=args[0], at=args[1],
             channel_id=channel_id, cutoff=cutoff, now=now,
         )
-        schedule_id, team_id = row.id or 0, team.id or 0
+        schedule_id = row.id or 0
+        # Members' zones come from users.list pages sent by the outbox after the answer.
+        standups.queue_zone_sync(session, team=team, clock=req.rt.clock)
         text = _("standups.scheduled", team=bk.escape(team.name), days=row.days, time=row.time,
                  channel=bk.channel_link(standups.channel_of(row, team)), cutoff=row.cutoff_minutes)
     reply.ephemeral(text)
-    with req.rt.transaction() as session:  # after the ack: Slack's zone for each member
-        team_row = team_store.get_team(session=session, team_id=team_id)
-        if team_row is not None:
-            _slack_zones(reply.client, session, team_row, now)
     standups.reschedule(req.rt, [schedule_id])
 
 
@@ -468,6 +453,39 @@ def render_blocker(session: Session, msg: OutboxMessage) -> SlackCall | None:
     return SlackCall("chat.postMessage", {"channel": str(msg.data.get("leader_id")), "text": text, "blocks": out})
 
 
+USERS_PAGE = 200  # Slack's advice for users.list pages (docs.slack.dev/apis/web-api/pagination)
+
+
+def render_zones(session: Session, msg: OutboxMessage) -> SlackCall | None:
+    if not msg.data.get("missing"):
+        return None
+    args: dict[str, Any] = {"limit": USERS_PAGE}
+    if msg.data.get("cursor"):
+        args["cursor"] = msg.data["cursor"]
+    return SlackCall("users.list", args)
+
+
+def make_after_zones(rt: Runtime) -> Any:
+    def after_zones(session: Session, msg: OutboxMessage, response: dict[str, Any]) -> None:
+        """Store this page's zones; queue the next page while members are still missing.
+        The stand-up jobs pick the new zones up at their next check (bot.standups.check)."""
+        missing = standups.apply_zone_page(
+            session, workspace_id=msg.workspace_id, missing=list(msg.data.get("missing") or []),
+            members=list(response.get("members") or []), now=rt.clock.now(),
+        )
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
+        if missing and cursor:
+            page = int(msg.data.get("page") or 1) + 1
+            key = (msg.dedupe_key or f"standup:zones:{msg.id}").rsplit(":", 1)[0]
+            enqueue(
+                session, workspace_id=msg.workspace_id, kind=standups.ZONES_KIND,
+                data={**msg.data, "cursor": cursor, "page": page, "missing": missing},
+                clock=rt.clock, dedupe_key=f"{key}:{page}",
+            )
+
+    return after_zones
+
+
 def register(app: App, rt: Runtime) -> None:
     app.command(Id.COMMAND)(command(rt, handle_standup_command))
     app.action(Id.ANSWER)(action(rt, handle_answer_button))
@@ -481,3 +499,4 @@ def register(app: App, rt: Runtime) -> None:
     kinds.register(standups.ANSWER_UPDATE_KIND, render_answer_update)
     kinds.register(standups.SUMMARY_KIND, render_summary)
     kinds.register(standups.BLOCKER_KIND, render_blocker)
+    kinds.register(standups.ZONES_KIND, render_zones, make_after_zones(rt))

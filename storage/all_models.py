@@ -8,5 +8,6 @@ from supportbot.storage import (  # noqa: F401
     kudos,
     models,
     oneonones,
+    outbox,
     standups,
 )

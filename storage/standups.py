@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from supportbot.storage.claims import insert_once
@@ -178,6 +180,24 @@ def get_prompt(*, session: Session, prompt_id: int) -> StandupPrompt | None:
 def add_prompt(*, session: Session, prompt: StandupPrompt) -> bool:
     """False when the member already has a prompt in this run."""
     return insert_once(session=session, row=prompt)
+
+
+def add_prompts(
+    *, session: Session, template: StandupPrompt, people: Sequence[tuple[str, str]]
+) -> list[tuple[int, str, str]]:
+    """Insert one prompt per (user_id, status), the rest as `template`, in one executemany
+    (a 300-person fan-out stays one short transaction); -> (id, user_id, status) of those
+    inserted. A member who already has a prompt in the run (a replica, a restart got there
+    first) is left out."""
+    session.flush()
+    table = StandupPrompt.__table__  # type: ignore[attr-defined]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    base = template.model_dump(exclude={"id"})
+    rows = [{**base, "user_id": user, "status": status} for user, status in people]
+    if not rows:
+        return []
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.user_id, table.c.status)
+    return [(i, user, status) for i, user, status in session.execute(stmt, rows).all()]
 
 
 def prompts_of(*, session: Session, run_id: int) -> Sequence[StandupPrompt]:

@@ -13,6 +13,7 @@ from supportbot.bot import standups
 from supportbot.bot.app import build_app
 from supportbot.bot.runtime import Runtime, build_runtime
 from supportbot.bot.scheduler import Scheduler
+from supportbot.bot.standin.slack import WORKSPACE
 from supportbot.storage import standups as store
 from tests.rig import BotRig
 from tests.test_replicas import run_replicas
@@ -150,3 +151,18 @@ def test_jobs_built_from_rows_and_rebuilt_on_change(rig: BotRig, standin) -> Non
     rig.command("/standup", "resume", user="U0LEAD01", channel="C0ESCAL01")
     assert len([j for j in scheduler.job_ids() if j.startswith("standup:")]) == 2
     assert "standups.check" in scheduler.job_ids()
+
+
+def test_zones_learnt_elsewhere_rebuild_the_jobs_at_the_next_check(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
+    sid = setup(rig, standin)
+    scheduler = Scheduler(rig.clock)
+    rig.rt.scheduler = scheduler
+    standups.install_jobs(scheduler, rig.rt)
+    assert standups.sync_jobs(rig.rt) == 0  # nothing changed
+    # A users.list page read by another replica (or after this one built its jobs).
+    with rig.rt.transaction() as session:
+        standups.set_member_timezone(session, workspace_id=WORKSPACE, user_id="U0AGENT02", tz="Asia/Tokyo", source="slack", now=rig.clock.now())
+    assert f"standup:{sid}:Asia/Tokyo" not in scheduler.job_ids()
+    assert standups.sync_jobs(rig.rt) == 1
+    assert f"standup:{sid}:Asia/Tokyo" in scheduler.job_ids()
+    assert standups.sync_jobs(rig.rt) == 0

@@ -4,8 +4,10 @@ trigger_id, unknown messages). Faults (429, 5xx, errors) can be injected per met
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -154,6 +156,109 @@ class Message:
     replies: list[str] = field(default_factory=list)
 
 
+# ----- rate-limited mode ------------------------------------------------------------------
+# Slack's published floors (https://docs.slack.dev/apis/web-api/rate-limits), kept here
+# apart from supportbot.bot.ratelimits on purpose: the stand-in is the oracle the bot's
+# own table is tested against. (per minute, burst): Slack says tiers allow bursts.
+STANDIN_TIERS: dict[int, tuple[float, int]] = {2: (20, 3), 3: (50, 5), 4: (100, 10)}
+STANDIN_METHOD_TIERS = {
+    "users.list": 2,
+    "chat.update": 3,
+    "conversations.open": 3,
+    "reactions.add": 3,
+    "chat.postEphemeral": 4,
+    "views.open": 4,
+    "views.update": 4,
+    "views.push": 4,
+    "views.publish": 4,
+    "users.info": 4,
+    "conversations.members": 4,
+    "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
+}
+# chat.postMessage: one per second per channel with short bursts, and "several hundred
+# per minute" per workspace (the low end, 300, is what a stand-in can promise).
+STANDIN_POST_CHANNEL = (60.0, 3)
+STANDIN_POST_WORKSPACE = (300.0, 20)
+
+
+class Bucket:
+    """A token bucket: `per_minute` calls a minute, up to `burst` at once."""
+
+    def __init__(self, per_minute: float, burst: int, now: float) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a call is allowed (0 = allowed now; takes nothing)."""
+        self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.rate)
+        self.at = max(self.at, now)
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+@dataclass
+class RateLimitedCall:
+    method: str
+    at: float
+    window_until: float
+
+
+class RateLimits:
+    """What Slack does when calls come too fast: a 429 with Retry-After (whole seconds).
+    Also records calls that arrived while a Retry-After it announced was still running
+    (`in_window`: a well-behaved client makes none). `clock` gives seconds (a test's
+    FixedClock can drive it); `scale` multiplies every limit."""
+
+    def __init__(self, clock: Any = None, *, scale: float = 1.0) -> None:
+        self.clock = clock or time.monotonic
+        self.scale = scale
+        self.buckets: dict[str, Bucket] = {}
+        self.windows: dict[str, float] = {}  # method -> end of the Retry-After it announced
+        self.in_window: list[RateLimitedCall] = []
+        self.limited: list[RateLimitedCall] = []  # every 429 it answered
+        self.admitted: dict[str, list[float]] = {}  # method -> times of calls let through
+
+    def limits_of(self, method: str, args: dict[str, Any]) -> list[tuple[str, tuple[float, int]]]:
+        if method == "chat.postMessage":
+            channel = str(args.get("channel") or "")
+            return [(method, STANDIN_POST_WORKSPACE), (f"{method}:{channel}", STANDIN_POST_CHANNEL)]
+        tier = STANDIN_METHOD_TIERS.get(method)
+        return [(method, STANDIN_TIERS[tier])] if tier else []
+
+    def bucket(self, key: str, limit: tuple[float, int], now: float) -> Bucket:
+        if key not in self.buckets:
+            self.buckets[key] = Bucket(limit[0] * self.scale, limit[1], now)
+        return self.buckets[key]
+
+    def admit(self, method: str, args: dict[str, Any]) -> int | None:
+        """None when the call may go, else the Retry-After (seconds) to answer with."""
+        now = float(self.clock())
+        until = self.windows.get(method, 0.0)
+        if now < until:
+            self.in_window.append(RateLimitedCall(method, now, until))
+            return max(1, math.ceil(until - now))
+        buckets = [self.bucket(k, limit, now) for k, limit in self.limits_of(method, args)]
+        wait = max((b.wait(now) for b in buckets), default=0.0)
+        if wait > 0:
+            retry = max(1, math.ceil(wait))
+            self.announce(method, retry, now)
+            return retry
+        for b in buckets:
+            b.take()
+        self.admitted.setdefault(method, []).append(now)
+        return None
+
+    def announce(self, method: str, retry_after: int, now: float | None = None) -> None:
+        now = float(self.clock()) if now is None else now
+        self.windows[method] = max(self.windows.get(method, 0.0), now + retry_after)
+        self.limited.append(RateLimitedCall(method, now, now + retry_after))
+
+
 class SlackStandIn:
     """Start with `.start()`; `.url` is the base URL to give the bot as SLACK_API_URL."""
 
@@ -178,6 +283,7 @@ class SlackStandIn:
         # Called as observer(method, args, response) after each call and each response_url
         # post (method "response_url", args holding "key"); `supportbot demo` draws from them.
         self.observers: list[Callable[[str, dict[str, Any], dict[str, Any]], None]] = []
+        self.rate_limits: RateLimits | None = None  # off unless a test turns it on
         self._ts = itertools.count(1)
         self.app = self._build()
         self._server: Any = None
@@ -209,6 +315,7 @@ class SlackStandIn:
             self.scopes = list(BOT_SCOPES)
             self.channels.clear()
             self.auth_error = None
+            self.rate_limits = None
 
     @property
     def response_url_base(self) -> str:
@@ -235,6 +342,12 @@ class SlackStandIn:
         """Make the next `times` calls of `method` take `seconds`, then work as usual."""
         with self.lock:
             self.faults.setdefault(method, []).append(Fault(None, 200, None, times, seconds, True))
+
+    def limit_rates(self, clock: Any = None, *, scale: float = 1.0) -> RateLimits:
+        """Enforce Slack's published rate limits from now on (until `reset`)."""
+        with self.lock:
+            self.rate_limits = RateLimits(clock, scale=scale)
+            return self.rate_limits
 
     def add_user(self, user_id: str, *, tz: str = "UTC", email: str | None = None, locale: str = "en-US", name: str | None = None, deleted: bool = False) -> None:
         with self.lock:
@@ -308,12 +421,23 @@ class SlackStandIn:
         @app.post("/api/<method>")
         def api(method: str) -> Response:
             args = self._args()
+            limits = self.rate_limits
+            if limits is not None:
+                with self.lock:
+                    retry_after = limits.admit(method, args)
+                if retry_after is not None:
+                    body = {"ok": False, "error": "ratelimited"}
+                    self._record(method, args, body)
+                    return Response(json.dumps(body), 429, headers={"Retry-After": str(retry_after)}, mimetype="application/json")
             fault = self._take_fault(method)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and not fault.succeed:
                 body = {"ok": False, "error": fault.error or "internal_error"}
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                if limits is not None and fault.status == 429 and fault.retry_after:
+                    with self.lock:
+                        limits.announce(method, fault.retry_after)
                 self._record(method, args, body)
                 return Response(json.dumps(body), fault.status, headers=headers, mimetype="application/json")
             auth = request.headers.get("Authorization", "")
@@ -503,6 +627,23 @@ class SlackStandIn:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
+
+    def m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Cursor pagination as Slack does it: `limit` per page, `next_cursor` ("" at the end)."""
+        try:
+            limit = int(args.get("limit") or 100)
+            cursor = str(args.get("cursor") or "")
+            start = int(base64.b64decode(cursor).decode().split(":", 1)[1]) if cursor else 0
+        except (ValueError, IndexError):
+            return {"ok": False, "error": "invalid_cursor"}
+        if not 1 <= limit <= 1000:
+            return {"ok": False, "error": "invalid_limit"}
+        with self.lock:
+            ids = sorted(self.users)
+            page = [{"deleted": False, "is_bot": False, **self.users[u]} for u in ids[start : start + limit]]
+        more = start + limit < len(ids)
+        next_cursor = base64.b64encode(f"user:{start + limit}".encode()).decode() if more else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
 
     def m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         for user in self.users.values():

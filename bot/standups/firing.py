@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from supportbot.bot import away
 from supportbot.bot.clock import Clock
-from supportbot.bot.outbox import enqueue
+from supportbot.bot.outbox import enqueue, enqueue_many
 from supportbot.bot.scheduler import DEFAULT_GRACE, last_fire_time
 from supportbot.bot.standups.schedules import (
     POST_KIND,
@@ -81,26 +81,23 @@ def prompt_members(
     if run.closed:
         return 0
     assert run.id is not None
-    sent = 0
-    for user_id in people:
-        is_away = away.is_away(session, workspace_id=team.workspace_id, user_id=user_id, at=at)
-        prompt = StandupPrompt(
+    away_now = away.away_among(session, workspace_id=team.workspace_id, user_ids=people, at=at)
+    added = store.add_prompts(
+        session=session,
+        template=StandupPrompt(
             workspace_id=team.workspace_id,
             run_id=run.id,
-            user_id=user_id,
-            status=AWAY if is_away else PROMPTED,
+            user_id="",
             prompted_at=at,
             remind_at=at + timedelta(minutes=schedule.reminder_minutes),
             cutoff_at=cutoff,
-        )
-        if not store.add_prompt(session=session, prompt=prompt) or is_away:
-            continue
-        enqueue(
-            session, workspace_id=team.workspace_id, kind=PROMPT_KIND,
-            data={"prompt_id": prompt.id}, clock=clock, dedupe_key=f"standup:prompt:{prompt.id}",
-        )
-        sent += 1
-    return sent
+        ),
+        people=[(user_id, AWAY if user_id in away_now else PROMPTED) for user_id in people],
+    )
+    return enqueue_many(
+        session, workspace_id=team.workspace_id, kind=PROMPT_KIND, clock=clock,
+        items=[({"prompt_id": pid}, f"standup:prompt:{pid}") for pid, _user, status in added if status == PROMPTED],
+    )
 
 
 def _due_day(schedule: StandupSchedule, when: datetime, tz: str) -> date | None:
@@ -220,6 +217,7 @@ def check(rt: Any) -> None:
         )
 
     rt.queue_and_deliver(queue, "stand-up messages")
+    sync_jobs(rt)
 
 
 # ----- the scheduler ----------------------------------------------------------------------
@@ -240,6 +238,33 @@ def _install_schedule(scheduler: Any, rt: Any, session: Session, schedule: Stand
             f"{prefix}{tz}", f"Stand-up {team.name} ({tz})", trigger(schedule, tz),
             run_standup, rt, schedule.id, tz,
         )
+
+
+def _wanted_jobs(session: Session, schedule: StandupSchedule) -> set[str]:
+    team = team_store.get_team(session=session, team_id=schedule.team_id)
+    if team is None or schedule.paused:
+        return set()
+    zones = set(member_zones(session, team).values()) | {team.timezone}
+    return {f"{JOB_PREFIX}{schedule.id}:{tz}" for tz in zones}
+
+
+def sync_jobs(rt: Any) -> int:
+    """Rebuild the jobs of schedules whose members' zones changed since they were built
+    (zones read from Slack after `/standup schedule`, a schedule made on another replica);
+    -> how many schedules were rebuilt."""
+    scheduler = rt.scheduler
+    if scheduler is None:
+        return 0
+    have = set(scheduler.job_ids())
+    stale = []
+    with rt.transaction(readonly=True) as session:
+        for schedule in store.all_schedules(session=session):
+            prefix = f"{JOB_PREFIX}{schedule.id}:"
+            if {j for j in have if j.startswith(prefix)} != _wanted_jobs(session, schedule):
+                stale.append(schedule.id or 0)
+    if stale:
+        reschedule(rt, stale)
+    return len(stale)
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from supportbot.bot import teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import t
+from supportbot.bot.outbox import enqueue
 from supportbot.bot.timeutil import is_timezone, parse_duration, parse_hhmm, zone
 from supportbot.storage import standups as store
 from supportbot.storage import teams as team_store
@@ -34,6 +36,7 @@ ANSWER_KIND = "standup.answer"
 ANSWER_UPDATE_KIND = "standup.answer_update"
 SUMMARY_KIND = "standup.summary"
 BLOCKER_KIND = "standup.blocker"
+ZONES_KIND = "standup.zones"  # one page of users.list: members' time zones from Slack
 
 
 # ----- parsing ------------------------------------------------------------------------
@@ -200,6 +203,45 @@ def set_member_timezone(
         source=source, now=now,
     )
     return True
+
+
+def members_without_zone(session: Session, team: Team) -> list[str]:
+    """Members who never typed a zone: the ones whose zone Slack may tell us."""
+    assert team.id is not None
+    members = team_store.agents_of(session=session, team_id=team.id)
+    known = store.timezones_of(session=session, workspace_id=team.workspace_id, user_ids=members)
+    return [m for m in members if m not in known or known[m].source != "user"]
+
+
+def queue_zone_sync(session: Session, *, team: Team, clock: Any) -> bool:
+    """Read the zones of the team's members from Slack's users.list, a page (200 people)
+    at a time through the outbox (paced at Tier 2), instead of a users.info per member
+    while the leader waits. One sync per team per minute at most."""
+    missing = members_without_zone(session, team)
+    if not missing:
+        return False
+    stamp = clock.now().strftime("%Y%m%dT%H%M")
+    return enqueue(
+        session, workspace_id=team.workspace_id, kind=ZONES_KIND,
+        data={"team_id": team.id, "cursor": "", "page": 1, "missing": missing}, clock=clock,
+        dedupe_key=f"standup:zones:{team.id}:{stamp}:1",
+    ) is not None
+
+
+def apply_zone_page(
+    session: Session, *, workspace_id: str, missing: list[str], members: list[dict[str, Any]], now: datetime
+) -> list[str]:
+    """Store the zones a users.list page has for the members still missing one; -> the
+    members still missing after this page."""
+    wanted = set(missing)
+    for user in members:
+        uid = str(user.get("id") or "")
+        tz = user.get("tz")
+        if uid in wanted and not user.get("deleted"):
+            wanted.discard(uid)
+            if tz and is_timezone(str(tz)):
+                set_member_timezone(session, workspace_id=workspace_id, user_id=uid, tz=str(tz), source="slack", now=now)
+    return [m for m in missing if m in wanted]
 
 
 def member_zones(session: Session, team: Team) -> dict[str, str]:
