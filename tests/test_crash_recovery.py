@@ -56,8 +56,8 @@ def test_escalation_stored_before_a_crash_is_posted_once_after_restart(tmp_path:
 
 
 def quiet_digest_time() -> str:
-    """The bots here run on the real clock: a digest time twelve hours away keeps their own
-    scheduled digest (and its catch-up) out of what the tests count."""
+    """The bots here run on the real clock: a time twelve hours away keeps their own
+    scheduled digest or stand-up (and its catch-up) out of what the tests count."""
     return f"{(SystemClock().now() + timedelta(hours=12)):%H:%M}"
 
 
@@ -116,7 +116,7 @@ def test_standup_killed_mid_fan_out_prompts_everyone_once_after_restart(tmp_path
     for uid in ["U0LEAD01", *members]:
         standin.add_user(uid)
     first = BotProcess(tmp_path, standin, database_url)
-    assert first.command("/standup", "schedule mon-fri 09:30", user="U0LEAD01", channel="C0ESCAL01").status_code == 200
+    assert first.command("/standup", f"schedule mon-fri {quiet_digest_time()}", user="U0LEAD01", channel="C0ESCAL01").status_code == 200
     # The first three sends of the fan-out go through slowly; after that Slack hangs and fails.
     standin.slow("chat.postMessage", 0.4, times=3)
     standin.fail("chat.postMessage", "internal_error", status=500, times=10_000, delay=1.0)
