@@ -243,9 +243,8 @@ def check_spikes(session: Session, team: Team, *, clock: Clock) -> list[int]:
     ids of spikes opened. Needs four weeks of tickets to compare with."""
     assert team.id is not None
     now = clock.now()
-    history_from = now - timedelta(weeks=SPIKE_WEEKS) - WINDOW
-    if not store.has_tickets_before(
-        session=session, scope=kpis.scope_for(session, team), before=history_from
+    if not store.has_tickets_before(  # the store reaches back four weeks
+        session=session, scope=kpis.scope_for(session, team), before=now - timedelta(weeks=SPIKE_WEEKS)
     ):
         return []
     opened = []
