@@ -13,8 +13,9 @@ import, POST /api/tickets or a helpdesk sync).
   the spike ends once its count has stayed at or under the line for an hour.
 
 Both are on by default and set per team (`supportbot team update NAME --alerts
-sla,spikes|none`). The scan runs every minute on every replica; the database decides what
-is sent (see storage.alerts), so two replicas scanning together send each alert once.
+sla,spikes|none`). The scan runs every minute; one replica claims each minute, and even
+scans that overlap (a sync's scan, a slow one) send each alert once: the rows decide (see
+storage.alerts).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from supportbot.bot.outbox import enqueue
 from supportbot.bot.timeutil import local_midnight
 from supportbot.storage import alerts as store
 from supportbot.storage import teams as team_store
+from supportbot.storage.claims import try_claim
 from supportbot.storage.models import Team
 
 log = logging.getLogger(__name__)
@@ -304,7 +306,20 @@ def scan_team(session: Session, team: Team, *, clock: Clock) -> int:
 
 
 def scan(rt: Any) -> int:
-    """The job (every minute, and after each helpdesk sync): every team on its own."""
+    """The every-minute job. Each replica runs it; the first to claim the minute scans,
+    the others skip it (what gets sent is decided by the rows either way)."""
+    now = rt.clock.now()
+    with rt.transaction() as session:
+        key = f"{store.SCAN_CLAIM_PREFIX}{now:%Y-%m-%dT%H:%M}"
+        if not try_claim(session=session, key=key, now=now, owner=rt.instance_id):
+            return 0
+        if now.minute == 0:
+            store.forget_scan_claims(session=session, before=now - timedelta(days=1))
+    return scan_now(rt)
+
+
+def scan_now(rt: Any) -> int:
+    """Scan every team now, each on its own; a helpdesk sync calls this when it is done."""
     with rt.transaction(readonly=True) as session:
         team_ids = [t.id for t in team_store.list_teams(session=session) if t.id is not None]
     queued = 0

@@ -141,8 +141,10 @@ def handle_escalate_button(req: Req, reply: Reply) -> None:
         target=minutes(flagged.target_minutes),
     )
     assert team.id is not None
+    ref = flagged.ticket_ref
+    ticket = ref if not any(c.isspace() for c in ref) else None  # the form takes one word
     reply.open_modal(
-        create_modal(_, team_id=team.id, severity="high", ticket=flagged.ticket_ref, summary=summary)
+        create_modal(_, team_id=team.id, severity="high", ticket=ticket, summary=summary)
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    delete,
     func,
     literal,
     or_,
@@ -35,7 +36,7 @@ from sqlmodel import select as sm_select
 
 from supportbot.storage.claims import insert_once
 from supportbot.storage.kpis import Scope, Ticket
-from supportbot.storage.models import OutboxMessage
+from supportbot.storage.models import JobClaim, OutboxMessage
 from supportbot.storage.types import UTCDateTime
 
 # Helpdesk statuses of a ticket nobody needs to answer any more (Zendesk solved/closed,
@@ -271,6 +272,19 @@ def outbox_status(*, session: Session, dedupe_key: str) -> str | None:
     return session.exec(
         sm_select(OutboxMessage.status).where(col(OutboxMessage.dedupe_key) == dedupe_key)
     ).first()
+
+
+SCAN_CLAIM_PREFIX = "alerts:scan:"
+
+
+def forget_scan_claims(*, session: Session, before: datetime) -> int:
+    """Drop the per-minute scan claims older than `before` (only the last minute matters)."""
+    result = session.execute(
+        delete(JobClaim).where(
+            col(JobClaim.key).startswith(SCAN_CLAIM_PREFIX), col(JobClaim.claimed_at) < before
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # ----- spikes -------------------------------------------------------------------------

@@ -59,7 +59,9 @@ def api(rig: BotRig, body: Any) -> None:
 
 
 def scan(rig: BotRig) -> None:
-    alerts.scan(rig.rt)
+    """A scan without the per-minute claim (as after a sync): what is sent once is decided
+    by the rows, however often it runs."""
+    alerts.scan_now(rig.rt)
     rig.deliver()
 
 
@@ -349,7 +351,7 @@ def test_two_runtimes_scanning_at_once_post_once(rig: BotRig, standin: SlackStan
         try:
             for _ in range(3):
                 barrier.wait()
-                alerts.scan(rt)
+                alerts.scan_now(rt)
                 rt.outbox.drain()
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
@@ -367,6 +369,28 @@ def test_two_runtimes_scanning_at_once_post_once(rig: BotRig, standin: SlackStan
     assert len(spike_dms(standin, "U0LEAD01")) == 2 and len(spike_dms(standin, "U0LEAD02")) == 2
     with rig.rt.transaction() as session:
         assert alerts.day_counts(session, _team(rig), NOW.date()) == alert_store.AlertCounts(12, 0, 2)
+
+
+def test_the_minute_job_scans_once_per_minute(rig: BotRig, standin: SlackStandIn) -> None:
+    rig.make_team()
+    put(rig, row("A1", z("2026-11-23T09:05"), agent_id="U0AGENT01"))
+    assert alerts.scan(rig.rt) == 1
+    put(rig, row("A2", z("2026-11-23T09:06"), agent_id="U0AGENT01"))
+    rig.clock.set(NOW + timedelta(seconds=50))
+    assert alerts.scan(rig.rt) == 0  # this minute was scanned (by this or another replica)
+    rig.clock.set(NOW + timedelta(minutes=1))
+    assert alerts.scan(rig.rt) == 1
+    rig.deliver()
+    assert len(sla_posts(standin)) == 2
+    rig.clock.set(z("2026-11-24T11:00"))  # on the hour, claims older than a day go
+    alerts.scan(rig.rt)
+    with rig.rt.transaction() as session:
+        from sqlmodel import select
+
+        from supportbot.storage.models import JobClaim
+
+        keys = [c.key for c in session.exec(select(JobClaim)).all()]
+    assert keys == ["alerts:scan:2026-11-24T11:00"]
 
 
 def test_two_processes_scanning_at_once_post_once(tmp_path: Path, rig: BotRig, standin: SlackStandIn, database_url: str) -> None:
