@@ -219,25 +219,25 @@ class SpikeCheck:
         return self.value > self.line and self.value >= self.mean + self.min_extra
 
 
-def measure(session: Session, team: Team, metric: str, *, now: datetime) -> SpikeCheck:
-    scope = kpis.scope_for(session, team)
-    count = store.count_new if metric == NEW else store.count_unanswered
-
-    def at(end: datetime) -> int:
-        return count(session=session, scope=scope, start=end - WINDOW, end=end)
-
-    baseline = [at(now - timedelta(weeks=w)) for w in range(1, SPIKE_WEEKS + 1)]
-    mean = statistics.fmean(baseline)
-    stdev = statistics.pstdev(baseline)
-    return SpikeCheck(
-        metric=metric,
-        value=at(now),
-        baseline=baseline,
-        mean=mean,
-        stdev=stdev,
-        line=mean + SPIKE_SIGMAS * stdev,
-        min_extra=spike_min_extra(team),
-    )
+def measure(session: Session, team: Team, *, now: datetime) -> dict[str, SpikeCheck]:
+    """Both metrics for the hour before `now` and the same hour on the previous weeks."""
+    ends = [now - timedelta(weeks=w) for w in range(SPIKE_WEEKS + 1)]
+    counts = store.hour_counts(session=session, scope=kpis.scope_for(session, team), ends=ends, window=WINDOW)
+    out = {}
+    for index, metric in enumerate(SPIKE_METRICS):
+        value, *baseline = [pair[index] for pair in counts]
+        mean = statistics.fmean(baseline)
+        stdev = statistics.pstdev(baseline)
+        out[metric] = SpikeCheck(
+            metric=metric,
+            value=value,
+            baseline=baseline,
+            mean=mean,
+            stdev=stdev,
+            line=mean + SPIKE_SIGMAS * stdev,
+            min_extra=spike_min_extra(team),
+        )
+    return out
 
 
 def check_spikes(session: Session, team: Team, *, clock: Clock) -> list[int]:
@@ -250,8 +250,7 @@ def check_spikes(session: Session, team: Team, *, clock: Clock) -> list[int]:
     ):
         return []
     opened = []
-    for metric in SPIKE_METRICS:
-        check = measure(session, team, metric, now=now)
+    for metric, check in measure(session, team, now=now).items():
         if not check.far_above:
             store.end_spikes(
                 session=session, team_id=team.id, metric=metric, quiet_since=now - SPIKE_QUIET,

@@ -9,8 +9,9 @@ the same moment inserts nothing and so sends nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -288,35 +289,26 @@ def forget_scan_claims(*, session: Session, before: datetime) -> int:
 
 
 # ----- spikes -------------------------------------------------------------------------
-def count_new(*, session: Session, scope: Scope, start: datetime, end: datetime) -> int:
-    """Tickets created in [start, end)."""
+def hour_counts(
+    *, session: Session, scope: Scope, ends: Sequence[datetime], window: timedelta
+) -> list[tuple[int, int]]:
+    """For each end e: (tickets created in [e - window, e), those of them with no first
+    reply and not solved at e). One range of the created index per window (an OR of the
+    ranges makes SQLite scan the whole team)."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    return int(
-        session.connection()
-        .execute(
-            select(func.count()).where(owned(scope), t.created_at >= start, t.created_at < end)
+    out = []
+    for end in ends:
+        waiting = and_(
+            or_(t.first_response_at.is_(None), t.first_response_at > end),
+            or_(t.solved_at.is_(None), t.solved_at > end),
         )
-        .scalar_one()
-    )
-
-
-def count_unanswered(*, session: Session, scope: Scope, start: datetime, end: datetime) -> int:
-    """Tickets created in [start, end) that had no first reply at `end` and were not
-    solved by then."""
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
-    return int(
-        session.connection()
-        .execute(
-            select(func.count()).where(
-                owned(scope),
-                t.created_at >= start,
-                t.created_at < end,
-                or_(t.first_response_at.is_(None), t.first_response_at > end),
-                or_(t.solved_at.is_(None), t.solved_at > end),
+        found = session.connection().execute(
+            select(func.count(), func.sum(case((waiting, 1), else_=0))).where(
+                owned(scope), t.created_at >= end - window, t.created_at < end
             )
-        )
-        .scalar_one()
-    )
+        ).one()
+        out.append((int(found[0] or 0), int(found[1] or 0)))
+    return out
 
 
 def has_tickets_before(*, session: Session, scope: Scope, before: datetime) -> bool:
