@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +24,6 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    literal,
     or_,
     select,
     text,
@@ -37,6 +35,7 @@ from sqlmodel import select as sm_select
 
 from supportbot.storage.claims import insert_once
 from supportbot.storage.kpis import Scope, Ticket
+from supportbot.storage.kpis.scope import ticket_filter
 from supportbot.storage.models import JobClaim, OutboxMessage
 from supportbot.storage.types import UTCDateTime
 
@@ -135,20 +134,9 @@ class SpikeAlert(SQLModel, table=True):
 
 # ----- which tickets are the team's ---------------------------------------------------
 def owned(scope: Scope) -> ColumnElement[bool]:
-    """The ticket's team column names the team, else (no team on it) its agent is a
-    member: the rule /kpis uses for a team's figures."""
+    """The team's tickets in its workspace, by the rule /kpis counts them with."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    if scope.team_key and scope.members:
-        cond: Any = case(
-            (t.team_key.is_(None), t.agent_id.in_(scope.members)), else_=t.team_key == scope.team_key
-        )
-    elif scope.team_key:
-        cond = t.team_key == scope.team_key
-    elif scope.members:
-        cond = and_(t.team_key.is_(None), t.agent_id.in_(scope.members))
-    else:
-        cond = literal(False)
-    return and_(t.workspace_id == scope.workspace_id, cond)
+    return and_(t.workspace_id == scope.workspace_id, ticket_filter(scope))
 
 
 def _not_closed() -> ColumnElement[bool]:
