@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -32,7 +32,6 @@ from supportbot.bot import kpis, teams
 from supportbot.bot.clock import Clock
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.outbox import enqueue
-from supportbot.bot.timeutil import local_midnight
 from supportbot.storage import alerts as store
 from supportbot.storage import teams as team_store
 from supportbot.storage.claims import try_claim
@@ -338,11 +337,3 @@ def scan_now(rt: Any) -> int:
 def install_jobs(scheduler: Any, rt: Any) -> None:
     scheduler.every("alerts.scan", "SLA-risk and spike alerts", SCAN_SECONDS, scan, rt)
 
-
-# ----- the daily digest ---------------------------------------------------------------
-def day_counts(session: Session, team: Team, day: date) -> store.AlertCounts:
-    """The team's alerts on a local day: tickets flagged, breaches among them, spikes."""
-    assert team.id is not None
-    start = local_midnight(day, team.timezone)
-    end = local_midnight(day + timedelta(days=1), team.timezone)
-    return store.alert_counts(session=session, team_id=team.id, start=start, end=end)

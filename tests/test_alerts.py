@@ -209,6 +209,11 @@ def test_escalate_button_opens_the_filled_form_and_creates_the_escalation(rig: B
 
 
 # ----- spikes -------------------------------------------------------------------------------
+def day_counts(session: Any, team: Any) -> alert_store.AlertCounts:
+    """Monday's alerts (the team is on UTC)."""
+    return alert_store.alert_counts(session=session, team_id=team.id, start=z("2026-11-23T00:00"), end=z("2026-11-24T00:00"))
+
+
 def seed_history(rig: BotRig, counts: list[int], *, hour: str = "09:00") -> None:
     """`counts[k]` tickets (one a minute) in the hour from `hour` on the Monday k+1 weeks
     ago, each answered two minutes after it came in."""
@@ -259,7 +264,7 @@ def test_spike_alerts_each_leader_once_per_spike_and_says_how_far(rig: BotRig, s
     assert "8 tickets of the last hour still without a first reply" in dms[1].text_everywhere() + dms[2].text_everywhere()
     assert "0, 0, 0, 0" in dms[1].text_everywhere()
     with rig.rt.transaction() as session:
-        assert alerts.day_counts(session, _team(rig), NOW.date()).spikes == 3
+        assert day_counts(session, _team(rig)).spikes == 3
     assert standin.rejected() == [] and standin.pings() == []
 
 
@@ -337,6 +342,26 @@ def test_spanish(rig: BotRig, standin: SlackStandIn) -> None:
     assert "incumplido: sin primera respuesta en 1h" in standin.ok_calls("chat.update")[-1].text_everywhere()
 
 
+# ----- the daily digest --------------------------------------------------------------------
+def test_digest_counts_the_days_alerts(rig: BotRig, standin: SlackStandIn) -> None:
+    from supportbot.bot import kpis
+
+    rig.make_team()
+    put(rig, row("A1", z("2026-11-23T09:10"), agent_id="U0AGENT01"), row("B2", z("2026-11-23T09:05"), agent_id="U0AGENT02"))
+    scan(rig)
+    rig.clock.set(z("2026-11-23T10:08"))
+    put(rig, row("A1", z("2026-11-23T09:10"), agent_id="U0AGENT01", first_response_at=z("2026-11-23T10:07")))
+    scan(rig)  # A1 answered in time, B2 breached
+    rig.clock.set(z("2026-11-24T09:00"))
+    with rig.rt.transaction() as session:
+        assert kpis.queue_digest(session, team=_team(rig), day=NOW.date(), clock=rig.clock)
+    rig.deliver()
+    [digest] = [c for c in standin.posts("C0DIGEST1") if not c.args.get("thread_ts")]
+    text = digest.text_everywhere()
+    assert "*Alerts:* 2 tickets flagged close to their first-reply target (1 of them breached), 0 ticket spikes" in text
+    assert "Tickets of the day that missed their first-reply target: 1." in text
+
+
 # ----- replicas -----------------------------------------------------------------------------
 def test_two_runtimes_scanning_at_once_post_once(rig: BotRig, standin: SlackStandIn) -> None:
     rig.make_team()
@@ -368,7 +393,7 @@ def test_two_runtimes_scanning_at_once_post_once(rig: BotRig, standin: SlackStan
     assert len(ticket_lines(post)) == 12
     assert len(spike_dms(standin, "U0LEAD01")) == 2 and len(spike_dms(standin, "U0LEAD02")) == 2
     with rig.rt.transaction() as session:
-        assert alerts.day_counts(session, _team(rig), NOW.date()) == alert_store.AlertCounts(12, 0, 2)
+        assert day_counts(session, _team(rig)) == alert_store.AlertCounts(12, 0, 2)
 
 
 def test_the_minute_job_scans_once_per_minute(rig: BotRig, standin: SlackStandIn) -> None:
