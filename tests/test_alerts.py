@@ -424,3 +424,14 @@ def test_two_processes_scanning_at_once_post_once(tmp_path: Path, rig: BotRig, s
     run_replicas(tmp_path, standin, database_url, "2026-11-23T10:00:00+00:00", "supportbot.bot.alerts:scan")
     [post] = sla_posts(standin)
     assert len(ticket_lines(post)) == 5
+
+
+def test_the_scan_runs_every_minute_in_supportbot_run(rig: BotRig) -> None:
+    from supportbot.bot import jobs
+    from supportbot.bot.scheduler import Scheduler
+
+    scheduler = Scheduler(rig.clock)
+    jobs.install_all(scheduler, rig.rt)
+    assert "alerts.scan" in scheduler.job_ids()
+    job = scheduler._aps.get_job("alerts.scan")
+    assert job.trigger.interval == timedelta(seconds=60)
