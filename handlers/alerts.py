@@ -98,6 +98,8 @@ def sla_blocks(
 
 
 def sla_fallback(_: Translator, team: Team, count: int) -> str:
+    if count == 1:
+        return _("alerts.sla_fallback_one", team=bk.escape(team.name))
     return _("alerts.sla_fallback", count=count, team=bk.escape(team.name))
 
 

@@ -435,3 +435,13 @@ def test_the_scan_runs_every_minute_in_supportbot_run(rig: BotRig) -> None:
     assert "alerts.scan" in scheduler.job_ids()
     job = scheduler._aps.get_job("alerts.scan")
     assert job.trigger.interval == timedelta(seconds=60)
+
+
+def test_ticket_text_from_the_helpdesk_cannot_ping(rig: BotRig, standin: SlackStandIn) -> None:
+    rig.make_team()
+    put(rig, row("<!channel>", z("2026-11-23T09:10"), agent_id="U0AGENT01"),
+        row("X2", z("2026-11-23T09:10"), team="Tier1", agent_id="not-a-slack-id", agent_email="<!here>@example.com"))
+    scan(rig)
+    [post] = sla_posts(standin)
+    assert "&lt;!channel&gt;" in post.text_everywhere() and "&lt;!here&gt;@example.com" in post.text_everywhere()
+    assert standin.pings() == [] and standin.rejected() == []
