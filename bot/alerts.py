@@ -109,7 +109,11 @@ def flag_at_risk(session: Session, team: Team, *, clock: Clock) -> list[int]:
         age = now - ticket.created_at
         if timedelta(minutes=target) * fraction <= age < timedelta(minutes=target):
             due.append((ticket, target))
-    due.reverse()  # oldest (closest to its deadline) first
+    seen = store.already_flagged(
+        session=session, team_id=team.id, row_ids=[ticket.row_id for ticket, _ in due]
+    )
+    # oldest first (the query reads newest first); those named before are left out
+    due = [(ticket, target) for ticket, target in reversed(due) if ticket.row_id not in seen]
     posts = []
     for start in range(0, len(due), PER_POST):
         post = store.add_post(
@@ -135,7 +139,7 @@ def flag_at_risk(session: Session, team: Team, *, clock: Clock) -> list[int]:
                 flagged_at=now,
             )
             flagged += store.flag_ticket(session=session, row=row)
-        if not flagged:  # another scan named all of them first
+        if not flagged:  # a scan running at the same moment named all of them first
             store.delete_post(session=session, post=post)
             continue
         enqueue(

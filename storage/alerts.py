@@ -159,8 +159,8 @@ class Waiting:
 def waiting_tickets(
     *, session: Session, scope: Scope, since: datetime, until: datetime, limit: int
 ) -> list[Waiting]:
-    """Open, unanswered tickets created in [since, until], oldest first (partial index
-    on unanswered tickets: a few percent of the table)."""
+    """Open, unanswered tickets created in [since, until], newest first, so `limit` keeps
+    the recent ones (partial index on unanswered tickets: a few percent of the table)."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     rows = session.connection().execute(
         select(t.id, t.ticket_id, t.created_at, t.sla_target_minutes, t.agent_id, t.agent_email)
@@ -173,7 +173,7 @@ def waiting_tickets(
             t.created_at <= until,
             _not_closed(),
         )
-        .order_by(t.created_at, t.id)
+        .order_by(t.created_at.desc(), t.id.desc())
         .limit(limit)
     )
     return [Waiting(*row) for row in rows]
@@ -194,6 +194,17 @@ def add_post(
 def flag_ticket(*, session: Session, row: SlaAlertTicket) -> bool:
     """False (nothing written) when the team's alert already named this ticket."""
     return insert_once(session=session, row=row)
+
+
+def already_flagged(*, session: Session, team_id: int, row_ids: Sequence[int]) -> set[int]:
+    """Which of these ticket rows the team's alerts have named before."""
+    if not row_ids:
+        return set()
+    s = SlaAlertTicket.__table__.c  # type: ignore[attr-defined]
+    found = session.connection().execute(
+        select(s.ticket_row_id).where(s.team_id == team_id, s.ticket_row_id.in_(list(row_ids)))
+    )
+    return {int(r) for r in found.scalars()}
 
 
 def delete_post(*, session: Session, post: SlaAlertPost) -> None:

@@ -145,6 +145,16 @@ def test_sla_risk_posted_once_grouped_and_updated_in_place(api_rig: BotRig, stan
     assert standin.rejected() == [] and standin.pings() == []
 
 
+def test_a_long_list_is_split_into_messages_slack_accepts(rig: BotRig, standin: SlackStandIn) -> None:
+    rig.make_team()
+    put(rig, *[row(f"T{i:02d}", z("2026-11-23T09:05") + timedelta(seconds=5 * i), agent_id="U0AGENT01") for i in range(45)])
+    scan(rig)
+    posts = sla_posts(standin)
+    assert [len(ticket_lines(p)) for p in posts] == [40, 5]
+    assert ticket_lines(posts[0])[0].startswith("*Ticket T00*") and ticket_lines(posts[1])[-1].startswith("*Ticket T44*")
+    assert standin.rejected() == []
+
+
 def test_late_reply_and_closing_without_reply(rig: BotRig, standin: SlackStandIn) -> None:
     rig.make_team()
     put(rig, row("L1", z("2026-11-23T09:10"), agent_id="U0AGENT01"), row("S2", z("2026-11-23T09:11"), agent_id="U0AGENT02"))
