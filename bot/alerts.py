@@ -253,14 +253,16 @@ def check_spikes(session: Session, team: Team, *, clock: Clock) -> list[int]:
     ):
         return []
     opened = []
+    ongoing = store.open_spike_metrics(session=session, team_id=team.id)
     for metric, check in measure(session, team, now=now).items():
         if not check.far_above:
-            store.end_spikes(
-                session=session, team_id=team.id, metric=metric, quiet_since=now - SPIKE_QUIET,
-                now=now,
-            )
+            if metric in ongoing:  # a quiet scan writes nothing
+                store.end_spikes(
+                    session=session, team_id=team.id, metric=metric,
+                    quiet_since=now - SPIKE_QUIET, now=now,
+                )
             continue
-        if store.touch_spike(
+        if metric in ongoing and store.touch_spike(
             session=session, team_id=team.id, metric=metric, now=now, value=check.value
         ):
             continue  # the spike already alerted on

@@ -335,6 +335,14 @@ def touch_spike(*, session: Session, team_id: int, metric: str, now: datetime, v
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def open_spike_metrics(*, session: Session, team_id: int) -> set[str]:
+    p = SpikeAlert.__table__.c  # type: ignore[attr-defined]
+    found = session.connection().execute(
+        select(p.metric).where(p.team_id == team_id, p.ended_at.is_(None))
+    )
+    return set(found.scalars())
+
+
 def open_spike(*, session: Session, row: SpikeAlert) -> bool:
     """Start a spike; False when one is already open for the team and metric."""
     return insert_once(session=session, row=row)
