@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from supportbot.handlers import (
+    alerts,
     away,
     coaching,
     escalations,
@@ -28,5 +29,6 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     away,
     standups,
     oneonones,
+    alerts,
     home,
 )

@@ -13,7 +13,7 @@ from urllib.request import Request, urlopen
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import kpis
+from supportbot.bot import alerts, kpis
 from supportbot.bot import teams as teams_core
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
@@ -205,6 +205,11 @@ def digest_blocks(_: Any, d: kpis.Digest) -> list[bk.Block]:
         out.append(bk.section(esc))
     if d.kudos is not None:
         out.append(bk.context(_("kpis.kudos_line", count=d.kudos)))
+    if d.alerts is not None and (alerts.enabled(d.team) or d.alerts.at_risk or d.alerts.spikes):
+        out.append(bk.context(_(
+            "alerts.digest_line", at_risk=d.alerts.at_risk, breached=d.alerts.breached,
+            spikes=d.alerts.spikes, missed=r.sla_n - r.sla_met,
+        )))
     out.append(bk.context(_("kpis.digest_chart_note")))
     return bk.message_blocks(out)
 

@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     upd.add_argument("--digest-time", help="HH:MM in the team's time zone (default 09:00)")
     upd.add_argument("--kudos-cap", type=int, help="kudos one person may give per day (default 5)")
     upd.add_argument("--sla-minutes", type=int, help="default first-response target in minutes (default 60)")
+    upd.add_argument("--alerts", help="which alerts are on: sla,spikes (default), sla, spikes or none")
+    upd.add_argument("--sla-alert-share", type=int, help="percent of the first-response target after which an unanswered ticket is flagged (default 80)")
     upd.set_defaults(func=with_store(team_cli.cmd_team_update))
 
     rm = team_sub.add_parser("remove", parents=[ws], help="delete a team")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from supportbot.bot import teams
+from supportbot.bot import alerts, teams
 from supportbot.bot.cli.common import CliError
 from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import Settings
@@ -75,6 +75,10 @@ def cmd_team_update(args: argparse.Namespace, settings: Settings, session: Any, 
             if value < 1:
                 raise CliError(f"--{key.replace('_', '-')} must be a positive number")
             extra[key] = value
+    if args.alerts is not None:
+        extra["alerts"] = alerts.parse_alert_kinds(args.alerts)
+    if args.sla_alert_share is not None:
+        extra["sla_alert_share"] = alerts.check_share(args.sla_alert_share)
     if args.digest_time:
         from supportbot.bot.timeutil import parse_hhmm
 

@@ -17,6 +17,7 @@ from supportbot.bot.kpis.periods import day_bounds
 from supportbot.bot.kpis.report import METRICS, Report
 from supportbot.bot.outbox import enqueue
 from supportbot.bot.timeutil import zone
+from supportbot.storage import alerts as alert_store
 from supportbot.storage import kpis as store
 from supportbot.storage import teams as team_store
 from supportbot.storage.claims import try_claim
@@ -42,6 +43,7 @@ class Digest:
     chart: dict[str, list[float | None]]  # metric -> CHART_DAYS values
     fcr_by_category: list[tuple[str | None, int, int]]
     kudos: int | None = None
+    alerts: alert_store.AlertCounts | None = None  # SLA-risk and spike alerts of the day
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,6 +76,7 @@ def _build_digest(
         for m in METRICS:
             series[m].append(r.value(m))
     scope = scope_for(session, team)
+    assert team.id is not None
     return Digest(
         team=team,
         day=day,
@@ -85,6 +88,7 @@ def _build_digest(
         chart=series,
         fcr_by_category=store.fcr_by_category(session=session, scope=scope, start=start, end=end),
         kudos=kudos_count(session, team, start, end),
+        alerts=alert_store.alert_counts(session=session, team_id=team.id, start=start, end=end),
     )
 
 

@@ -31,7 +31,15 @@ def modal_fields() -> Iterator[None]:
         raise
 
 
-def create_modal(_: Translator, *, team_id: int, severity: str = "normal") -> bk.Block:
+def create_modal(
+    _: Translator,
+    *,
+    team_id: int,
+    severity: str = "normal",
+    ticket: str | None = None,
+    summary: str | None = None,
+) -> bk.Block:
+    """The /escalate form; an SLA alert's Escalate button opens it with the ticket filled in."""
     return bk.modal(
         _("escalations.modal_title"),
         [
@@ -41,6 +49,7 @@ def create_modal(_: Translator, *, team_id: int, severity: str = "normal") -> bk
                 multiline=True,
                 max_length=esc_policy.SUMMARY_MAX,
                 placeholder=_("escalations.f_summary_hint"),
+                initial=summary,
             ),
             bk.text_input(
                 Id.CUSTOMER, _("escalations.f_customer"), optional=True,
@@ -49,6 +58,7 @@ def create_modal(_: Translator, *, team_id: int, severity: str = "normal") -> bk
             bk.text_input(
                 Id.TICKET, _("escalations.f_ticket"), optional=True,
                 max_length=esc_policy.TICKET_MAX, placeholder=_("escalations.f_ticket_hint"),
+                initial=ticket,
             ),
             bk.select_input(
                 Id.SEVERITY,
