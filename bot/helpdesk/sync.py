@@ -1,0 +1,530 @@
+"""Helpdesk tickets into the KPI store, page by page, resumable.
+
+Each page of tickets is mapped onto the generic import fields and goes through the same
+validation (`bot.ingest.normalize`) and the same upsert (`storage.kpis.upsert_tickets`) as
+a CSV import, keyed by (source, ticket id); the cursor moves in the same transaction, so a
+crash resumes from the last committed page and re-reading a page changes nothing. Deleted
+tickets leave the figures. A 401/403 stops that helpdesk's sync until its credentials
+change (or someone runs `supportbot sync` by hand), with one line in the log and in
+`/supportbot status`.
+
+Team mapping: a ticket's helpdesk group is matched, case-insensitively, against each
+team's `helpdesk_groups` setting (default: the team's own name); the ticket's team column
+becomes that team's name. Unmatched groups keep their own name. The assignee's email is
+resolved to a Slack user (cached); tickets of unknown agents still count for the team.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from supportbot.bot.clock import Clock
+from supportbot.bot.config import Settings
+from supportbot.bot.helpdesk import freshdesk as fd
+from supportbot.bot.helpdesk import zendesk as zd
+from supportbot.bot.helpdesk.http import AuthFailed, HelpdeskError
+from supportbot.bot.ingest import RowError, normalize, parse_time
+from supportbot.storage import helpdesk as state_store
+from supportbot.storage import kpis as store
+from supportbot.storage import teams as team_store
+from supportbot.storage.claims import try_claim
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("zendesk", "freshdesk")
+LABEL = {"zendesk": "Zendesk", "freshdesk": "Freshdesk"}
+DEFAULT_BACKFILL_DAYS = 90
+LEASE = timedelta(minutes=15)
+SECRETS = {
+    "zendesk": "ZENDESK_EMAIL and ZENDESK_API_TOKEN",
+    "freshdesk": "FRESHDESK_API_KEY",
+}
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass
+class SyncReport:
+    source: str
+    workspace_id: str
+    pages: int = 0
+    tickets: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    ratings: int = 0
+    caught_up: bool = False
+    skipped: str | None = None  # why nothing ran (busy, stopped)
+    error: str | None = None
+
+    def add(self, result: store.UpsertResult) -> None:
+        self.inserted += result.inserted
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+
+
+def configured_sources(settings: Settings) -> list[str]:
+    return [s for s in SOURCES if (settings.zendesk_url if s == "zendesk" else settings.freshdesk_url)]
+
+
+def fingerprint(settings: Settings, source: str) -> str:
+    """Changes when the credentials change, so a stopped sync tries again; not reversible."""
+    if source == "zendesk":
+        raw = f"{settings.zendesk_url}|{settings.zendesk_email}|{settings.zendesk_api_token}"
+    else:
+        raw = f"{settings.freshdesk_url}|{settings.freshdesk_api_key}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def team_groups(team: Any) -> list[str]:
+    groups = (team.settings or {}).get("helpdesk_groups")
+    return list(groups) if groups else [team.name]
+
+
+def group_map(session: Session, workspace_id: str) -> dict[str, str]:
+    """lower(helpdesk group) -> team name."""
+    out: dict[str, str] = {}
+    for team in team_store.list_teams(session=session, workspace_id=workspace_id):
+        for group in team_groups(team):
+            out.setdefault(group.strip().lower(), team.name)
+    return out
+
+
+def _team_for(groups: dict[str, str], name: str | None) -> str | None:
+    if not name:
+        return None
+    return groups.get(name.strip().lower(), name)
+
+
+# ----- mapping onto the generic import fields --------------------------------------
+def zendesk_fields(
+    ticket: dict[str, Any], page: zd.ExportPage, groups: dict[str, str], category_field: int | None
+) -> dict[str, Any]:
+    """The same definitions as a Zendesk CSV import: first reply = created + the first
+    reply time in calendar minutes; replies from the metric set; good/bad ratings only."""
+    metric = page.metric_sets.get(ticket["id"]) or {}
+    created = ticket.get("created_at")
+    out: dict[str, Any] = {"ticket_id": str(ticket["id"]), "created_at": created}
+    reply = (metric.get("reply_time_in_minutes") or {}).get("calendar")
+    if reply is not None and created:
+        out["first_response_at"] = (parse_time(created) + timedelta(minutes=float(reply))).isoformat()
+    status = ticket.get("status")
+    out["status"] = status
+    if status in ("solved", "closed"):
+        out["solved_at"] = metric.get("solved_at")
+    user = page.users.get(ticket.get("assignee_id") or -1) or {}
+    out["agent_email"] = user.get("email")
+    group = page.groups.get(ticket.get("group_id") or -1) or {}
+    out["team"] = _team_for(groups, group.get("name"))
+    out["channel"] = (ticket.get("via") or {}).get("channel")
+    if category_field is not None:
+        for custom in ticket.get("custom_fields") or []:
+            if custom.get("id") == category_field and custom.get("value") not in (None, ""):
+                out["category"] = str(custom["value"])
+    else:
+        out["category"] = ticket.get("type")
+    out["priority"] = ticket.get("priority")
+    score = str((ticket.get("satisfaction_rating") or {}).get("score") or "").lower()
+    if score in ("good", "bad"):  # "offered" / "unoffered" are not ratings
+        out["csat"] = score
+    out["agent_replies"] = metric.get("replies")
+    return out
+
+
+def freshdesk_fields(
+    ticket: dict[str, Any],
+    agents: dict[int, str],
+    group_names: dict[int, str],
+    groups: dict[str, str],
+    category_field: str | None,
+) -> dict[str, Any]:
+    stats = ticket.get("stats") or {}
+    created = ticket.get("created_at")
+    status = fd.STATUS.get(ticket.get("status") or 0, str(ticket.get("status")))
+    out: dict[str, Any] = {
+        "ticket_id": str(ticket["id"]),
+        "created_at": created,
+        "first_response_at": stats.get("first_responded_at"),
+        "status": status,
+        "agent_email": agents.get(ticket.get("responder_id") or -1),
+        "team": _team_for(groups, group_names.get(ticket.get("group_id") or -1)),
+        "channel": fd.SOURCE.get(ticket.get("source") or 0),
+        "priority": fd.PRIORITY.get(ticket.get("priority") or 0),
+    }
+    if status in ("resolved", "closed"):
+        out["solved_at"] = stats.get("resolved_at") or stats.get("closed_at")
+    if category_field:
+        value = (ticket.get("custom_fields") or {}).get(category_field)
+        out["category"] = None if value in (None, "") else str(value)
+    else:
+        out["category"] = ticket.get("type")
+    due = ticket.get("fr_due_by")
+    if due and created:
+        minutes = round((parse_time(due) - parse_time(created)).total_seconds() / 60)
+        if minutes >= 1:
+            out["sla_target_minutes"] = minutes
+    return out
+
+
+def freshdesk_good(rating: dict[str, Any]) -> bool | None:
+    """Freshdesk's scale runs 103 (extremely happy) .. -103; 100 is neutral (not satisfied)."""
+    value = (rating.get("ratings") or {}).get("default_question")
+    if not isinstance(value, int):
+        return None
+    return value > 100
+
+
+# ----- the sync ------------------------------------------------------------------------
+class Syncer:
+    """Runs syncs. Keeps the email -> Slack id cache for as long as it lives (one per
+    process: the CLI command, or the scheduler job of `supportbot run`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: SessionFactory,
+        *,
+        clock: Clock,
+        owner: str,
+        resolve_email: Callable[[str], str | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.clock = clock
+        self.owner = owner
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self._lookup = resolve_email
+        self._emails: dict[str, str | None] = {}
+
+    def resolve_email(self, email: str) -> str | None:
+        if self._lookup is None:
+            return None
+        if email not in self._emails:
+            self._emails[email] = self._lookup(email)
+        return self._emails[email]
+
+    def zendesk(self) -> zd.ZendeskClient:
+        s = self.settings
+        return zd.ZendeskClient(
+            s.zendesk_url or "", s.zendesk_email or "", s.zendesk_api_token or "",
+            sleep=self.sleep, monotonic=self.monotonic,
+        )
+
+    def freshdesk(self) -> fd.FreshdeskClient:
+        s = self.settings
+        return fd.FreshdeskClient(s.freshdesk_url or "", s.freshdesk_api_key or "", sleep=self.sleep, monotonic=self.monotonic)
+
+    # ----- one run --------------------------------------------------------------------
+    def run(
+        self,
+        source: str,
+        workspace_id: str,
+        *,
+        since: datetime | None = None,
+        force: bool = False,
+        progress: Callable[[int, datetime | None], None] | None = None,
+    ) -> SyncReport:
+        """Backfill from `since` (first run: 90 days back) or continue from the cursor.
+        `since` on a later run starts over from that day (re-reading changes nothing)."""
+        report = SyncReport(source, workspace_id)
+        now = self.clock.now()
+        creds = fingerprint(self.settings, source)
+        with self.session_factory() as session:
+            state = state_store.ensure_state(session=session, workspace_id=workspace_id, source=source)
+            if state.auth_failed and state.credentials == creds and not force:
+                report.skipped = "stopped"
+                return report
+            assert state.id is not None
+            if not state_store.take_lease(session=session, state_id=state.id, owner=self.owner, now=now, until=now + LEASE):
+                report.skipped = "busy"
+                return report
+            state_id = state.id
+            if since is not None or state.backfill_from is None:
+                start = since or now - timedelta(days=DEFAULT_BACKFILL_DAYS)
+                state.backfill_from = start
+                state.resume_at = state.deleted_resume_at = state.ratings_resume_at = start
+                state.cursor, state.page = None, 1
+            state.credentials = creds
+            state.last_sync_at = now
+        try:
+            if source == "zendesk":
+                self._zendesk(state_id, workspace_id, report, progress)
+            else:
+                self._freshdesk(state_id, workspace_id, report, progress)
+        except AuthFailed as exc:
+            label = LABEL[source]
+            line = f"{label} rejected the credentials ({exc}): {source} sync stopped; check {SECRETS[source]}"
+            log.error(line)
+            report.error = line
+            self._finish(state_id, error=line, auth_failed=True)
+            return report
+        except HelpdeskError as exc:
+            line = f"{LABEL[source]} sync failed: {exc}"
+            log.error(line)
+            report.error = line
+            self._finish(state_id, error=line)
+            return report
+        except BaseException:
+            self._finish(state_id, error=f"{LABEL[source]} sync crashed; see the log")
+            raise
+        self._finish(state_id, error=None)
+        log.info(
+            "%s sync: %d tickets (%d new, %d changed), %d deleted, %d rejected, %d ratings",
+            source, report.tickets, report.inserted, report.updated, report.deleted, report.rejected, report.ratings,
+        )
+        return report
+
+    def _finish(self, state_id: int, *, error: str | None, auth_failed: bool = False) -> None:
+        with self.session_factory() as session:
+            state = session.get(state_store.HelpdeskSync, state_id)
+            assert state is not None
+            state.last_error = error[:500] if error else None
+            state.auth_failed = auth_failed
+            if error is None:
+                state.last_success_at = self.clock.now()
+            state_store.release_lease(session=session, state_id=state_id, owner=self.owner)
+
+    def _rows(self, fields: Iterator[dict[str, Any]], report: SyncReport) -> list[dict[str, Any]]:
+        rows = []
+        for raw in fields:
+            try:
+                rows.append(normalize(raw, resolve_email=self.resolve_email))
+            except RowError as exc:
+                report.rejected += 1
+                log.warning("%s ticket %s skipped: %s", report.source, raw.get("ticket_id"), exc)
+        return rows
+
+    def _commit(
+        self,
+        state_id: int,
+        workspace_id: str,
+        source: str,
+        rows: list[dict[str, Any]],
+        deleted: list[str],
+        report: SyncReport,
+        **moves: Any,
+    ) -> None:
+        """One page: its tickets, its deletions and the cursor after it, all or nothing."""
+        now = self.clock.now()
+        with self.session_factory() as session:
+            state = session.get(state_store.HelpdeskSync, state_id)
+            assert state is not None
+            if not state_store.take_lease(session=session, state_id=state_id, owner=self.owner, now=now, until=now + LEASE):
+                raise HelpdeskError("another process took over this sync")
+            if rows:
+                report.add(store.upsert_tickets(session=session, workspace_id=workspace_id, rows=rows, now=now, source=source))
+            if deleted:
+                report.deleted += store.delete_tickets(session=session, workspace_id=workspace_id, source=source, ticket_ids=deleted)
+            for key, value in moves.items():
+                setattr(state, key, value)
+            state.tickets_seen += len(rows) + len(deleted)
+        report.pages += 1
+        report.tickets += len(rows) + len(deleted)
+
+    def _state(self, state_id: int) -> state_store.HelpdeskSync:
+        with self.session_factory() as session:
+            state = session.get(state_store.HelpdeskSync, state_id)
+            assert state is not None
+            session.expunge(state)
+            return state
+
+    # ----- Zendesk ----------------------------------------------------------------------
+    def _zendesk(self, state_id: int, workspace_id: str, report: SyncReport, progress: Any) -> None:
+        client = self.zendesk()
+        category = self.settings.zendesk_category_field
+        with self.session_factory() as session:
+            groups = group_map(session, workspace_id)
+        state = self._state(state_id)
+        cursor, resume = state.cursor, state.resume_at
+        while True:
+            asked_at = self.clock.now()
+            try:
+                if cursor:
+                    page = client.export(cursor=cursor)
+                else:
+                    latest = int(asked_at.timestamp()) - 61  # the export refuses the last minute
+                    start = int((resume or asked_at).timestamp())
+                    page = client.export(start_time=min(start, latest))
+            except zd.CursorExpired as exc:
+                log.warning("Zendesk cursor no longer valid (%s): starting again from %s", exc, resume)
+                cursor = None
+                continue
+            live = [t for t in page.tickets if t.get("status") != "deleted"]
+            gone = [str(t["id"]) for t in page.tickets if t.get("status") == "deleted"]
+            rows = self._rows((zendesk_fields(t, page, groups, category) for t in live), report)
+            newest = max((parse_time(t["updated_at"]) for t in page.tickets if t.get("updated_at")), default=None)
+            if newest is not None and (resume is None or newest > resume):
+                resume = newest
+            moves: dict[str, Any] = {"cursor": page.after_cursor, "resume_at": resume}
+            if page.end_of_stream:
+                moves["synced_through"] = asked_at - timedelta(seconds=60)
+            self._commit(state_id, workspace_id, "zendesk", rows, gone, report, **moves)
+            cursor = page.after_cursor
+            if progress is not None:
+                progress(len(page.tickets), resume)
+            if page.end_of_stream or not cursor:
+                report.caught_up = True
+                return
+
+    # ----- Freshdesk --------------------------------------------------------------------
+    def _freshdesk(self, state_id: int, workspace_id: str, report: SyncReport, progress: Any) -> None:
+        client = self.freshdesk()
+        category = self.settings.freshdesk_category_field
+        group_names = client.groups()
+        agents = client.agents()
+        with self.session_factory() as session:
+            groups = group_map(session, workspace_id)
+        state = self._state(state_id)
+        assert state.resume_at is not None and state.deleted_resume_at is not None
+        assert state.ratings_resume_at is not None
+        started = self.clock.now()
+
+        def walk(deleted: bool, since: datetime, page: int) -> None:
+            while True:
+                items, more = client.tickets(updated_since=since, page=page, deleted=deleted)
+                newest = max((parse_time(t["updated_at"]) for t in items), default=since)
+                # Continue from the newest update seen; page on only through a second
+                # that holds more updates than one page.
+                next_since, next_page = (newest, 1) if newest > since else (since, page + 1)
+                if not more:
+                    next_page = 1
+                if deleted:
+                    rows: list[dict[str, Any]] = []
+                    gone = [str(t["id"]) for t in items]
+                    moves = {"deleted_resume_at": next_since}
+                else:
+                    rows = self._rows(
+                        (freshdesk_fields(t, agents, group_names, groups, category) for t in items), report
+                    )
+                    self._keep_ratings(workspace_id, rows)
+                    gone = []
+                    moves = {"resume_at": next_since, "page": next_page}
+                self._commit(state_id, workspace_id, "freshdesk", rows, gone, report, **moves)
+                if progress is not None:
+                    progress(len(items), next_since)
+                if not more:
+                    return
+                since, page = next_since, next_page
+
+        walk(False, state.resume_at, state.page)
+        walk(True, state.deleted_resume_at, 1)
+        self._ratings(client, state_id, workspace_id, state.ratings_resume_at, report)
+        with self.session_factory() as session:
+            row = session.get(state_store.HelpdeskSync, state_id)
+            assert row is not None
+            row.synced_through = started
+        report.caught_up = True
+
+    def _keep_ratings(self, workspace_id: str, rows: list[dict[str, Any]]) -> None:
+        """A Freshdesk ticket carries no rating: keep the one the ratings pass stored."""
+        if not rows:
+            return
+        with self.session_factory() as session:
+            old = store.ticket_rows(
+                session=session, workspace_id=workspace_id, source="freshdesk", ticket_ids=[r["ticket_id"] for r in rows]
+            )
+        for row in rows:
+            before = old.get(row["ticket_id"])
+            if before is not None and before.get("csat_good") is not None:
+                row["csat"], row["csat_good"] = before.get("csat"), before["csat_good"]
+
+    def _ratings(self, client: fd.FreshdeskClient, state_id: int, workspace_id: str, since: datetime, report: SyncReport) -> None:
+        newest = since
+        batch: dict[str, bool] = {}
+
+        def flush() -> None:
+            if not batch:
+                return
+            now = self.clock.now()
+            with self.session_factory() as session:
+                rows = store.ticket_rows(session=session, workspace_id=workspace_id, source="freshdesk", ticket_ids=list(batch))
+                changed = []
+                for ticket_id, good in batch.items():
+                    row = rows.get(ticket_id)
+                    if row is None:
+                        continue  # a ticket outside the synced window
+                    changed.append({**row, "ticket_id": ticket_id, "csat": None, "csat_good": good})
+                if changed:
+                    report.add(store.upsert_tickets(session=session, workspace_id=workspace_id, rows=changed, now=now, source="freshdesk"))
+                report.ratings += len(changed)
+                row_state = session.get(state_store.HelpdeskSync, state_id)
+                assert row_state is not None
+                row_state.ratings_resume_at = newest
+            batch.clear()
+
+        for rating in client.ratings(created_since=since):
+            good = freshdesk_good(rating)
+            if good is not None and rating.get("ticket_id") is not None:
+                batch[str(rating["ticket_id"])] = good
+            created = rating.get("created_at")
+            if created:
+                newest = max(newest, parse_time(created))
+            if len(batch) >= 500:
+                flush()
+        flush()
+
+
+# ----- scheduling ------------------------------------------------------------------------
+def sync_workspaces(session: Session, source: str) -> list[str]:
+    """Where a helpdesk's tickets go: the workspaces it was synced into before, else the
+    only workspace with teams (several need one `supportbot sync … --workspace T…`)."""
+    known = sorted({s.workspace_id for s in state_store.list_states(session=session, source=source)})
+    if known:
+        return known
+    workspaces = team_store.list_workspaces(session=session)
+    return workspaces if len(workspaces) == 1 else []
+
+
+def slot_key(source: str, now: datetime, interval_minutes: int) -> str:
+    seconds = interval_minutes * 60
+    slot = int(now.astimezone(UTC).timestamp() // seconds) * seconds
+    return f"helpdesk.sync:{source}:{datetime.fromtimestamp(slot, UTC).isoformat()}"
+
+
+def run_scheduled(rt: Any, syncer: Syncer, source: str) -> list[SyncReport]:
+    """One firing: the replica that claims this interval's slot syncs the helpdesk."""
+    now = rt.clock.now()
+    with rt.transaction() as session:
+        if not try_claim(session=session, key=slot_key(source, now, rt.settings.sync_interval_minutes), now=now, owner=rt.instance_id):
+            return []
+        workspaces = sync_workspaces(session, source)
+    if not workspaces:
+        log.warning("%s sync: several workspaces have teams; run `supportbot sync %s --workspace T…` once to choose", source, source)
+        return []
+    return [syncer.run(source, workspace) for workspace in workspaces]
+
+
+def build_syncer(rt: Any) -> Syncer:
+    # the same users.lookupByEmail resolver `supportbot import tickets` uses
+    from supportbot.bot.cli.kpis import _slack_email_resolver
+
+    return Syncer(
+        rt.settings, rt.transaction, clock=rt.clock, owner=rt.instance_id,
+        resolve_email=_slack_email_resolver(rt.settings),
+    )
+
+
+def install_jobs(scheduler: Any, rt: Any) -> None:
+    sources = configured_sources(rt.settings)
+    if not sources:
+        return
+    syncer = build_syncer(rt)
+    for source in sources:
+        scheduler.every(
+            f"helpdesk.sync.{source}", f"Sync {LABEL[source]} tickets",
+            rt.settings.sync_interval_minutes * 60, run_scheduled, rt, syncer, source,
+        )
