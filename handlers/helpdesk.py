@@ -43,8 +43,11 @@ def status_lines(_: Any, states: list[Any], configured: list[str], now: datetime
             )
         )
         if state.last_error:
-            key = "helpdesk.status_stopped" if state.auth_failed else "helpdesk.status_error"
-            lines.append(_(key, error=bk.escape(state.last_error[:300])))
+            error = bk.escape(state.last_error[:300])
+            if state.auth_failed:
+                lines.append(_("helpdesk.status_stopped", error=error, source=source))
+            else:
+                lines.append(_("helpdesk.status_error", error=error))
     return lines
 
 

@@ -65,16 +65,17 @@ def list_states(*, session: Session, workspace_id: str | None = None, source: st
     return list(session.exec(query.order_by(col(HelpdeskSync.source), col(HelpdeskSync.workspace_id))))
 
 
-def take_lease(*, session: Session, state_id: int, owner: str, now: datetime, until: datetime) -> bool:
-    """Conditional UPDATE: the lease is ours if it was free, expired, or already ours."""
+def take_lease(
+    *, session: Session, state_id: int, owner: str, now: datetime, until: datetime, steal_from: str | None = None
+) -> bool:
+    """Conditional UPDATE: the lease is ours if it was free, expired, already ours, or
+    held by `steal_from` (a process the caller knows to be dead)."""
     table = HelpdeskSync.__table__  # type: ignore[attr-defined]
+    free = [table.c.lease_until.is_(None), table.c.lease_until < now, table.c.lease_owner == owner]
+    if steal_from:
+        free.append(table.c.lease_owner == steal_from)
     result = session.execute(
-        update(table)
-        .where(
-            table.c.id == state_id,
-            or_(table.c.lease_until.is_(None), table.c.lease_until < now, table.c.lease_owner == owner),
-        )
-        .values(lease_owner=owner, lease_until=until)
+        update(table).where(table.c.id == state_id, or_(*free)).values(lease_owner=owner, lease_until=until)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

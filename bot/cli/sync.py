@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +12,7 @@ from supportbot.bot.cli.kpis import _slack_email_resolver
 from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import load_settings
 from supportbot.bot.helpdesk import sync
+from supportbot.bot.outbox import instance_id
 from supportbot.bot.timeutil import parse_date
 from supportbot.storage.db import make_engine, transaction, upgrade
 
@@ -55,7 +55,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             settings,
             lambda: transaction(engine),
             clock=SystemClock(),
-            owner=f"cli:{os.getpid()}",
+            owner=instance_id(),
             resolve_email=_slack_email_resolver(settings),
         )
         bar, progress = _bar(sys.stderr.isatty() and not args.quiet)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -72,6 +74,20 @@ class SyncReport:
         self.inserted += result.inserted
         self.updated += result.updated
         self.unchanged += result.unchanged
+
+
+def _dead_here(owner: str) -> bool:
+    """A lease holder (host:pid) on this host whose process no longer runs: killed mid-sync."""
+    host, _, pid = owner.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def configured_sources(settings: Settings) -> list[str]:
@@ -249,9 +265,15 @@ class Syncer:
                 report.skipped = "stopped"
                 return report
             assert state.id is not None
-            if not state_store.take_lease(session=session, state_id=state.id, owner=self.owner, now=now, until=now + LEASE):
+            holder = state.lease_owner
+            dead = holder if holder and _dead_here(holder) else None
+            if not state_store.take_lease(
+                session=session, state_id=state.id, owner=self.owner, now=now, until=now + LEASE, steal_from=dead
+            ):
                 report.skipped = "busy"
                 return report
+            if dead:
+                log.warning("%s sync: taking over from %s, which stopped mid-sync", source, dead)
             state_id = state.id
             if since is not None or state.backfill_from is None:
                 start = since or now - timedelta(days=DEFAULT_BACKFILL_DAYS)

@@ -90,6 +90,8 @@ class ZendeskStandIn:
         self.hits: list[Hit] = []
         self.early: list[Hit] = []  # requests that came before the Retry-After had passed
         self.forbidden = False
+        self.page_limit: int | None = None  # serve fewer than per_page (many pages from few tickets)
+        self.delay = 0.0  # real seconds before each export answer (to kill a client mid-sync)
         self.app = self._build()
         self._server: Any = None
         self.url = ""
@@ -293,6 +295,8 @@ class ZendeskStandIn:
         return None
 
     def _export(self) -> Response:
+        if self.delay:
+            time.sleep(self.delay)
         now = self.clock()
         args = request.args
         try:
@@ -321,7 +325,8 @@ class ZendeskStandIn:
         index = bisect.bisect_right(self._order, position)
         page: list[dict[str, Any]] = []
         last = position
-        while index < len(self._order) and len(page) < per_page:
+        limit = min(per_page, self.page_limit or per_page)
+        while index < len(self._order) and len(page) < limit:
             updated, ticket_id = self._order[index]
             if updated > bound:
                 break
