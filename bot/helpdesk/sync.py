@@ -480,8 +480,8 @@ class Syncer:
                     if row is None:
                         continue  # a ticket outside the synced window
                     changed.append({**row, "ticket_id": ticket_id, "csat": None, "csat_good": good})
-                if changed:
-                    report.add(store.upsert_tickets(session=session, workspace_id=workspace_id, rows=changed, now=now, source="freshdesk"))
+                if changed:  # counted as ratings, not as changed tickets
+                    store.upsert_tickets(session=session, workspace_id=workspace_id, rows=changed, now=now, source="freshdesk")
                 report.ratings += len(changed)
                 row_state = session.get(state_store.HelpdeskSync, state_id)
                 assert row_state is not None

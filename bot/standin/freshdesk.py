@@ -409,7 +409,7 @@ def seed(standin: FreshdeskStandIn, count: int, *, start: float, end: float, gro
         created = start + span * (i - 1) / count
         answered = rng.random() < 0.9
         resolved = answered and rng.random() < 0.8
-        first = created + rng.randint(60, 36000) if answered else None
+        first = min(end, created + rng.randint(60, 36000)) if answered else None
         resolved_at = min(end, created + rng.randint(3600, 3 * 86400)) if resolved else None
         if first is not None and resolved_at is not None:
             first = min(first, resolved_at)
