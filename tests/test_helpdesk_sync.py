@@ -369,3 +369,19 @@ def test_install_jobs_adds_one_job_per_configured_helpdesk(hrig: BotRig) -> None
     empty = Scheduler(hrig.clock)
     sync.install_jobs(empty, hrig.rt)
     assert [j for j in empty.job_ids() if j.startswith("helpdesk")] == []
+
+
+def test_zendesk_category_field_and_oversized_names_keep_the_ticket() -> None:
+    from supportbot.bot.helpdesk import zendesk as zd
+    from supportbot.bot.ingest import normalize
+
+    page = zd.ExportPage(tickets=[], groups={1: {"id": 1, "name": "G" * 100}})
+    ticket = {
+        "id": 5, "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T11:00:00Z", "status": "open",
+        "group_id": 1, "type": "question", "via": {"channel": "web"},
+        "custom_fields": [{"id": 98, "value": "other"}, {"id": 99, "value": "billing"}],
+    }
+    chosen = normalize(sync.zendesk_fields(ticket, page, {}, 99))
+    assert (chosen["category"], chosen["team"], chosen["channel"]) == ("billing", "G" * 80, "web")
+    assert normalize(sync.zendesk_fields(ticket, page, {}, None))["category"] == "question"
+    assert normalize(sync.zendesk_fields(ticket, page, {"g" * 100: "Tier1"}, None))["team"] == "Tier1"

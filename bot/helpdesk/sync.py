@@ -120,7 +120,11 @@ def group_map(session: Session, workspace_id: str) -> dict[str, str]:
 def _team_for(groups: dict[str, str], name: str | None) -> str | None:
     if not name:
         return None
-    return groups.get(name.strip().lower(), name)
+    return groups.get(name.strip().lower(), name)[:80]  # the column's size: keep the ticket
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return None if value in (None, "") else str(value)[:limit]
 
 
 # ----- mapping onto the generic import fields --------------------------------------
@@ -136,21 +140,21 @@ def zendesk_fields(
     if reply is not None and created:
         out["first_response_at"] = (parse_time(created) + timedelta(minutes=float(reply))).isoformat()
     status = ticket.get("status")
-    out["status"] = status
+    out["status"] = _text(status, 32)
     if status in ("solved", "closed"):
         out["solved_at"] = metric.get("solved_at")
     user = page.users.get(ticket.get("assignee_id") or -1) or {}
     out["agent_email"] = user.get("email")
     group = page.groups.get(ticket.get("group_id") or -1) or {}
     out["team"] = _team_for(groups, group.get("name"))
-    out["channel"] = (ticket.get("via") or {}).get("channel")
+    out["channel"] = _text((ticket.get("via") or {}).get("channel"), 64)
     if category_field is not None:
         for custom in ticket.get("custom_fields") or []:
-            if custom.get("id") == category_field and custom.get("value") not in (None, ""):
-                out["category"] = str(custom["value"])
+            if custom.get("id") == category_field:
+                out["category"] = _text(custom.get("value"), 80)
     else:
-        out["category"] = ticket.get("type")
-    out["priority"] = ticket.get("priority")
+        out["category"] = _text(ticket.get("type"), 80)
+    out["priority"] = _text(ticket.get("priority"), 32)
     score = str((ticket.get("satisfaction_rating") or {}).get("score") or "").lower()
     if score in ("good", "bad"):  # "offered" / "unoffered" are not ratings
         out["csat"] = score
@@ -167,7 +171,7 @@ def freshdesk_fields(
 ) -> dict[str, Any]:
     stats = ticket.get("stats") or {}
     created = ticket.get("created_at")
-    status = fd.STATUS.get(ticket.get("status") or 0, str(ticket.get("status")))
+    status = fd.STATUS.get(ticket.get("status") or 0, str(ticket.get("status"))[:32])
     out: dict[str, Any] = {
         "ticket_id": str(ticket["id"]),
         "created_at": created,
@@ -181,10 +185,9 @@ def freshdesk_fields(
     if status in ("resolved", "closed"):
         out["solved_at"] = stats.get("resolved_at") or stats.get("closed_at")
     if category_field:
-        value = (ticket.get("custom_fields") or {}).get(category_field)
-        out["category"] = None if value in (None, "") else str(value)
+        out["category"] = _text((ticket.get("custom_fields") or {}).get(category_field), 80)
     else:
-        out["category"] = ticket.get("type")
+        out["category"] = _text(ticket.get("type"), 80)
     due = ticket.get("fr_due_by")
     if due and created:
         minutes = round((parse_time(due) - parse_time(created)).total_seconds() / 60)
