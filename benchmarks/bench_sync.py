@@ -8,7 +8,8 @@ The stand-in runs in its own process (seeded over 90 days, no rate limit), so it
 is not counted. The sync runs in a child process through `Syncer.run`, the code path of
 `supportbot sync`. The backfill is measured without the client's pacing to Zendesk's 10
 export requests a minute (which alone makes 200 pages of 1,000 take 20 minutes); the
-incremental run uses the client as shipped.
+incremental run uses the client as shipped. Baseline in the same run: the same pages
+fetched and decoded by the same client, nothing mapped or stored.
 """
 
 from __future__ import annotations
@@ -38,6 +39,45 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def fetch_only(helpdesk: str, url: str) -> None:
+    """The baseline, in the measured process: every page fetched and decoded, nothing
+    mapped or stored (what the HTTP/JSON side alone costs)."""
+    import resource
+    from datetime import UTC, datetime, timedelta
+
+    from supportbot.bot.helpdesk import freshdesk as fd
+    from supportbot.bot.helpdesk import zendesk as zd
+
+    began = time.perf_counter()
+    count = pages = 0
+    since = datetime.now(UTC) - timedelta(days=91)
+    if helpdesk == "zendesk":
+        client = zd.ZendeskClient(url, "sync@example.com", "zd-test-token", per_minute=None)
+        page = client.export(start_time=int(since.timestamp()))
+        while True:
+            count += len(page.tickets)
+            pages += 1
+            if page.end_of_stream:
+                break
+            page = client.export(cursor=page.after_cursor)
+        http = client.transport.http_seconds
+    else:
+        fclient = fd.FreshdeskClient(url, "fd-test-key")
+        number, more = 1, True
+        while more:
+            items, more = fclient.tickets(updated_since=since, page=number)
+            count += len(items)
+            pages += 1
+            if more and items:
+                newest = max(datetime.fromisoformat(t["updated_at"].replace("Z", "+00:00")) for t in items)
+                since, number = (newest, 1) if newest > since else (since, number + 1)
+        http = fclient.transport.http_seconds
+    print(json.dumps({
+        "seconds": time.perf_counter() - began, "http_seconds": http, "tickets": count, "pages": pages,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
 def child(helpdesk: str, url: str, database_url: str, paced: bool) -> None:
     """Runs in the measured process: one sync, its report as JSON on stdout."""
     from supportbot.bot.clock import SystemClock
@@ -56,12 +96,18 @@ def child(helpdesk: str, url: str, database_url: str, paced: bool) -> None:
         env_file=None, require_slack=False,
     )
 
+    transports: list[Any] = []
+
     class Unpaced(sync.Syncer):
         def zendesk(self) -> zd.ZendeskClient:
-            return zd.ZendeskClient(url, "sync@example.com", "zd-test-token", per_minute=None)
+            client = zd.ZendeskClient(url, "sync@example.com", "zd-test-token", per_minute=None)
+            transports.append(client.transport)
+            return client
 
         def freshdesk(self) -> fd.FreshdeskClient:
-            return fd.FreshdeskClient(url, "fd-test-key")
+            client = fd.FreshdeskClient(url, "fd-test-key")
+            transports.append(client.transport)
+            return client
 
     engine = make_engine(database_url)
     cls = sync.Syncer if paced else Unpaced
@@ -77,14 +123,15 @@ def child(helpdesk: str, url: str, database_url: str, paced: bool) -> None:
     print(json.dumps({
         "seconds": elapsed, "tickets": report.tickets, "pages": report.pages, "inserted": report.inserted,
         "updated": report.updated, "error": report.error,
+        "http_seconds": sum(t.http_seconds for t in transports) if transports else None,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
 
-def measure(helpdesk: str, url: str, database_url: str, paced: bool) -> dict[str, Any]:
+def measure(helpdesk: str, url: str, database_url: str, mode: str) -> dict[str, Any]:
     began = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_sync", "--child", helpdesk, url, database_url, "paced" if paced else "unpaced"],
+        [sys.executable, "-m", "benchmarks.bench_sync", "--child", helpdesk, url, database_url, mode],
         capture_output=True, text=True, check=True,
     )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -94,7 +141,10 @@ def measure(helpdesk: str, url: str, database_url: str, paced: bool) -> dict[str
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "paced")
+        if sys.argv[5] == "fetch":
+            fetch_only(sys.argv[2], sys.argv[3])
+        else:
+            child(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "paced")
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=200_000)
@@ -118,21 +168,23 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             database_url = f"sqlite:///{Path(tmp) / 'sync.db'}"
             upgrade(database_url)
-            backfill = measure(args.helpdesk, url, database_url, paced=False)
+            baseline = measure(args.helpdesk, url, database_url, "fetch")
+            print(f"baseline, fetch and decode only: {baseline}", flush=True)
+            backfill = measure(args.helpdesk, url, database_url, "unpaced")
             print(f"backfill: {backfill}", flush=True)
             ids = list(range(1, args.tickets + 1, max(1, args.tickets // args.changed)))[: args.changed]
             hook = "/_standin/solve" if args.helpdesk == "zendesk" else "/_standin/resolve"
             requests.post(url + hook, json={"ids": ids}, timeout=600).raise_for_status()
             if args.helpdesk == "zendesk":
                 time.sleep(61)  # the export leaves out the last minute
-            incremental = measure(args.helpdesk, url, database_url, paced=True)
+            incremental = measure(args.helpdesk, url, database_url, "paced")
             print(f"incremental ({len(ids)} changed): {incremental}", flush=True)
             size_mb = os.path.getsize(Path(tmp) / "sync.db") / 1e6
     finally:
         server.terminate()
         server.wait()
     write_results(f"sync_{args.helpdesk}", {
-        "tickets": args.tickets, "backfill": backfill, "incremental": incremental, "database_mb": size_mb,
+        "tickets": args.tickets, "baseline_fetch_only": baseline, "backfill": backfill, "incremental": incremental, "database_mb": size_mb,
     })
 
 

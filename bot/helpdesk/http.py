@@ -107,7 +107,8 @@ class Transport:
         self._sent: deque[float] = deque()
         self._not_before = 0.0
         self.requests = 0
-        self.waited = 0.0
+        self.waited = 0.0  # seconds spent pacing or waiting out Retry-After
+        self.http_seconds = 0.0  # seconds spent in requests (the helpdesk's share of a sync)
 
     # Pacing: stay under `per_minute` in any 60 s, and wait out a Retry-After or an
     # exhausted rate-limit budget before the next request rather than after a 429.
@@ -155,7 +156,9 @@ class Transport:
     def _once(self, url: str, params: dict[str, Any] | None) -> requests.Response:
         self._pace()
         self.requests += 1
+        began = time.perf_counter()
         response = self.session.get(url, params=params, timeout=self.timeout)
+        self.http_seconds += time.perf_counter() - began
         status = response.status_code
         if status == 429:
             wait = _retry_after(response)
