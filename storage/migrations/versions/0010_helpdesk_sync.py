@@ -59,8 +59,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    synced = op.get_bind().execute(sa.text("SELECT count(*) FROM kpi_ticket WHERE source <> 'import'")).scalar()
+    if synced:
+        # Without the source, Zendesk 123 and Freshdesk 123 would collide, and deleting
+        # the rows here would leave the per-day rollups counting them.
+        raise RuntimeError(f"{synced} tickets came from a helpdesk sync; downgrading would merge them with imported ones")
     op.drop_index("ix_kpi_ticket_unanswered", table_name="kpi_ticket")
-    op.execute("DELETE FROM kpi_ticket WHERE source <> 'import'")
     with op.batch_alter_table("kpi_ticket", schema=None) as batch_op:
         batch_op.drop_constraint("uq_kpi_ticket_source", type_="unique")
         batch_op.create_unique_constraint("uq_kpi_ticket", ["workspace_id", "ticket_id"])
