@@ -362,8 +362,10 @@ def test_install_jobs_adds_one_job_per_configured_helpdesk(hrig: BotRig) -> None
 
     from supportbot.bot.scheduler import Scheduler
 
+    from supportbot.bot.jobs import install_all
+
     scheduler = Scheduler(hrig.clock)
-    sync.install_jobs(scheduler, hrig.rt)
+    install_all(scheduler, hrig.rt)  # what `supportbot run` starts
     assert sorted(j for j in scheduler.job_ids() if j.startswith("helpdesk")) == ["helpdesk.sync.freshdesk", "helpdesk.sync.zendesk"]
     hrig.rt.settings = dataclasses.replace(hrig.rt.settings, zendesk_url=None, freshdesk_url=None)
     empty = Scheduler(hrig.clock)
