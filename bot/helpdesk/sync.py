@@ -196,6 +196,17 @@ def freshdesk_fields(
     return out
 
 
+def _keep_ratings(session: Session, workspace_id: str, rows: list[dict[str, Any]]) -> None:
+    """A Freshdesk ticket carries no rating: keep the one the ratings pass stored."""
+    old = store.ticket_rows(
+        session=session, workspace_id=workspace_id, source="freshdesk", ticket_ids=[r["ticket_id"] for r in rows]
+    )
+    for row in rows:
+        before = old.get(row["ticket_id"])
+        if before is not None and before.get("csat_good") is not None:
+            row["csat"], row["csat_good"] = before.get("csat"), before["csat_good"]
+
+
 def freshdesk_good(rating: dict[str, Any]) -> bool | None:
     """Freshdesk's scale runs 103 (extremely happy) .. -103; 100 is neutral (not satisfied)."""
     value = (rating.get("ratings") or {}).get("default_question")
@@ -350,6 +361,8 @@ class Syncer:
             assert state is not None
             if not state_store.take_lease(session=session, state_id=state_id, owner=self.owner, now=now, until=now + LEASE):
                 raise HelpdeskError("another process took over this sync")
+            if rows and source == "freshdesk":
+                _keep_ratings(session, workspace_id, rows)
             if rows:
                 report.add(store.upsert_tickets(session=session, workspace_id=workspace_id, rows=rows, now=now, source=source))
             if deleted:
@@ -435,7 +448,6 @@ class Syncer:
                     rows = self._rows(
                         (freshdesk_fields(t, agents, group_names, groups, category) for t in items), report
                     )
-                    self._keep_ratings(workspace_id, rows)
                     gone = []
                     moves = {"resume_at": next_since, "page": next_page}
                 self._commit(state_id, workspace_id, "freshdesk", rows, gone, report, **moves)
@@ -453,19 +465,6 @@ class Syncer:
             assert row is not None
             row.synced_through = started
         report.caught_up = True
-
-    def _keep_ratings(self, workspace_id: str, rows: list[dict[str, Any]]) -> None:
-        """A Freshdesk ticket carries no rating: keep the one the ratings pass stored."""
-        if not rows:
-            return
-        with self.session_factory() as session:
-            old = store.ticket_rows(
-                session=session, workspace_id=workspace_id, source="freshdesk", ticket_ids=[r["ticket_id"] for r in rows]
-            )
-        for row in rows:
-            before = old.get(row["ticket_id"])
-            if before is not None and before.get("csat_good") is not None:
-                row["csat"], row["csat_good"] = before.get("csat"), before["csat_good"]
 
     def _ratings(self, client: fd.FreshdeskClient, state_id: int, workspace_id: str, since: datetime, report: SyncReport) -> None:
         newest = since

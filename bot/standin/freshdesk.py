@@ -93,6 +93,7 @@ class FreshdeskStandIn:
         self.lock = threading.RLock()
         self.tickets: dict[int, dict[str, Any]] = {}
         self.ratings: list[dict[str, Any]] = []
+        self._rating_order: list[tuple[float, int]] | None = None  # (created, index), built on demand
         self.agents: dict[int, dict[str, Any]] = {}
         self.groups: dict[int, dict[str, Any]] = {}
         self._order: list[tuple[float, int]] = []  # (updated_at, id), sorted
@@ -198,6 +199,7 @@ class FreshdeskStandIn:
         """A satisfaction survey answer: 103 (extremely happy) .. -103 (extremely unhappy)."""
         ticket = self.tickets[ticket_id]
         created = float(at if at is not None else self.clock())
+        self._rating_order = None
         self.ratings.append(
             {
                 "id": len(self.ratings) + 1,
@@ -393,8 +395,13 @@ class FreshdeskStandIn:
                 since = parse(request.args["created_since"])
             except ValueError:
                 return self._validation("created_since", "It should be in the 'valid date' format")
-        items = sorted((r for r in self.ratings if parse(r["created_at"]) >= since), key=lambda r: (r["created_at"], r["id"]))
-        return self._page_of(items, *paging)
+        if self._rating_order is None:
+            self._rating_order = sorted((parse(r["created_at"]), i) for i, r in enumerate(self.ratings))
+        start = bisect.bisect_left(self._rating_order, (since, -1))
+        page, per_page = paging
+        window = self._rating_order[start : start + page * per_page + 1]  # enough to know of a next page
+        items = [self.ratings[i] for _at, i in window]
+        return self._page_of(items, page, per_page)
 
 
 def seed(standin: FreshdeskStandIn, count: int, *, start: float, end: float, groups: int = 4, agents: int = 20, rng: random.Random | None = None) -> None:
