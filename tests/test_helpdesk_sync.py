@@ -360,9 +360,8 @@ def test_scheduled_sync_is_claimed_once_per_interval(hrig: BotRig, zendesk: Zend
 def test_install_jobs_adds_one_job_per_configured_helpdesk(hrig: BotRig) -> None:
     import dataclasses
 
-    from supportbot.bot.scheduler import Scheduler
-
     from supportbot.bot.jobs import install_all
+    from supportbot.bot.scheduler import Scheduler
 
     scheduler = Scheduler(hrig.clock)
     install_all(scheduler, hrig.rt)  # what `supportbot run` starts
