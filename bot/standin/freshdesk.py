@@ -416,10 +416,14 @@ def seed(standin: FreshdeskStandIn, count: int, *, start: float, end: float, gro
         created = start + span * (i - 1) / count
         answered = rng.random() < 0.9
         resolved = answered and rng.random() < 0.8
-        first = min(end, created + rng.randint(60, 36000)) if answered else None
-        resolved_at = min(end, created + rng.randint(3600, 3 * 86400)) if resolved else None
+        # what would happen after `end` has not happened yet: recent tickets are open
+        first = created + rng.randint(60, 36000) if answered else None
+        first = first if first is not None and first <= end else None
+        resolved_at = created + rng.randint(3600, 3 * 86400) if resolved and first is not None else None
+        resolved_at = resolved_at if resolved_at is not None and resolved_at <= end else None
         if first is not None and resolved_at is not None:
             first = min(first, resolved_at)
+        resolved = resolved_at is not None
         standin.put_ticket(
             i,
             created_at=created,

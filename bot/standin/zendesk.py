@@ -373,7 +373,8 @@ def seed(standin: ZendeskStandIn, count: int, *, start: float, end: float, group
         solved = answered and rng.random() < 0.8
         reply = rng.randint(1, 600) if answered else None
         solved_at = created + rng.randint(3600, 3 * 86400) if solved else None
-        solved_at = min(solved_at, end) if solved_at else None
+        if solved_at is not None and solved_at > end:  # not solved yet at `end`
+            solved, solved_at = False, None
         score = rng.choice(("good", "good", "good", "bad", "offered", "unoffered")) if solved else "unoffered"
         standin.put_ticket(
             i,
