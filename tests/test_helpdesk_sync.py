@@ -306,11 +306,13 @@ def test_freshdesk_sync_stats_ratings_deletions_and_sla_targets(hrig: BotRig, fr
                          source="phone", priority="urgent", ticket_type="Problem", first_responded_at=T - DAY + 600,
                          resolved_at=T - DAY + 3600, fr_due_minutes=60)
     freshdesk.delete_ticket(2, at=T - 50)
+    freshdesk.rate(3, 102, at=T - 40)  # a new answer on a ticket that did not change
     hrig.clock.advance(minutes=5)
     report = s.run("freshdesk", WORKSPACE)
     assert report.deleted == 1 and report.error is None
     rows = tickets(hrig, "freshdesk")
     assert sorted(rows) == ["1", "3"] and rows["1"].status == "closed" and rows["1"].csat_good is True
+    assert rows["3"].csat_good is True
     assert team_figures(hrig) == (2, 1, 1)
 
 

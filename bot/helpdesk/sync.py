@@ -420,16 +420,21 @@ class Syncer:
 
     # ----- Freshdesk --------------------------------------------------------------------
     def _freshdesk(self, state_id: int, workspace_id: str, report: SyncReport, progress: Any) -> None:
+        """Ratings first (into memory: a rating is a few bytes), so tickets are written
+        once with their rating; then tickets, deleted tickets, and the ratings of tickets
+        that did not change. The ratings cursor moves last: a crash re-reads them."""
         client = self.freshdesk()
         category = self.settings.freshdesk_category_field
-        group_names = client.groups()
-        agents = client.agents()
-        with self.session_factory() as session:
-            groups = group_map(session, workspace_id)
         state = self._state(state_id)
         assert state.resume_at is not None and state.deleted_resume_at is not None
         assert state.ratings_resume_at is not None
         started = self.clock.now()
+        ratings, ratings_through = self._fetch_ratings(client, state.ratings_resume_at)
+        group_names = client.groups()
+        agents = client.agents()
+        with self.session_factory() as session:
+            groups = group_map(session, workspace_id)
+        rated: set[str] = set()
 
         def walk(deleted: bool, since: datetime, page: int) -> None:
             while True:
@@ -448,6 +453,11 @@ class Syncer:
                     rows = self._rows(
                         (freshdesk_fields(t, agents, group_names, groups, category) for t in items), report
                     )
+                    for row in rows:
+                        good = ratings.get(row["ticket_id"])
+                        if good is not None:
+                            row["csat"], row["csat_good"] = None, good
+                            rated.add(row["ticket_id"])
                     gone = []
                     moves = {"resume_at": next_since, "page": next_page}
                 self._commit(state_id, workspace_id, "freshdesk", rows, gone, report, **moves)
@@ -459,47 +469,46 @@ class Syncer:
 
         walk(False, state.resume_at, state.page)
         walk(True, state.deleted_resume_at, 1)
-        self._ratings(client, state_id, workspace_id, state.ratings_resume_at, report)
+        report.ratings += len(rated)
+        self._apply_ratings(state_id, workspace_id, {k: v for k, v in ratings.items() if k not in rated}, ratings_through, report)
         with self.session_factory() as session:
             row = session.get(state_store.HelpdeskSync, state_id)
             assert row is not None
             row.synced_through = started
         report.caught_up = True
 
-    def _ratings(self, client: fd.FreshdeskClient, state_id: int, workspace_id: str, since: datetime, report: SyncReport) -> None:
+    def _fetch_ratings(self, client: fd.FreshdeskClient, since: datetime) -> tuple[dict[str, bool], datetime]:
+        """ticket id -> satisfied, for ratings created since `since` (the latest wins)."""
+        out: dict[str, bool] = {}
         newest = since
-        batch: dict[str, bool] = {}
-
-        def flush() -> None:
-            if not batch:
-                return
-            now = self.clock.now()
-            with self.session_factory() as session:
-                rows = store.ticket_rows(session=session, workspace_id=workspace_id, source="freshdesk", ticket_ids=list(batch))
-                changed = []
-                for ticket_id, good in batch.items():
-                    row = rows.get(ticket_id)
-                    if row is None:
-                        continue  # a ticket outside the synced window
-                    changed.append({**row, "ticket_id": ticket_id, "csat": None, "csat_good": good})
-                if changed:  # counted as ratings, not as changed tickets
-                    store.upsert_tickets(session=session, workspace_id=workspace_id, rows=changed, now=now, source="freshdesk")
-                report.ratings += len(changed)
-                row_state = session.get(state_store.HelpdeskSync, state_id)
-                assert row_state is not None
-                row_state.ratings_resume_at = newest
-            batch.clear()
-
         for rating in client.ratings(created_since=since):
             good = freshdesk_good(rating)
             if good is not None and rating.get("ticket_id") is not None:
-                batch[str(rating["ticket_id"])] = good
-            created = rating.get("created_at")
-            if created:
-                newest = max(newest, parse_time(created))
-            if len(batch) >= 500:
-                flush()
-        flush()
+                out[str(rating["ticket_id"])] = good
+            if rating.get("created_at"):
+                newest = max(newest, parse_time(rating["created_at"]))
+        return out, newest
+
+    def _apply_ratings(
+        self, state_id: int, workspace_id: str, ratings: dict[str, bool], through: datetime, report: SyncReport
+    ) -> None:
+        """Ratings of stored tickets that did not change: their rows are updated (rollups
+        too, by the upsert); the ratings cursor moves with the last batch."""
+        ids = list(ratings)
+        for start in range(0, max(len(ids), 1), 500):
+            chunk = ids[start : start + 500]
+            with self.session_factory() as session:
+                rows = store.ticket_rows(session=session, workspace_id=workspace_id, source="freshdesk", ticket_ids=chunk)
+                changed = [  # tickets outside the synced window are left alone
+                    {**rows[i], "ticket_id": i, "csat": None, "csat_good": ratings[i]} for i in chunk if i in rows
+                ]
+                if changed:  # counted as ratings, not as changed tickets
+                    store.upsert_tickets(session=session, workspace_id=workspace_id, rows=changed, now=self.clock.now(), source="freshdesk")
+                report.ratings += len(changed)
+                if start + 500 >= len(ids):
+                    state = session.get(state_store.HelpdeskSync, state_id)
+                    assert state is not None
+                    state.ratings_resume_at = through
 
 
 # ----- scheduling ------------------------------------------------------------------------
