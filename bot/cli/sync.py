@@ -81,7 +81,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     cmd = sub.add_parser("sync", help="pull tickets from Zendesk or Freshdesk into the KPIs")
-    cmd.add_argument("helpdesk", choices=sync.SOURCES)
+    cmd.add_argument("helpdesk", choices=sync.SOURCES, help="which helpdesk: zendesk or freshdesk")
     cmd.add_argument("--since", help="first run: backfill from this day, YYYY-MM-DD (default 90 days ago); later: start over from it")
     cmd.add_argument("--workspace", help="Slack workspace id T… (default: the only one known)")
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
