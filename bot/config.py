@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +38,15 @@ class Settings:
     default_timezone: str = "UTC"
     default_language: str = "en"
     log_level: str = "INFO"
+    # Helpdesk sync (bot/helpdesk): a helpdesk is configured when its URL is set.
+    zendesk_url: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: str | None = None
+    zendesk_category_field: int | None = None
+    freshdesk_url: str | None = None
+    freshdesk_api_key: str | None = None
+    freshdesk_category_field: str | None = None
+    sync_interval_minutes: int = 5
 
     @property
     def socket_mode(self) -> bool:
@@ -147,7 +158,10 @@ def load_settings(
     if db_url.startswith(("postgres://", "postgresql://")):
         db_url = "postgresql+psycopg://" + db_url.split("://", 1)[1]
 
+    helpdesks = _helpdesk_settings(get)
+
     return Settings(
+        **helpdesks,
         slack_bot_token=bot_token or "",
         slack_signing_secret=secret or "",
         slack_app_token=app_token,
@@ -159,3 +173,53 @@ def load_settings(
         default_language=lang,
         log_level=level,
     )
+
+
+def _http_url(setting: str, url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(setting, f"{url!r} is not an http(s) URL, e.g. https://acme.zendesk.com")
+    return url.rstrip("/")
+
+
+def _helpdesk_settings(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """Zendesk and Freshdesk: all or nothing. A helpdesk with some of its settings set and
+    others missing is an error naming the first missing one."""
+    out: dict[str, Any] = {}
+    subdomain, url = get("ZENDESK_SUBDOMAIN"), get("ZENDESK_URL")
+    email, token = get("ZENDESK_EMAIL"), get("ZENDESK_API_TOKEN")
+    if subdomain or url or email or token:
+        if not (subdomain or url):
+            raise ConfigError("ZENDESK_SUBDOMAIN", "missing; the part before .zendesk.com (or set ZENDESK_URL).")
+        if not email:
+            raise ConfigError("ZENDESK_EMAIL", "missing; the email of the Zendesk agent the API token belongs to.")
+        if not token:
+            raise ConfigError("ZENDESK_API_TOKEN", "missing; create one in Zendesk Admin Center > Apps and integrations > Zendesk API.")
+        if subdomain and not url and not re.fullmatch(r"[A-Za-z0-9-]{1,63}", subdomain):
+            raise ConfigError("ZENDESK_SUBDOMAIN", f"{subdomain!r} is not a subdomain, e.g. acme for acme.zendesk.com.")
+        out["zendesk_url"] = _http_url("ZENDESK_URL", url or f"https://{subdomain}.zendesk.com")
+        out["zendesk_email"], out["zendesk_api_token"] = email, token
+    field = get("ZENDESK_CATEGORY_FIELD")
+    if field:
+        if not field.isdigit():
+            raise ConfigError("ZENDESK_CATEGORY_FIELD", f"{field!r} is not a Zendesk custom field id (a number).")
+        out["zendesk_category_field"] = int(field)
+    domain, url, key = get("FRESHDESK_DOMAIN"), get("FRESHDESK_URL"), get("FRESHDESK_API_KEY")
+    if domain or url or key:
+        if not (domain or url):
+            raise ConfigError("FRESHDESK_DOMAIN", "missing; e.g. acme for acme.freshdesk.com (or set FRESHDESK_URL).")
+        if not key:
+            raise ConfigError("FRESHDESK_API_KEY", "missing; find it in Freshdesk under Profile settings > Your API Key.")
+        if domain and not url:
+            host = domain if "." in domain else f"{domain}.freshdesk.com"
+            if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+                raise ConfigError("FRESHDESK_DOMAIN", f"{domain!r} is not a domain, e.g. acme or acme.freshdesk.com.")
+            url = f"https://{host}"
+        out["freshdesk_url"] = _http_url("FRESHDESK_URL", url or "")
+        out["freshdesk_api_key"] = key
+    out["freshdesk_category_field"] = get("FRESHDESK_CATEGORY_FIELD")
+    interval = get("SYNC_INTERVAL_MINUTES") or "5"
+    if not interval.isdigit() or not 1 <= int(interval) <= 1440:
+        raise ConfigError("SYNC_INTERVAL_MINUTES", f"{interval!r} is not a number of minutes (1-1440).")
+    out["sync_interval_minutes"] = int(interval)
+    return out

@@ -11,6 +11,7 @@ from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import catalogues
 from supportbot.bot.runtime import Runtime
 from supportbot.handlers import blocks as bk
+from supportbot.handlers import helpdesk
 from supportbot.handlers.common import Reply, Req, command, parse_user
 from supportbot.storage import outbox as outbox_store
 from supportbot.storage import teams as team_store
@@ -145,6 +146,7 @@ def status_blocks(req: Req) -> list[bk.Block]:
                 )
             )
         )
+    out.extend(helpdesk.status_blocks(req))
     if failures:
         lines = [_("supportbot.status_failures_title")]
         for row in failures:

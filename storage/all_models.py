@@ -5,6 +5,7 @@ from supportbot.storage import (  # noqa: F401
     away,
     coaching,
     escalations,
+    helpdesk,
     kpis,
     kudos,
     models,

@@ -10,6 +10,7 @@ from supportbot.bot.cli import demo as demo_cli
 from supportbot.bot.cli import doctor as doctor_cli
 from supportbot.bot.cli import kpis as kpis_cli
 from supportbot.bot.cli import run as run_cli
+from supportbot.bot.cli import sync as sync_cli
 from supportbot.bot.cli import teams as team_cli
 from supportbot.bot.cli.common import CliError, describe_subcommands, with_store
 from supportbot.bot.config import ConfigError
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--digest-channel", help="C…")
     add.add_argument("--timezone", help="Area/City (default DEFAULT_TIMEZONE)")
     add.add_argument("--language", choices=["en", "es"], help="the team's language (default DEFAULT_LANGUAGE)")
+    add.add_argument("--helpdesk-group", action="append", metavar="NAME", help="helpdesk group whose tickets the team takes (repeat; default the team's name)")
     add.set_defaults(func=with_store(team_cli.cmd_team_add))
 
     team_sub.add_parser("list", parents=[ws], help="list teams").set_defaults(func=with_store(team_cli.cmd_team_list))
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     upd.add_argument("--sla-minutes", type=int, help="default first-response target in minutes (default 60)")
     upd.add_argument("--alerts", help="which alerts are on: sla,spikes (default), sla, spikes or none")
     upd.add_argument("--sla-alert-share", type=int, help="percent of the first-response target after which an unanswered ticket is flagged (default 80)")
+    upd.add_argument("--helpdesk-group", action="append", metavar="NAME", help="replace the helpdesk groups whose tickets the team takes (repeat; '' = the team's name)")
     upd.set_defaults(func=with_store(team_cli.cmd_team_update))
 
     rm = team_sub.add_parser("remove", parents=[ws], help="delete a team")
@@ -86,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     kpis_cli.add_parsers(sub)
     doctor_cli.add_parsers(sub)
     demo_cli.add_parser(sub)
+    sync_cli.add_parsers(sub)
     return describe_subcommands(parser)
 
 

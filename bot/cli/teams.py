@@ -27,6 +27,18 @@ def _print_team(session: Any, team: Any) -> None:
         print(f"  {key + ':':<20}{value}")
 
 
+def _helpdesk_groups(values: list[str] | None) -> list[str] | None:
+    """--helpdesk-group NAME (repeatable): the helpdesk groups whose tickets the team takes;
+    a single empty value goes back to the default (the team's own name)."""
+    if values is None:
+        return None
+    groups = list(dict.fromkeys(v.strip() for v in values if v.strip()))
+    for group in groups:
+        if len(group) > 80:
+            raise CliError(f"--helpdesk-group {group[:20]!r}…: at most 80 characters")
+    return groups
+
+
 def cmd_team_add(args: argparse.Namespace, settings: Settings, session: Any, workspace: str) -> int:
     team = teams.create_team(
         session,
@@ -40,6 +52,10 @@ def cmd_team_add(args: argparse.Namespace, settings: Settings, session: Any, wor
         language=args.language or settings.default_language,
         now=SystemClock().now(),
     )
+    groups = _helpdesk_groups(args.helpdesk_group)
+    if groups:
+        teams.update_team(session, team, now=SystemClock().now(), settings={"helpdesk_groups": groups})
+        session.flush()
     print(f"team {team.name!r} created")
     _print_team(session, team)
     return 0
@@ -79,6 +95,9 @@ def cmd_team_update(args: argparse.Namespace, settings: Settings, session: Any, 
         extra["alerts"] = alerts.parse_alert_kinds(args.alerts)
     if args.sla_alert_share is not None:
         extra["sla_alert_share"] = alerts.check_share(args.sla_alert_share)
+    groups = _helpdesk_groups(args.helpdesk_group)
+    if groups is not None:
+        extra["helpdesk_groups"] = groups  # [] = the team's own name
     if args.digest_time:
         from supportbot.bot.timeutil import parse_hhmm
 

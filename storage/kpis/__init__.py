@@ -1,7 +1,7 @@
 """Helpdesk tickets and the aggregate queries KPIs are built from.
 
 - `tables`: the ticket table, the per-day rollup tables, the data version, FRT buckets;
-- `tickets`: upsert (keeps rollups and the data version in step), one ticket, the version;
+- `tickets`: upsert and delete (keep rollups and the data version in step), rows, the version;
 - `rollups`: ticket rows added/removed -> per-day deltas;
 - `scope`: which tickets count, and a period as whole UTC days plus edge ranges;
 - `created`, `percentiles`, `solved`, `backlog`: the figures;
@@ -39,7 +39,9 @@ from supportbot.storage.kpis.tickets import (
     INSERT_COLUMNS,
     UpsertResult,
     data_version,
+    delete_tickets,
     get_ticket,
+    ticket_rows,
     upsert_tickets,
 )
 
@@ -66,6 +68,7 @@ __all__ = [
     "count_unanswered_breached",
     "created_stats",
     "data_version",
+    "delete_tickets",
     "escalation_counts",
     "escalation_spans",
     "fcr_by_category",
@@ -75,5 +78,6 @@ __all__ = [
     "open_at",
     "solved_stats",
     "split_days",
+    "ticket_rows",
     "upsert_tickets",
 ]

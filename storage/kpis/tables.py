@@ -1,7 +1,7 @@
 """The KPI tables: helpdesk tickets, the per-day rollups kept in step with them, the
 data version, and the first-response buckets the rollups count in.
 
-One row per (workspace, helpdesk ticket id). Durations are stored at import
+One row per (workspace, source, ticket id); source is "import" or the synced helpdesk. Durations are stored at import
 (`frt_seconds`), so every figure is a single indexed range scan with SQL aggregates;
 medians come from a per-minute histogram plus one exact lookup inside the right bucket.
 """
@@ -20,7 +20,8 @@ from supportbot.storage.types import UTCDateTime
 class Ticket(SQLModel, table=True):
     __tablename__ = "kpi_ticket"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "ticket_id", name="uq_kpi_ticket"),
+        # the helpdesk (or "import") is part of the key: Zendesk 123 is not Freshdesk 123
+        UniqueConstraint("workspace_id", "source", "ticket_id", name="uq_kpi_ticket_source"),
         # Whole days come from the per-day tables; these serve the partial edge days,
         # the backlog of the current day and exact percentile lookups inside one bucket
         # (covering, and in insertion order, so a big import stays fast).
@@ -48,6 +49,7 @@ class Ticket(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=32)
+    source: str = Field(default="import", max_length=16, sa_column_kwargs={"server_default": "import"})
     ticket_id: str = Field(max_length=128)
     created_at: datetime = Field(sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,5 +1,5 @@
-"""Writing tickets (upsert, with the per-day rollups and the data version kept in step)
-and reading one back."""
+"""Writing tickets (upsert and delete, with the per-day rollups and the data version kept
+in step) and reading them back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
@@ -24,9 +24,14 @@ class UpsertResult:
 
 
 def upsert_tickets(
-    *, session: Session, workspace_id: str, rows: Sequence[dict[str, Any]], now: datetime
+    *,
+    session: Session,
+    workspace_id: str,
+    rows: Sequence[dict[str, Any]],
+    now: datetime,
+    source: str = "import",
 ) -> UpsertResult:
-    """Insert or update by (workspace, ticket_id); identical rows are left alone.
+    """Insert or update by (workspace, source, ticket_id); identical rows are left alone.
 
     One SELECT for the batch's existing rows, then one bulk INSERT and per-row UPDATEs only
     for rows that changed, so importing the same file twice writes nothing.
@@ -45,7 +50,9 @@ def upsert_tickets(
         chunk = ids[start : start + 900]
         for rec in session.execute(
             select(*cols).where(
-                table.c.workspace_id == workspace_id, table.c.ticket_id.in_(chunk)
+                table.c.workspace_id == workspace_id,
+                table.c.source == source,
+                table.c.ticket_id.in_(chunk),
             )
         ):
             existing[rec.ticket_id] = rec
@@ -71,7 +78,7 @@ def upsert_tickets(
         added.append(values)
         result.updated += 1
     if inserts:
-        _bulk_insert(session, workspace_id, now, inserts)
+        _bulk_insert(session, workspace_id, source, now, inserts)
         result.inserted = len(inserts)
     apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=removed)
     if added:
@@ -79,25 +86,67 @@ def upsert_tickets(
     return result
 
 
+def ticket_rows(
+    *, session: Session, workspace_id: str, source: str, ticket_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """ticket_id -> its stored fields (TICKET_FIELDS), for the ids that exist."""
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    cols = [table.c.ticket_id] + [table.c[name] for name in TICKET_FIELDS]
+    out: dict[str, dict[str, Any]] = {}
+    ids = list(dict.fromkeys(ticket_ids))
+    for start in range(0, len(ids), 900):
+        for rec in session.execute(
+            select(*cols).where(
+                table.c.workspace_id == workspace_id,
+                table.c.source == source,
+                table.c.ticket_id.in_(ids[start : start + 900]),
+            )
+        ):
+            out[rec.ticket_id] = {name: getattr(rec, name) for name in TICKET_FIELDS}
+    return out
+
+
+def delete_tickets(
+    *, session: Session, workspace_id: str, source: str, ticket_ids: Sequence[str]
+) -> int:
+    """Remove tickets deleted in their helpdesk, and their share of the per-day rollups."""
+    gone = ticket_rows(session=session, workspace_id=workspace_id, source=source, ticket_ids=ticket_ids)
+    if not gone:
+        return 0
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    ids = list(gone)
+    for start in range(0, len(ids), 900):
+        session.execute(
+            delete(table).where(
+                table.c.workspace_id == workspace_id,
+                table.c.source == source,
+                table.c.ticket_id.in_(ids[start : start + 900]),
+            )
+        )
+    apply_rollups(session=session, workspace_id=workspace_id, added=[], removed=list(gone.values()))
+    add_deltas(session, KpiDataVersion, workspace_id, (), ("version",), {(): [1]})
+    return len(gone)
+
+
 # The SQLite fast path writes these columns in this order; SQLAlchemy's SQLite DateTime
 # stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here), booleans as 0/1.
 _PLAIN_COLUMNS = ("frt_seconds", "status", "agent_id", "agent_email", "team", "team_key", "channel", "category", "priority", "csat")
 _PLAIN_COLUMNS_2 = ("nps", "handle_time_seconds", "agent_replies", "sla_target_minutes")
 INSERT_COLUMNS = (
-    "workspace_id", "ticket_id", "updated_at", "created_at", "first_response_at", "solved_at",
+    "workspace_id", "source", "ticket_id", "updated_at", "created_at", "first_response_at", "solved_at",
     *_PLAIN_COLUMNS, "csat_good", *_PLAIN_COLUMNS_2,
 )
-assert sorted(INSERT_COLUMNS) == sorted(("workspace_id", "ticket_id", "updated_at", *TICKET_FIELDS))
+assert sorted(INSERT_COLUMNS) == sorted(("workspace_id", "source", "ticket_id", "updated_at", *TICKET_FIELDS))
 
 
-def _bulk_insert(session: Session, workspace_id: str, now: datetime, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert(session: Session, workspace_id: str, source: str, now: datetime, rows: list[dict[str, Any]]) -> None:
     """Bulk INSERT; on SQLite straight through the driver (values pre-converted exactly as
     SQLAlchemy would store them): the ORM's per-row conversion dominates a big import."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         session.execute(
             Ticket.__table__.insert(),  # type: ignore[attr-defined]
-            [{"workspace_id": workspace_id, "updated_at": now, **row} for row in rows],
+            [{"workspace_id": workspace_id, "source": source, "updated_at": now, **row} for row in rows],
         )
         return
 
@@ -114,6 +163,7 @@ def _bulk_insert(session: Session, workspace_id: str, now: datetime, rows: list[
         good = row["csat_good"]
         return (
             workspace_id,
+            source,
             row["ticket_id"],
             now_text,
             stamp(row["created_at"]),
@@ -145,9 +195,13 @@ _DATA_VERSION = (  # built once: every /kpis answer checks it
 )
 
 
-def get_ticket(*, session: Session, workspace_id: str, ticket_id: str) -> Ticket | None:
+def get_ticket(
+    *, session: Session, workspace_id: str, ticket_id: str, source: str = "import"
+) -> Ticket | None:
     return session.exec(
         sm_select(Ticket).where(
-            col(Ticket.workspace_id) == workspace_id, col(Ticket.ticket_id) == ticket_id
+            col(Ticket.workspace_id) == workspace_id,
+            col(Ticket.source) == source,
+            col(Ticket.ticket_id) == ticket_id,
         )
     ).first()
