@@ -164,12 +164,16 @@ def parse_span(text: str, *, lang: str, today: date, prefer: str = "future") -> 
     return Span(start, end, _month_first(raw, lang))
 
 
-def parse_day(text: str, *, lang: str, today: date, prefer: str = "future") -> date:
-    """One day; a range is refused with the same clear message."""
+def read_day(text: str, *, lang: str, today: date, prefer: str = "future") -> Span:
+    """One day (as a one-day Span, to repeat it with `span_in_words`); a range is refused."""
     span = parse_span(text, lang=lang, today=today, prefer=prefer)
     if span.start != span.end:
         raise InvalidInput("common.one_date_only", value=_quote(text))
-    return span.start
+    return span
+
+
+def parse_day(text: str, *, lang: str, today: date, prefer: str = "future") -> date:
+    return read_day(text, lang=lang, today=today, prefer=prefer).start
 
 
 def split_leading_span(text: str, *, lang: str, today: date, prefer: str = "future") -> tuple[Span, str]:
