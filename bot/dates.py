@@ -190,7 +190,7 @@ def split_leading_span(text: str, *, lang: str, today: date, prefer: str = "futu
 
 
 def in_words(day: date, lang: str) -> str:
-    """`jue 24 dic` / `Thu, Dec 24` (the year too when it is not `today`'s)."""
+    """`jue 24 dic` / `Thu, Dec 24`."""
     return format_date(day, t(lang, "common.date_words"), locale=lang)
 
 

@@ -48,13 +48,6 @@ def _local_at(day: date, wall: time, tz: str) -> datetime:
     return datetime.combine(day, wall, tzinfo=zone(tz))
 
 
-def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("kpis.bad_date", value=text) from None
-
-
 def parse_period(text: str, *, now: datetime, tz: str, lang: str = "en") -> Period:
     """`today`, `yesterday`, `week`, `last-week`, `month`, `last-month` (or their Spanish
     words: `hoy`, `ayer`, `semana`...), a day or a range in words or numbers (`ayer`,
@@ -108,17 +101,6 @@ def parse_period(text: str, *, now: datetime, tz: str, lang: str = "en") -> Peri
             word, f"{start:%Y-%m}", day_start(start), day_start(first),
             day_start(_add_months(first, -2)), day_start(start),
         )
-    if _DAY.match(word):
-        d = _parse_day(word)
-        return _days(word, d.isoformat(), d, d, tz)
-    match = _RANGE.match(word)
-    if match:
-        a, b = _parse_day(match.group(1)), _parse_day(match.group(2))
-        if b < a:
-            raise InvalidInput("kpis.bad_range", value=text)
-        if (b - a).days > 731:
-            raise InvalidInput("kpis.range_too_long", value=text)
-        return _days(word, f"{a.isoformat()}..{b.isoformat()}", a, b, tz)
     try:
         span = dates.parse_span(text, lang=lang, today=today, prefer="past")
     except InvalidInput:
