@@ -29,6 +29,8 @@ from supportbot.bot.i18n import t
 from supportbot.bot.keywords import fold
 
 MAX_WORDS = 8
+MAX_YEARS_AWAY = 5
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BARE_DAY = re.compile(r"^\d{1,2}$")
 _AMBIGUOUS = re.compile(r"(?<![\d/.-])(\d{1,2})[/.-](\d{1,2})(?![\d/.-]\d{1,2}\b)")
@@ -94,9 +96,14 @@ def _one(text: str, *, lang: str, today: date, prefer: str) -> date | None:
             return None
     if _BARE_DAY.match(text):
         return None  # a bare number is only a day inside a range (`24-26 dic`)
+    pair = _DAY_MONTH.match(text)
+    if pair and not (min(map(int, pair.groups())) <= 12 and max(map(int, pair.groups())) <= 31):
+        return None  # `32/13` is no day of any month (dateparser would read a year)
     languages = ["es", "en"] if lang == "es" else ["en", "es"]
     parsed = dateparser.parse(text, languages=languages, settings=_settings(lang, today, prefer))  # type: ignore[arg-type]
-    return parsed.date() if parsed else None
+    if parsed is None or abs(parsed.year - today.year) > MAX_YEARS_AWAY:
+        return None
+    return parsed.date()
 
 
 def _split_range(text: str) -> tuple[str, str] | None:
