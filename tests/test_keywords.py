@@ -9,7 +9,7 @@ import pytest
 
 from supportbot.bot import keywords
 from supportbot.bot.i18n import LANGUAGES
-from supportbot.bot.keywords import COMMON, canonical, fold, take_option, tables
+from supportbot.bot.keywords import COMMON, canonical, fold, tables, take_option
 
 FEATURES = ("away", "coaching", "escalations", "kpis", "kudos", "oneonones", "standups", "supportbot")
 
@@ -83,3 +83,40 @@ def test_word_shown_follows_the_language() -> None:
     assert keywords.word("oneonones", "thu", "es") == "jue"
     assert keywords.word("oneonones", "thu", "en") == "thu"
     assert "lista" in keywords.forms("escalations", "list")
+
+
+COMMAND_FEATURE = {
+    "/escalate": "escalations", "/kpis": "kpis", "/kudos": "kudos", "/away": "away",
+    "/standup": "standups", "/oneonone": "oneonones", "/coach": "coaching", "/supportbot": "supportbot",
+}
+
+
+def english_only_words(feature: str) -> set[str]:
+    """Folded words that are English forms and not also Spanish ones."""
+    out: set[str] = set()
+    for name in (COMMON, feature):
+        for key, by_lang in tables().get(name, {}).items():
+            spanish = {fold(w) for w in by_lang["es"]}
+            out |= {fold(w) for w in by_lang["en"] + [key]} - spanish
+    return out
+
+
+def test_spanish_help_and_usage_show_spanish_keywords() -> None:
+    """In every Spanish text, `/command word ...` examples use the Spanish words."""
+    import re
+
+    from supportbot.bot.i18n import catalogues
+
+    example = re.compile(r"`(/[a-z]+)((?:\s+[^`\s]+)*)`")
+    wrong = []
+    for key, text in catalogues()["es"].items():
+        for command, rest in example.findall(text):
+            feature = COMMAND_FEATURE.get(command)
+            if feature is None:
+                continue
+            english = english_only_words(feature)
+            for word in rest.split():
+                bare = fold(word).split(":")[0] + (":" if ":" in word else "")
+                if fold(word) in english or (bare.endswith(":") and bare in english):
+                    wrong.append(f"{key}: {command}{rest}")
+    assert wrong == []
