@@ -15,7 +15,7 @@ from supportbot.bot.i18n import Translator
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import Reply, Req, as_id, form_values, metadata
 from supportbot.handlers.escalations.ids import Id
-from supportbot.handlers.escalations.render import created_text, severity_label, title_line
+from supportbot.handlers.escalations.render import created_blocks, severity_label, title_line
 from supportbot.storage import teams as team_store
 from supportbot.storage.escalations import Escalation
 
@@ -31,14 +31,22 @@ def modal_fields() -> Iterator[None]:
         raise
 
 
-def create_modal(_: Translator, *, team_id: int, severity: str = "normal") -> bk.Block:
+def create_modal(
+    _: Translator, *, team_id: int, severity: str = "normal", summary: str | None = None,
+    notice: str | None = None,
+) -> bk.Block:
+    """The form; `summary` fills it in (what was typed) and `notice` says, above it, why
+    the form opened instead of raising (a single word, what looks like a typo)."""
+    top: list[bk.Block] = [bk.context(notice)] if notice else []
     return bk.modal(
         _("escalations.modal_title"),
         [
+            *top,
             bk.text_input(
                 Id.SUMMARY,
                 _("escalations.f_summary"),
                 multiline=True,
+                initial=summary,
                 max_length=esc_policy.SUMMARY_MAX,
                 placeholder=_("escalations.f_summary_hint"),
             ),
@@ -141,7 +149,7 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
     reply.view_update(
         bk.modal(
             _("escalations.modal_title"),
-            [bk.section(created_text(_, esc, team, told))],
+            created_blocks(_, esc, team, told),
             callback_id=Id.CREATED_NOTICE,
             close=_("common.close"),
         )
