@@ -35,6 +35,10 @@ def said(rig: BotRig, command: str, text: str, user: str = LEAD, channel: str = 
 
 # ----- read-only commands: the same answer for both words, in a team of either language --
 SAME_ANSWER = [
+    ("/escalate", "list", "lista"),
+    ("/escalate", "help", "ayuda"),
+    ("/escalate", "list withdrawn", "lista retirados"),
+    ("/escalate", "list team:Tier1", "Lista Equipo:Tier1"),
     ("/kpis", "today", "hoy"),
     ("/kpis", "yesterday", "ayer"),
     ("/kpis", "week", "semana"),
@@ -72,6 +76,8 @@ def test_spanish_words_answer_like_english(rig: BotRig, language: str, command: 
     rig.make_team(language=language)
     if command == "/kpis":
         seed(rig)
+    if command == "/escalate":
+        rig.command("/escalate", "urgent Checkout down for ACME", user=AGENT)
     if command == "/standup":
         for user in ("U0LEAD01", "U0LEAD02", "U0AGENT01", "U0AGENT02"):
             rig.standin.add_user(user)
