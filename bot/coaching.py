@@ -36,7 +36,7 @@ PROGRESS_DAYS = 30
 FOLLOW_UP_KIND = "coaching.follow_up"
 DEFAULT_REMINDER_TIME = time(9, 0)
 
-_TAG = re.compile(r"(?<![\w#])#(praise|improvement|goal)\b", re.IGNORECASE)
+_TAG = re.compile(r"(?<![\w#])#([^\W_][\w-]*)")
 _KPI_GOAL = re.compile(
     r"^(?P<metric>[A-Za-z]+)\s*(?P<op>>=|<=|&gt;=|&lt;=|≥|≤)\s*(?P<target>-?\d+(?:[.,]\d+)?)\s*%?$",
     re.IGNORECASE,
@@ -98,6 +98,12 @@ class ParsedNote:
     follow_up_on: date | None
 
 
+def tag_of(word: str) -> str | None:
+    """`#praise` / `#elogio` -> "praise" (the tags of `[keywords]`, either language)."""
+    key = keywords.canonical("coaching", word)
+    return key[len("tag_") :] if key and key.startswith("tag_") else None
+
+
 def parse_note(text: str, *, today: date, lang: str = "en") -> ParsedNote:
     """Tags and a follow-up date are read from the text; the text itself is kept as typed."""
     text = (text or "").replace("\x00", "").strip()
@@ -105,7 +111,7 @@ def parse_note(text: str, *, today: date, lang: str = "en") -> ParsedNote:
         raise InvalidInput("coaching.note_empty")
     if len(text) > NOTE_MAX:
         raise InvalidInput("coaching.note_too_long", max=NOTE_MAX)
-    tags = list(dict.fromkeys(m.group(1).lower() for m in _TAG.finditer(text)))
+    tags = list(dict.fromkeys(tag for m in _TAG.finditer(text) if (tag := tag_of(m.group(0)))))
     follow_up = None
     _rest, when = keywords.take_option("coaching", "follow_up_option", text)
     if when is not None:

@@ -68,13 +68,18 @@ def day(d: date | None, lang: str = "en") -> str:
     return dates.in_words(d, lang) if d else ""
 
 
+def tags_text(_: Translator, tags: list[str]) -> str:
+    """`#praise` for an English team, `#elogio` for a Spanish one."""
+    return " ".join(f"`{keywords.word('coaching', f'tag_{t}', _.lang)}`" for t in tags)
+
+
 def note_blocks(_: Translator, note: CoachingNote) -> list[bk.Block]:
     bits = [
         f"*{note.created_at:%Y-%m-%d}*",
         _("coaching.note_by", author=bk.mention(note.author_id)),
     ]
     if note.tags:
-        bits.append(" ".join(f"`#{t}`" for t in note.tags))
+        bits.append(tags_text(_, note.tags))
     if note.follow_up_on:
         key = "coaching.note_follow_up_sent" if note.follow_up_sent else "coaching.note_follow_up"
         bits.append(_(key, day=day(note.follow_up_on, _.lang)))
@@ -241,7 +246,7 @@ def add_note(req: Req, reply: Reply, agent_id: str, text: str) -> None:
         )
         extra = []
         if note.tags:
-            extra.append(" ".join(f"`#{t}`" for t in note.tags))
+            extra.append(tags_text(_, note.tags))
         if note.follow_up_on:
             extra.append(_("coaching.saved_follow_up", day=day(note.follow_up_on, _.lang)))
     text_out = _("coaching.saved", agent=bk.mention(agent_id))

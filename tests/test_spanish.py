@@ -223,3 +223,14 @@ def test_coach_goals_and_follow_ups_in_spanish(rig: BotRig) -> None:
         assert b[0].due_on == date(2027, 1, 31)
     assert "cumplido" in said(rig, "/coach", f"hecho {b[0].id}", user="U0LEAD02")
     assert "Stand by" in said(rig, "/coach", 'goal <@U0AGENT01|a> "Stand by the customer" by next friday', user="U0LEAD01")
+
+
+def test_coaching_tags_in_spanish(rig: BotRig) -> None:
+    two_teams(rig)
+    text = said(rig, "/coach", "<@U0AGENT02|b> Muy bien con el cliente #Elogio #mejora", user="U0LEAD02")
+    assert "`#elogio` `#mejora`" in text
+    said(rig, "/coach", "<@U0AGENT01|a> Great call #praise #improvement", user="U0LEAD01")
+    with rig.rt.transaction(readonly=True) as session:
+        a = coaching_store.notes_about(session=session, team_id=1, agent_id="U0AGENT01")
+        b = coaching_store.notes_about(session=session, team_id=2, agent_id="U0AGENT02")
+        assert [n.tags for n in a] == [n.tags for n in b] == [["praise", "improvement"]]
