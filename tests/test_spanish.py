@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from supportbot.bot.i18n import t
 from supportbot.storage import coaching as coaching_store
 from supportbot.storage.away import AwayPeriod
 from supportbot.storage.standups import StandupSchedule
@@ -22,6 +23,8 @@ LEAD, AGENT = "U0LEAD01", "U0AGENT01"
 
 def answer(response: Any) -> str:
     body = response.json() if response.content else {}
+    if body.get("text") in {t(lang, "common.working") for lang in ("en", "es")}:
+        return ""  # a slow machine: the answer itself follows through response_url
     return body.get("text", "") + json.dumps(body.get("blocks") or [], ensure_ascii=False)
 
 
