@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Flask, Response, request
 from slack_bolt import App
-from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
@@ -22,6 +21,7 @@ from supportbot.bot.config import Settings
 from supportbot.bot.runtime import Runtime
 from supportbot.handlers import FEATURE_MODULES
 from supportbot.handlers.common import dedupe_events, make_sender
+from supportbot.handlers.slack_request import SlackRequestHandler
 
 log = logging.getLogger(__name__)
 

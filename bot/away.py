@@ -3,21 +3,19 @@ prompts skip away people. Days are the person's local days (their first team's z
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from supportbot.bot import teams
+from supportbot.bot import dates, teams
 from supportbot.bot.errors import InvalidInput, NotAllowed
-from supportbot.bot.timeutil import parse_date, zone
+from supportbot.bot.timeutil import zone
 from supportbot.storage import away as store
 from supportbot.storage import teams as team_store
 from supportbot.storage.away import AwayPeriod
 
-RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*\.\.\s*(\d{4}-\d{2}-\d{2}))?$")
 MAX_DAYS = 366
 NOTE_MAX = 500
 
@@ -52,18 +50,19 @@ def away_among(
     return away
 
 
-def parse_range(text: str) -> tuple[date, date]:
-    """`2026-12-24` or `2026-12-24..2026-12-31`."""
-    match = RANGE.match((text or "").strip())
-    if not match:
+def parse_range(text: str, *, lang: str, today: date) -> tuple[dates.Span, str]:
+    """The leading day or range in words or numbers (`mañana`, `24/12..26/12`, `del 24 al
+    26 de diciembre`, `2026-12-24`) and the note after it."""
+    if not (text or "").strip():
         raise InvalidInput("away.usage")
-    start = parse_date(match.group(1))
-    end = parse_date(match.group(2)) if match.group(2) else start
-    if end < start:
-        raise InvalidInput("away.end_before_start", start=start.isoformat(), end=end.isoformat())
-    if (end - start).days >= MAX_DAYS:
+    span, note = dates.split_leading_span(text, lang=lang, today=today)
+    if span.end < span.start:
+        raise InvalidInput(
+            "away.end_before_start", start=span.start.isoformat(), end=span.end.isoformat()
+        )
+    if span.days > MAX_DAYS:
         raise InvalidInput("away.too_long", days=MAX_DAYS)
-    return start, end
+    return span, note
 
 
 @dataclass

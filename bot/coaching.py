@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from supportbot.bot import kpis, teams
+from supportbot.bot import dates, keywords, kpis, teams
 from supportbot.bot.clock import Clock
 from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
 from supportbot.bot.outbox import enqueue
@@ -36,15 +36,11 @@ PROGRESS_DAYS = 30
 FOLLOW_UP_KIND = "coaching.follow_up"
 DEFAULT_REMINDER_TIME = time(9, 0)
 
-_TAG = re.compile(r"(?<![\w#])#(praise|improvement|goal)\b", re.IGNORECASE)
-_FOLLOW_UP = re.compile(r"(?<!\S)follow-?up:(\S*)", re.IGNORECASE)
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TAG = re.compile(r"(?<![\w#])#([^\W_][\w-]*)")
 _KPI_GOAL = re.compile(
-    r"^(?P<metric>[A-Za-z]+)\s*(?P<op>>=|<=|&gt;=|&lt;=|≥|≤)\s*(?P<target>-?\d+(?:[.,]\d+)?)\s*%?"
-    r"\s+by\s+(?P<due>\S+)\s*$",
+    r"^(?P<metric>[A-Za-z]+)\s*(?P<op>>=|<=|&gt;=|&lt;=|≥|≤)\s*(?P<target>-?\d+(?:[.,]\d+)?)\s*%?$",
     re.IGNORECASE,
 )
-_TEXT_GOAL = re.compile(r"^(?P<text>.+?)\s+by\s+(?P<due>\S+)\s*$", re.IGNORECASE | re.DOTALL)
 _LINK = re.compile(r"^https://[^\s<>|]{3,990}$")
 _QUOTES = "\"'“”‘’«»"
 
@@ -59,13 +55,11 @@ def inert(text: str, limit: int = 60) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def parse_day(text: str) -> date:
-    if not _DAY.match(text or ""):
-        raise InvalidInput("common.bad_date", value=inert(text or ""))
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("common.bad_date", value=inert(text)) from None
+def parse_day(text: str, *, lang: str, today: date) -> date:
+    """A day in words or numbers (`viernes`, `24/12`, `next friday`, ISO), bot.dates."""
+    if not (text or "").strip():
+        raise InvalidInput("common.bad_date", value="")
+    return dates.parse_day(text, lang=lang, today=today)
 
 
 def local_today(team: Team, now: datetime) -> date:
@@ -104,18 +98,24 @@ class ParsedNote:
     follow_up_on: date | None
 
 
-def parse_note(text: str, *, today: date) -> ParsedNote:
+def tag_of(word: str) -> str | None:
+    """`#praise` / `#elogio` -> "praise" (the tags of `[keywords]`, either language)."""
+    key = keywords.canonical("coaching", word)
+    return key[len("tag_") :] if key and key.startswith("tag_") else None
+
+
+def parse_note(text: str, *, today: date, lang: str = "en") -> ParsedNote:
     """Tags and a follow-up date are read from the text; the text itself is kept as typed."""
     text = (text or "").replace("\x00", "").strip()
     if not text:
         raise InvalidInput("coaching.note_empty")
     if len(text) > NOTE_MAX:
         raise InvalidInput("coaching.note_too_long", max=NOTE_MAX)
-    tags = list(dict.fromkeys(m.group(1).lower() for m in _TAG.finditer(text)))
+    tags = list(dict.fromkeys(tag for m in _TAG.finditer(text) if (tag := tag_of(m.group(0)))))
     follow_up = None
-    match = _FOLLOW_UP.search(text)
-    if match:
-        follow_up = check_follow_up(parse_day(match.group(1)), today)
+    _rest, when = keywords.take_option("coaching", "follow_up_option", text)
+    if when is not None:
+        follow_up = check_follow_up(parse_day(when, lang=lang, today=today), today)
     return ParsedNote(text, tags, follow_up)
 
 
@@ -270,10 +270,32 @@ class GoalSpec:
     text: str | None = None
 
 
-def parse_goal(text: str, *, today: date) -> GoalSpec:
-    """`csat >= 92 by 2027-01-31` or `"Shadow a senior on 5 calls" by 2027-01-15`."""
+def split_due(text: str, *, lang: str, today: date) -> tuple[str, date]:
+    """`<goal> by <day>` / `<goal> para <day>`: the goal and the day, the last `by` whose
+    tail reads as a day (so `Stand by the customer by friday` keeps its first `by`)."""
+    words = list(re.finditer(r"\S+", text))
+    tried = None
+    for match in reversed(words):
+        if keywords.canonical("coaching", match.group()) != "by":
+            continue
+        tail = text[match.end() :].strip()
+        if not tail:
+            continue
+        try:
+            return text[: match.start()].strip(), parse_day(tail, lang=lang, today=today)
+        except InvalidInput as exc:
+            tried = tried or exc
+    if tried is not None:
+        raise tried
+    raise InvalidInput("coaching.goal_usage")
+
+
+def parse_goal(text: str, *, today: date, lang: str = "en") -> GoalSpec:
+    """`csat >= 92 by 2027-01-31`, `"Shadow a senior on 5 calls" by jan 15`,
+    `csat >= 92 para el 31 de enero`."""
     text = (text or "").replace("\x00", "").strip()
-    match = _KPI_GOAL.match(text)
+    head, due = split_due(text, lang=lang, today=today)
+    match = _KPI_GOAL.match(head)
     if match and match.group("metric").lower() in metrics():
         op = {"&gt;=": ">=", "&lt;=": "<=", "≥": ">=", "≤": "<="}.get(
             match.group("op"), match.group("op")
@@ -283,23 +305,18 @@ def parse_goal(text: str, *, today: date) -> GoalSpec:
             metric=match.group("metric").lower(),
             op=op,
             target=float(match.group("target").replace(",", ".")),
-            due_on=check_due(parse_day(match.group("due")), today),
+            due_on=check_due(due, today),
         )
     if match:
         raise InvalidInput(
             "coaching.bad_metric", value=inert(match.group("metric")), metrics=", ".join(metrics())
         )
-    match = _TEXT_GOAL.match(text)
-    if not match:
-        raise InvalidInput("coaching.goal_usage")
-    goal_text = match.group("text").strip().strip(_QUOTES).strip()
+    goal_text = head.strip().strip(_QUOTES).strip()
     if not goal_text:
         raise InvalidInput("coaching.goal_usage")
     if len(goal_text) > GOAL_TEXT_MAX:
         raise InvalidInput("coaching.goal_too_long", max=GOAL_TEXT_MAX)
-    return GoalSpec(
-        kind="text", text=goal_text, due_on=check_due(parse_day(match.group("due")), today)
-    )
+    return GoalSpec(kind="text", text=goal_text, due_on=check_due(due, today))
 
 
 def check_due(day: date, today: date) -> date:

@@ -18,9 +18,10 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from supportbot.bot import away, standups, teams
+from supportbot.bot import away, keywords, standups, teams
 from supportbot.bot.clock import Clock
 from supportbot.bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from supportbot.bot.keywords import fold
 from supportbot.bot.outbox import enqueue
 from supportbot.bot.scheduler import DEFAULT_GRACE, last_fire_time
 from supportbot.bot.timeutil import parse_duration, parse_hhmm, zone
@@ -63,7 +64,7 @@ def local_today(team: Team, now: datetime) -> date:
 
 
 def parse_weekday(text: str) -> int:
-    key = (text or "").strip().lower()[:3]
+    key = keywords.canonical("oneonones", text) or fold(text)[:3]
     if key not in DAYS:
         raise InvalidInput("oneonones.bad_day")
     return DAYS.index(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from supportbot.bot import away
+from supportbot.bot import away, dates, keywords
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.runtime import Runtime
 from supportbot.handlers import blocks as bk
@@ -14,9 +14,9 @@ from supportbot.handlers.common import Reply, Req, command, slack_to_plain, spli
 def handle_away_command(req: Req, reply: Reply) -> None:
     _ = req._
     words = req.text.split(maxsplit=1)
-    verb = words[0].lower() if words else ""
+    verb = keywords.canonical("away", words[0]) if words else "help"
     now = req.rt.clock.now()
-    if verb in ("", "help"):
+    if verb == "help":
         reply.ephemeral(_("away.help"))
         return
     if verb == "list":
@@ -34,8 +34,7 @@ def handle_away_command(req: Req, reply: Reply) -> None:
                 _(
                     "away.list_line",
                     user=bk.mention(p.user_id),
-                    start=p.start_on.isoformat(),
-                    end=p.end_on.isoformat(),
+                    days=dates.span_in_words(dates.Span(p.start_on, p.end_on), req.lang, today=now.date()),
                     note=note,
                 )
             )
@@ -62,9 +61,10 @@ def handle_away_command(req: Req, reply: Reply) -> None:
         key = "away.cancelled" if count else "away.nothing_to_cancel"
         reply.ephemeral(_(key, count=count, user=bk.mention(user_id)))
         return
-    span, _sep, note = rest.partition(" ")
-    start, end = away.parse_range(span)
     with req.rt.transaction() as session:
+        today = away.local_day(session, workspace_id=req.workspace_id, user_id=user_id, at=now)
+        span, note = away.parse_range(rest, lang=req.lang, today=today)
+        start, end = span.start, span.end
         marked = away.mark(
             session,
             workspace_id=req.workspace_id,
@@ -76,7 +76,8 @@ def handle_away_command(req: Req, reply: Reply) -> None:
             now=now,
         )
     key = "away.marked_other" if marked.for_someone_else else "away.marked_self"
-    reply.ephemeral(_(key, user=bk.mention(user_id), start=start.isoformat(), end=end.isoformat()))
+    days = dates.span_in_words(span, req.lang, today=today)
+    reply.ephemeral(_(key, user=bk.mention(user_id), days=days))
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import coaching, teams
+from supportbot.bot import coaching, dates, keywords, teams
 from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
@@ -63,8 +63,14 @@ def fmt_metric(metric: str, value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
-def day(d: date | None) -> str:
-    return d.isoformat() if d else ""
+def day(d: date | None, lang: str = "en") -> str:
+    """A day in words (`jue 24 dic`), so a misread date is seen at once."""
+    return dates.in_words(d, lang) if d else ""
+
+
+def tags_text(_: Translator, tags: list[str]) -> str:
+    """`#praise` for an English team, `#elogio` for a Spanish one."""
+    return " ".join(f"`{keywords.word('coaching', f'tag_{t}', _.lang)}`" for t in tags)
 
 
 def note_blocks(_: Translator, note: CoachingNote) -> list[bk.Block]:
@@ -73,10 +79,10 @@ def note_blocks(_: Translator, note: CoachingNote) -> list[bk.Block]:
         _("coaching.note_by", author=bk.mention(note.author_id)),
     ]
     if note.tags:
-        bits.append(" ".join(f"`#{t}`" for t in note.tags))
+        bits.append(tags_text(_, note.tags))
     if note.follow_up_on:
         key = "coaching.note_follow_up_sent" if note.follow_up_sent else "coaching.note_follow_up"
-        bits.append(_(key, day=day(note.follow_up_on)))
+        bits.append(_(key, day=day(note.follow_up_on, _.lang)))
     if note.source_link:
         bits.append(f"<{note.source_link}|{_('coaching.note_source')}>")
     return [bk.context(" · ".join(bits)), bk.section(bk.escape(note.text))]
@@ -115,7 +121,7 @@ def goal_line(_: Translator, progress: coaching.GoalProgress) -> str:
         )
     else:
         what = bk.escape(goal.text or "")
-    line = _("coaching.goal_line", id=goal.id, what=what, due=day(goal.due_on))
+    line = _("coaching.goal_line", id=goal.id, what=what, due=day(goal.due_on, _.lang))
     if goal.status != GOAL_OPEN:
         return (
             line
@@ -227,7 +233,7 @@ def add_note(req: Req, reply: Reply, agent_id: str, text: str) -> None:
     now = req.rt.clock.now()
     with req.rt.transaction() as session:
         team = _agent_team(session, req, agent_id)
-        parsed = coaching.parse_note(text, today=coaching.local_today(team, now))
+        parsed = coaching.parse_note(text, today=coaching.local_today(team, now), lang=req.lang)
         note = coaching.add_note(
             session,
             team=team,
@@ -240,9 +246,9 @@ def add_note(req: Req, reply: Reply, agent_id: str, text: str) -> None:
         )
         extra = []
         if note.tags:
-            extra.append(" ".join(f"`#{t}`" for t in note.tags))
+            extra.append(tags_text(_, note.tags))
         if note.follow_up_on:
-            extra.append(_("coaching.saved_follow_up", day=day(note.follow_up_on)))
+            extra.append(_("coaching.saved_follow_up", day=day(note.follow_up_on, _.lang)))
     text_out = _("coaching.saved", agent=bk.mention(agent_id))
     if extra:
         text_out += " " + " · ".join(extra)
@@ -264,7 +270,7 @@ def add_goal(req: Req, reply: Reply, text: str) -> None:
     now = req.rt.clock.now()
     with req.rt.transaction() as session:
         team = _agent_team(session, req, agent_id)
-        spec = coaching.parse_goal(rest, today=coaching.local_today(team, now))
+        spec = coaching.parse_goal(rest, today=coaching.local_today(team, now), lang=req.lang)
         goal = coaching.add_goal(
             session, team=team, author_id=req.user_id, agent_id=agent_id, spec=spec, now=now
         )
@@ -303,9 +309,9 @@ def close_goal(req: Req, reply: Reply, text: str) -> None:
 def handle_coach_command(req: Req, reply: Reply) -> None:
     _ = req._
     parts = req.text.split(None, 1)
-    verb = parts[0].lower() if parts else ""
+    verb = keywords.canonical("coaching", parts[0]) if parts else "help"
     rest = parts[1] if len(parts) > 1 else ""
-    if verb in ("", "help"):
+    if verb == "help":
         reply.ephemeral(_("coaching.help_title"), help_blocks(_))
     elif verb == "goal":
         add_goal(req, reply, rest)
@@ -376,14 +382,14 @@ def handle_note_submit(req: Req, reply: Reply) -> None:
             raise InvalidInput(exc.key, field=Id.AGENT, **exc.params) from None
         today = coaching.local_today(team, now)
         try:
-            parsed = coaching.parse_note(values.get(Id.NOTE) or "", today=today)
+            parsed = coaching.parse_note(values.get(Id.NOTE) or "", today=today, lang=req.lang)
         except InvalidInput as exc:
             raise InvalidInput(exc.key, field=Id.NOTE, **exc.params) from None
         follow_up = parsed.follow_up_on
         if values.get(Id.FOLLOW_UP):
             try:
                 follow_up = coaching.check_follow_up(
-                    coaching.parse_day(str(values[Id.FOLLOW_UP])), today
+                    coaching.parse_day(str(values[Id.FOLLOW_UP]), lang=req.lang, today=today), today
                 )
             except InvalidInput as exc:
                 raise InvalidInput(exc.key, field=Id.FOLLOW_UP, **exc.params) from None

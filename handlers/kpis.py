@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -13,7 +12,7 @@ from urllib.request import Request, urlopen
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import alerts, kpis
+from supportbot.bot import alerts, keywords, kpis
 from supportbot.bot import teams as teams_core
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
@@ -29,7 +28,7 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/kpis"
 CHART_KIND = "kpis.digest_chart"
-TEAM_OPTION = re.compile(r"\bteam:(\S+)", re.IGNORECASE)
+COMMAND_KEYWORDS = "kpis"
 PERCENT = ("csat", "sla", "fcr")
 MINUTES = ("frt", "aht")
 SHOWN = ("volume", "frt", "sla", "aht", "fcr", "csat", "nps", "backlog")
@@ -257,28 +256,27 @@ def chart_png(_: Any, d: kpis.Digest) -> bytes:
 
 # ----- /kpis ---------------------------------------------------------------------------
 def parse_args(text: str) -> tuple[str, str | None, str | None]:
-    """-> (period word, agent id or None, team name or None); InvalidInput for the rest."""
-    team_name = None
-    match = TEAM_OPTION.search(text)
-    if match:
-        team_name = match.group(1)
-        text = TEAM_OPTION.sub(" ", text)
-    period, agent = None, None
+    """-> (period text, agent id or None, team name or None); InvalidInput for the rest.
+    The period is a keyword in either language or a day or range in words or numbers
+    (`ayer`, `el viernes`, `del 1 al 15 de noviembre`), read by kpis.parse_period."""
+    text, team_name = keywords.take_option(COMMAND_KEYWORDS, "team_option", text)
+    agent = None
+    rest = []
     for word in text.split():
         user = parse_user(word)
         if user and agent is None:
             agent = user
-        elif kpis.is_period(word) and period is None:
-            period = word.lower()
-        else:
+        elif user:
             raise InvalidInput("kpis.usage", text=bk.escape(text.strip()[:200]))
-    return period or "today", agent, team_name
+        else:
+            rest.append(word)
+    return " ".join(rest) or "today", agent, team_name
 
 
 def handle_kpis_command(req: Req, reply: Reply) -> None:
     _ = req._
     words = req.text.split()
-    verb = words[0].lower() if words else ""
+    verb = keywords.canonical(COMMAND_KEYWORDS, words[0]) if words else ""
     if verb == "help":
         reply.ephemeral(_("kpis.help_title"), [bk.section(_("kpis.help")), bk.section(_("kpis.definitions"))])
         return
@@ -292,7 +290,12 @@ def handle_kpis_command(req: Req, reply: Reply) -> None:
             session, workspace_id=req.workspace_id, user_id=req.user_id,
             channel_id=req.channel_id, team_name=team_name,
         )
-        period = kpis.parse_period(period_word, now=now, tz=team.timezone)
+        try:
+            period = kpis.parse_period(period_word, now=now, tz=team.timezone, lang=req.lang)
+        except InvalidInput as exc:
+            if exc.key != "kpis.bad_period":
+                raise
+            raise InvalidInput("kpis.usage", text=bk.escape(req.text.strip()[:200])) from None
         if period.end - period.start > LONG_PERIOD:
             reply.ack()  # months and years take longer: the answer follows via response_url
         summary = kpis.summary(
@@ -308,9 +311,9 @@ def set_target(req: Req, reply: Reply, args: list[str]) -> None:
     team_name = None
     rest = []
     for word in args:
-        match = TEAM_OPTION.fullmatch(word)
-        if match:
-            team_name = match.group(1)
+        _rest, option = keywords.take_option(COMMAND_KEYWORDS, "team_option", word)
+        if option:
+            team_name = option
         else:
             rest.append(word)
     if len(rest) != 2:

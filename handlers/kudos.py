@@ -3,12 +3,10 @@ the outbox renderers for a shout-out and for the month's summary."""
 
 from __future__ import annotations
 
-import re
-
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import kudos, teams
+from supportbot.bot import keywords, kudos, teams
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
@@ -26,7 +24,6 @@ class Id:
     COMMAND = "/kudos"
 
 
-TEAM_OPTION = re.compile(r"(?:^|\s)team:(\S+)", re.IGNORECASE)
 MEDALS = (":first_place_medal:", ":second_place_medal:", ":third_place_medal:")
 
 
@@ -101,10 +98,7 @@ def month_blocks(
 # ----- listeners ----------------------------------------------------------------------
 def take_team_option(text: str) -> tuple[str, str | None]:
     """`... team:Tier1 ...` -> (the text without it, "Tier1")."""
-    match = TEAM_OPTION.search(text)
-    if not match:
-        return text, None
-    return (text[: match.start()] + " " + text[match.end() :]).strip(), match.group(1)
+    return keywords.take_option("kudos", "team_option", text)
 
 
 def _team(session: Session, req: Req, team_name: str | None, *, leader_only: bool = False) -> Team:
@@ -151,9 +145,9 @@ def give(req: Req, reply: Reply, text: str, team_name: str | None) -> None:
 
 def show_top(req: Req, reply: Reply, args: list[str], team_name: str | None) -> None:
     _ = req._
-    if len(args) > 1 or (args and args[0].lower() not in kudos.PERIODS):
+    period = keywords.canonical("kudos", args[0]) if args else "week"
+    if len(args) > 1 or period not in kudos.PERIODS:
         raise InvalidInput("kudos.top_usage")
-    period = args[0].lower() if args else "week"
     with req.rt.transaction(readonly=True) as session:
         team = _team(session, req, team_name)
         board = kudos.leaderboard(session, team=team, period=period, now=req.rt.clock.now())
@@ -178,8 +172,8 @@ def handle_kudos_command(req: Req, reply: Reply) -> None:
     _ = req._
     text, team_name = take_team_option(req.text)
     words = text.split()
-    verb = words[0].lower() if words else ""
-    if verb in ("", "help"):
+    verb = keywords.canonical("kudos", words[0]) if words else "help"
+    if verb == "help":
         reply.ephemeral(_("kudos.help_title"), [bk.section(_("kudos.help"))])
     elif verb == "top":
         show_top(req, reply, words[1:], team_name)

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import oneonones
+from supportbot.bot import keywords, oneonones
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
@@ -52,7 +52,6 @@ class Id:
     ACTION_DUE = "oneonones.action_due"
 
 
-LEAD_OPTION = re.compile(r"^lead:(\S+)$", re.IGNORECASE)
 HHMM = re.compile(r"^\d{1,2}:\d{2}$")
 
 
@@ -171,7 +170,7 @@ def done_modal(_: Translator, meeting_id: int, topics: list[Any], actions: list[
 def handle_oneonone_command(req: Req, reply: Reply) -> None:
     _ = req._
     words = req.text.split()
-    verb = words[0].lower() if words else "help"
+    verb = keywords.canonical("oneonones", words[0]) if words else "help"
     now = req.rt.clock.now()
     if verb == "help":
         reply.ephemeral(_("oneonones.help_title"), [bk.section(_("oneonones.help"))])
@@ -204,13 +203,13 @@ def handle_oneonone_command(req: Req, reply: Reply) -> None:
 def schedule_command(req: Req, reply: Reply, words: list[str]) -> None:
     _ = req._
     agent = parse_user(words[0]) or ""
-    cadence, day, at = words[1].lower(), words[2], words[3]
+    cadence = keywords.canonical("oneonones", words[1]) or words[1].lower()
+    day, at = words[2], words[3]
     lead = None
     if len(words) == 5:
-        match = LEAD_OPTION.match(words[4])
-        if not match or not re.fullmatch(r"\d{1,4}[mh]?", match.group(1)):
+        rest, lead = keywords.take_option("oneonones", "lead_option", words[4])
+        if rest or not lead or not re.fullmatch(r"\d{1,4}[mh]?", lead):
             raise InvalidInput("oneonones.bad_lead")
-        lead = match.group(1)
     if cadence not in oneonones.CADENCES:
         raise InvalidInput("oneonones.usage")
     if not HHMM.match(at):
@@ -225,7 +224,7 @@ def schedule_command(req: Req, reply: Reply, words: list[str]) -> None:
         assert team is not None
         first = oneonones.meeting_at(team, row.anchor_on, row.time)
         text = _("oneonones.scheduled", agent=bk.mention(agent), cadence=cadence_text(_, row.cadence),
-                 day=oneonones.DAYS[row.weekday], time=row.time, tz=team.timezone,
+                 day=keywords.word("oneonones", oneonones.DAYS[row.weekday], req.lang), time=row.time, tz=team.timezone,
                  first=when_text(first, team.timezone), lead=row.lead_minutes)
         row_id = row.id or 0
     reply.ephemeral(text)
@@ -245,7 +244,7 @@ def list_command(req: Req, reply: Reply) -> None:
             other = row.agent_id if row.leader_id == req.user_id else row.leader_id
             topics = len(store.open_topics(session=session, oneonone_id=row.id or 0))
             lines.append(_("oneonones.list_line", other=bk.mention(other), cadence=cadence_text(_, row.cadence),
-                           day=oneonones.DAYS[row.weekday], time=row.time, tz=team.timezone,
+                           day=keywords.word("oneonones", oneonones.DAYS[row.weekday], req.lang), time=row.time, tz=team.timezone,
                            next=when_text(upcoming, team.timezone) if upcoming else "-", topics=topics))
     if not lines:
         reply.ephemeral(_("oneonones.list_none"))

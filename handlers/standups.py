@@ -11,13 +11,13 @@ from typing import Any
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import standups, teams
+from supportbot.bot import dates, keywords, standups, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import Deferred, SlackCall, enqueue, enqueue_call
 from supportbot.bot.ratelimits import POST_MESSAGE, posting_minutes
 from supportbot.bot.runtime import Runtime
-from supportbot.bot.timeutil import is_timezone, parse_date, zone
+from supportbot.bot.timeutil import is_timezone, zone
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import (
     Reply,
@@ -52,7 +52,6 @@ class Id:
     MOOD = "standups.mood"
 
 
-TEAM_OPTION = re.compile(r"(?:^|\s)team:(\S+)", re.IGNORECASE)
 MOODS = {1: ":weary:", 2: ":slightly_frowning_face:", 3: ":neutral_face:", 4: ":slightly_smiling_face:", 5: ":star-struck:"}
 MOOD_VALUES = {str(m) for m in MOODS}
 
@@ -171,14 +170,9 @@ def _team(req: Req, session: Session, team_name: str | None, *, leader_only: boo
 
 def handle_standup_command(req: Req, reply: Reply) -> None:
     _ = req._
-    text = req.text
-    team_name = None
-    match = TEAM_OPTION.search(text)
-    if match:
-        team_name = match.group(1)
-        text = TEAM_OPTION.sub(" ", text).strip()
+    text, team_name = keywords.take_option("standups", "team_option", req.text)
     words = text.split()
-    verb = words[0].lower() if words else "help"
+    verb = keywords.canonical("standups", words[0]) if words else "help"
     rest = words[1:]
     now = req.rt.clock.now()
     if verb == "help":
@@ -199,15 +193,15 @@ def handle_standup_command(req: Req, reply: Reply) -> None:
         key = "standups.paused" if verb == "pause" else "standups.resumed"
         reply.ephemeral(_(key, team=bk.escape(name)))
         standups.reschedule(req.rt, [schedule_id or 0])
-    elif verb == "skip" and len(rest) == 1:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", rest[0]):
-            raise InvalidInput("common.bad_date", value=bk.escape(rest[0][:20]))
-        day = parse_date(rest[0])
+    elif verb == "skip" and rest:
         with req.rt.transaction() as session:
             team = _team(req, session, team_name, leader_only=True)
-            standups.skip_day(session, team=team, leader_id=req.user_id, day=day, now=now)
+            today = now.astimezone(zone(team.timezone)).date()
+            read = dates.read_day(" ".join(rest), lang=req.lang, today=today)
+            standups.skip_day(session, team=team, leader_id=req.user_id, day=read.start, now=now)
             name = team.name
-        reply.ephemeral(_("standups.skipped", team=bk.escape(name), day=day.isoformat()))
+        day = dates.span_in_words(read, req.lang, today=today)
+        reply.ephemeral(_("standups.skipped", team=bk.escape(name), day=day))
     elif verb == "now" and not rest:
         with req.rt.transaction() as session:
             team = _team(req, session, team_name, leader_only=True)
@@ -217,7 +211,7 @@ def handle_standup_command(req: Req, reply: Reply) -> None:
             reply.ephemeral(_("standups.started", count=count))
         else:  # a big team: say when the last prompt arrives
             reply.ephemeral(_("standups.started_paced", count=count, rate=int(POST_MESSAGE.per_minute), minutes=minutes))
-    elif verb in ("timezone", "tz") and len(rest) <= 1:
+    elif verb == "timezone" and len(rest) <= 1:
         timezone_command(req, reply, rest)
     elif verb == "status" and not rest:
         status_command(req, reply, team_name)
@@ -229,14 +223,14 @@ def schedule_command(req: Req, reply: Reply, args: list[str], team_name: str | N
     _ = req._
     if len(args) not in (2, 3, 4):
         raise InvalidInput("standups.usage")
-    if not re.fullmatch(r"[a-zA-Z,-]{3,40}", args[0]):
+    if not re.fullmatch(r"[^\W\d_][\w,-]{2,60}", args[0]):
         raise InvalidInput("standups.bad_days")
     if not re.fullmatch(r"\d{1,2}:\d{2}", args[1]):
         raise InvalidInput("common.bad_time", value=bk.escape(args[1][:20]))
     channel_id = None
     cutoff = None
     for extra in args[2:]:
-        if extra.lower().startswith("cutoff:"):
+        if keywords.take_option("standups", "cutoff_option", extra)[1] is not None:
             cutoff = extra.split(":", 1)[1]
             if not re.fullmatch(r"\d{1,4}[mh]?", cutoff):
                 raise InvalidInput("standups.bad_cutoff")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from slack_bolt import App
 
-from supportbot.bot import teams
+from supportbot.bot import keywords, teams
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import catalogues
 from supportbot.bot.runtime import Runtime
@@ -27,7 +25,6 @@ HELP_KEYS = (
     "away.help",
     "supportbot.help",
 )
-TEAM_OPTION = re.compile(r"\bteam:(\S+)", re.IGNORECASE)
 
 
 def help_blocks(req: Req) -> list[bk.Block]:
@@ -75,12 +72,7 @@ def team_blocks(req: Req) -> list[bk.Block]:
 
 def change_member(req: Req, reply: Reply, verb: str, args: list[str]) -> None:
     _ = req._
-    text = " ".join(args)
-    team_name = None
-    match = TEAM_OPTION.search(text)
-    if match:
-        team_name = match.group(1)
-        text = TEAM_OPTION.sub("", text)
+    text, team_name = keywords.take_option("supportbot", "team_option", " ".join(args))
     user_id = parse_user(text.strip())
     if user_id is None:
         raise InvalidInput("supportbot.member_usage")
@@ -168,13 +160,14 @@ def status_blocks(req: Req) -> list[bk.Block]:
 def handle_supportbot_command(req: Req, reply: Reply) -> None:
     _ = req._
     words = req.text.split()
-    verb = words[0].lower() if words else "help"
+    verb = keywords.canonical("supportbot", words[0]) if words else "help"
+    sub = keywords.canonical("supportbot", words[1]) if len(words) > 1 else None
     if verb == "help":
         reply.ephemeral(_("supportbot.help_title"), help_blocks(req))
     elif verb == "team" and len(words) == 1:
         reply.ephemeral(_("supportbot.help_title"), team_blocks(req))
-    elif verb == "team" and words[1].lower() in ("add-member", "remove-member"):
-        change_member(req, reply, words[1].lower(), words[2:])
+    elif verb == "team" and sub in ("add-member", "remove-member"):
+        change_member(req, reply, sub, words[2:])
     elif verb == "status":
         reply.ephemeral(_("supportbot.status_title"), status_blocks(req))
     else:

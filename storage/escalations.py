@@ -27,10 +27,11 @@ from sqlalchemy import (
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from supportbot.storage.models import OutboxMessage
-from supportbot.storage.outbox import PENDING
+from supportbot.storage.outbox import PENDING, SENT
 from supportbot.storage.types import UTCDateTime
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+WITHDRAWN = "withdrawn"  # by whoever raised it, before any leader acknowledged it
 UNRESOLVED = (OPEN, ACKNOWLEDGED)
 
 
@@ -249,6 +250,44 @@ def list_unresolved(*, session: Session, team_id: int, limit: int = 100) -> Sequ
         .order_by(col(Escalation.created_at), col(Escalation.id))
         .limit(limit)
     ).all()
+
+
+def list_withdrawn(*, session: Session, team_id: int, limit: int = 100) -> Sequence[Escalation]:
+    """The team's withdrawn escalations, newest first."""
+    return session.exec(
+        select(Escalation)
+        .where(Escalation.team_id == team_id, Escalation.status == WITHDRAWN)
+        .order_by(col(Escalation.created_at).desc(), col(Escalation.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def count_withdrawn(*, session: Session, team_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Escalation)
+            .where(Escalation.team_id == team_id, Escalation.status == WITHDRAWN)
+        ).one()
+    )
+
+
+def sent_dms(*, session: Session, escalation_id: int) -> list[dict[str, Any]]:
+    """The DMs about an escalation that reached Slack: each one's outbox data (who, why)
+    and where it is (`channel`, `ts` from Slack's answer), oldest first."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.dedupe_key).like(f"esc:{escalation_id}:dm:%"),
+            OutboxMessage.status == SENT,
+        )
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    return [
+        {**row.data, "channel": row.result["channel"], "ts": row.result["ts"]}
+        for row in rows
+        if row.result and row.result.get("channel") and row.result.get("ts")
+    ]
 
 
 def count_unresolved(*, session: Session, team_id: int) -> int:

@@ -22,7 +22,7 @@ def away(rig: BotRig, user: str, when: datetime) -> bool:
 
 def test_mark_list_cancel(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
     rig.make_team(timezone="America/New_York")
-    assert "You're away 2026-11-24 to 2026-11-26" in say(rig, "2026-11-24..2026-11-26 family &lt;!here&gt;")
+    assert "You're away Tue, Nov 24 – Thu, Nov 26" in say(rig, "2026-11-24..2026-11-26 family &lt;!here&gt;")
     # 2026-11-24 00:30 in New York is 05:30 UTC; 04:30 UTC is still the 23rd there
     assert away(rig, "U0AGENT01", datetime(2026, 11, 24, 5, 30, tzinfo=UTC))
     assert not away(rig, "U0AGENT01", datetime(2026, 11, 24, 4, 30, tzinfo=UTC))
@@ -46,7 +46,8 @@ def test_leader_marks_a_member_but_agents_cannot(rig: BotRig) -> None:
 
 def test_bad_input_gets_usage(rig: BotRig) -> None:
     rig.make_team()
-    assert "Usage" in say(rig, "tomorrow")
+    assert "You're away Tue, Nov 24." in say(rig, "tomorrow")  # dates in words (bot/dates.py)
+    assert "is not a date" in say(rig, "someday soon")
     assert "is not a date" in say(rig, "2026-02-30")
     assert "before the start" in say(rig, "2026-12-05..2026-12-01")
     assert "in the past" in say(rig, "2026-11-01")
@@ -56,4 +57,4 @@ def test_bad_input_gets_usage(rig: BotRig) -> None:
 
 def test_spanish(rig: BotRig) -> None:
     rig.make_team(language="es")
-    assert "Estás ausente" in say(rig, "2026-11-30")
+    assert "Ausente lun 30 nov." in say(rig, "2026-11-30")

@@ -49,7 +49,7 @@ def test_note_is_saved_exactly_privately_with_tags_and_follow_up(
     text = "Great save <!channel> on the refund & <@U0LEAD02> #praise #Improvement follow-up:2026-11-25"
     response = rig.command("/coach", f"{BO} {typed(text)}", user="U0LEAD01", channel="C0ESCAL01")
     said = answer(response)
-    assert "<@U0AGENT02>" in said and "2026-11-25" in said and "#praise" in said
+    assert "<@U0AGENT02>" in said and "Wed, Nov 25" in said and "#praise" in said
     [note] = notes(rig)
     assert note.text == text
     assert note.tags == ["praise", "improvement"]

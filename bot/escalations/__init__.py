@@ -10,6 +10,7 @@ in the same transaction as outbox messages (rendered in handlers/escalations/).
   `submit` (save through the runtime's group commit: the command and the modal)
 - handling.py: finding one, permission, acknowledge / resolve / reassign
 - deadlines.py: re-escalation and reminders, and the job that runs them
+- withdrawing.py: the reporter withdraws one raised by mistake (until acknowledged)
 - notify.py: the outbox kinds and history action names
 """
 
@@ -41,6 +42,7 @@ from supportbot.bot.escalations.notify import (
     ACKED,
     CREATED,
     KIND_DM,
+    KIND_DM_UPDATE,
     KIND_POST,
     KIND_THREAD,
     KIND_UPDATE,
@@ -49,10 +51,12 @@ from supportbot.bot.escalations.notify import (
     REESCALATED,
     REMINDED,
     RESOLVED_ACTION,
+    WITHDRAWN_ACTION,
 )
 from supportbot.bot.escalations.parsing import (
     CATEGORIES,
     CUSTOMER_MAX,
+    FEATURE,
     NOTE_MAX,
     OUTCOMES,
     SEVERITIES,
@@ -62,13 +66,18 @@ from supportbot.bot.escalations.parsing import (
     Draft,
     check_draft,
     check_resolution,
+    looks_like,
     parse_quick,
     parse_ref,
+    severity_word,
 )
 from supportbot.bot.escalations.raising import NewEscalation, prepare, save, submit
+from supportbot.bot.escalations.withdrawing import check_can_withdraw, withdraw, withdrawn_for_team
 
 __all__ = [
-    "ACKED", "CATEGORIES", "CREATED", "CUSTOMER_MAX", "KIND_DM", "KIND_POST", "KIND_THREAD",
+    "ACKED", "CATEGORIES", "CREATED", "CUSTOMER_MAX", "KIND_DM", "KIND_DM_UPDATE", "KIND_POST",
+    "KIND_THREAD", "WITHDRAWN_ACTION", "check_can_withdraw", "looks_like", "withdraw", "FEATURE", "severity_word",
+    "withdrawn_for_team",
     "KIND_UPDATE", "MARKED_OVERDUE", "NOTE_MAX", "OUTCOMES", "REASSIGNED", "REESCALATED",
     "REMINDED", "RESOLVED_ACTION", "SCAN_SECONDS", "SEVERITIES", "SUMMARY_MAX", "TICKET_MAX",
     "TRIED_MAX", "Draft", "NewEscalation", "acknowledge", "check_can_acknowledge",

@@ -20,7 +20,14 @@ from supportbot.bot.escalations.notify import (
 from supportbot.bot.escalations.parsing import check_resolution, parse_ref
 from supportbot.storage import escalations as store
 from supportbot.storage import teams as team_store
-from supportbot.storage.escalations import ACKNOWLEDGED, OPEN, RESOLVED, Escalation, EscalationEvent
+from supportbot.storage.escalations import (
+    ACKNOWLEDGED,
+    OPEN,
+    RESOLVED,
+    WITHDRAWN,
+    Escalation,
+    EscalationEvent,
+)
 from supportbot.storage.models import Team
 
 
@@ -63,6 +70,8 @@ def _already(esc: Escalation) -> Conflict:
     """The error for someone whose change lost: says who got there first."""
     if esc.status == RESOLVED:
         return Conflict("escalations.already_resolved", ref=esc.ref, user=esc.resolved_by or "")
+    if esc.status == WITHDRAWN:
+        return Conflict("escalations.already_withdrawn", ref=esc.ref)
     return Conflict("escalations.already_acked", ref=esc.ref, user=esc.acknowledged_by or "")
 
 
@@ -76,7 +85,7 @@ def check_can_acknowledge(session: Session, esc: Escalation, user_id: str) -> No
 def check_can_resolve(session: Session, esc: Escalation, user_id: str) -> None:
     """Before opening the resolve modal: refuse early rather than after typing a note."""
     require_actor(session, esc, user_id)
-    if esc.status == RESOLVED:
+    if esc.status in (RESOLVED, WITHDRAWN):
         raise _already(esc)
 
 

@@ -17,10 +17,12 @@ KIND_POST = "escalation.post"  # the channel message with its buttons; stores it
 KIND_UPDATE = "escalation.update"  # chat.update of that message to the current state
 KIND_THREAD = "escalation.thread"  # a note in the message's thread
 KIND_DM = "escalation.dm"  # a DM about the escalation to one person
+KIND_DM_UPDATE = "escalation.dm_update"  # chat.update of a DM already sent (withdrawn)
 
 # History actions.
 CREATED, ACKED, RESOLVED_ACTION, REASSIGNED = "created", "acknowledged", "resolved", "reassigned"
 REESCALATED, REMINDED, MARKED_OVERDUE = "re_escalated", "reminded", "overdue"
+WITHDRAWN_ACTION = "withdrawn"
 
 
 def tell(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
-from supportbot.bot import teams
+from supportbot.bot import keywords, teams
 from supportbot.bot.errors import InvalidInput
+from supportbot.bot.keywords import fold
 
 SEVERITIES = teams.SEVERITIES
 CATEGORIES = ("billing", "technical", "shipping", "account", "other")
 OUTCOMES = ("fixed", "refund", "credit", "replacement", "workaround", "no_action")
+
+FEATURE = "escalations"  # its [keywords] table in bot/messages/escalations.toml
+COMMAND_WORDS = ("help", "list")
+TYPO_CUTOFF = 0.75  # `lsit`/`list` and `hlep`/`help` score 0.75; `hello`/`help` 0.67
 
 SUMMARY_MAX = 3000
 CUSTOMER_MAX = 255
@@ -34,14 +40,15 @@ class Draft:
 
 
 def parse_quick(text: str) -> Draft:
-    """`[urgent|high|normal|low] <summary>` (as typed, Slack's formatting already undone):
+    """`[urgent|high|normal|low|p1..p4|urgente|alta|baja...] <summary>` (as typed, Slack's formatting already undone):
     the severity word is optional, a `#12345` or a URL in the text becomes the ticket
     reference (the summary keeps it too)."""
     text = (text or "").strip()
     severity = "normal"
     first, _sep, rest = text.partition(" ")
-    if first.lower().rstrip(":") in SEVERITIES:
-        severity, text = first.lower().rstrip(":"), rest.strip()
+    word = severity_word(first)
+    if word:
+        severity, text = word, rest.strip()
     ticket = None
     url = _URL.search(text)
     hashed = _TICKET_HASH.search(text)
@@ -50,6 +57,25 @@ def parse_quick(text: str) -> Draft:
     elif hashed:
         ticket = "#" + hashed.group(1)
     return Draft(severity=severity, summary=text, ticket_ref=ticket)
+
+
+def severity_word(word: str) -> str | None:
+    """`urgent`, `Urgente`, `p1`, `urgent:` -> "urgent" (either language, any case or accents)."""
+    key = keywords.canonical(FEATURE, (word or "").rstrip(":"))
+    return key if key in SEVERITIES else None
+
+
+def looks_like(word: str) -> str | None:
+    """The command word or severity that `word`, which is not one, looks like a typo of
+    (`lsit` -> list, `urgnet` -> urgent, `ayda` -> help), in either language; by difflib's
+    similarity, so that a typo opens the form instead of raising an escalation."""
+    folded = fold(word).rstrip(":")
+    if len(folded) < 3 or keywords.canonical(FEATURE, folded) is not None:
+        return None
+    wanted = (*COMMAND_WORDS, *SEVERITIES)
+    candidates = {w: key for w, key in keywords.all_words(FEATURE).items() if key in wanted and len(w) >= 3}
+    match = difflib.get_close_matches(folded, list(candidates), n=1, cutoff=TYPO_CUTOFF)
+    return candidates[match[0]] if match else None
 
 
 def parse_ref(text: str) -> int | None:

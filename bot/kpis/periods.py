@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from supportbot.bot import dates, keywords
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.timeutil import local_midnight, zone
 
@@ -29,8 +30,9 @@ PERIOD_WORDS = ("today", "yesterday", "week", "last-week", "month", "last-month"
 
 
 def is_period(text: str) -> bool:
-    text = text.lower()
-    return text in PERIOD_WORDS or bool(_DAY.match(text) or _RANGE.match(text))
+    """A period keyword in either language (`week`, `semana`) or an ISO day or range."""
+    word = keywords.canonical("kpis", text) or text.lower()
+    return word in PERIOD_WORDS or bool(_DAY.match(word) or _RANGE.match(word))
 
 
 def _month_start(d: date) -> date:
@@ -46,21 +48,17 @@ def _local_at(day: date, wall: time, tz: str) -> datetime:
     return datetime.combine(day, wall, tzinfo=zone(tz))
 
 
-def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("kpis.bad_date", value=text) from None
-
-
-def parse_period(text: str, *, now: datetime, tz: str) -> Period:
-    """`today`, `yesterday`, `week`, `last-week`, `month`, `last-month`, a day or a range.
+def parse_period(text: str, *, now: datetime, tz: str, lang: str = "en") -> Period:
+    """`today`, `yesterday`, `week`, `last-week`, `month`, `last-month` (or their Spanish
+    words: `hoy`, `ayer`, `semana`...), a day or a range in words or numbers (`ayer`,
+    `el viernes`, `24/11`, `nov 20-22`, ISO): those are labelled in words.
 
     Days are calendar days in the team's zone (23 or 25 hours on DST days). Partial
     periods (today, week, month) compare with the same elapsed part of the one before;
     `today` with the same hours of the same weekday a week earlier.
     """
     word = (text or "today").strip().lower()
+    word = keywords.canonical("kpis", word) or word
     local_now = now.astimezone(zone(tz))
     today = local_now.date()
     wall = local_now.timetz().replace(tzinfo=None)
@@ -103,18 +101,18 @@ def parse_period(text: str, *, now: datetime, tz: str) -> Period:
             word, f"{start:%Y-%m}", day_start(start), day_start(first),
             day_start(_add_months(first, -2)), day_start(start),
         )
-    if _DAY.match(word):
-        d = _parse_day(word)
-        return _days(word, d.isoformat(), d, d, tz)
-    match = _RANGE.match(word)
-    if match:
-        a, b = _parse_day(match.group(1)), _parse_day(match.group(2))
-        if b < a:
-            raise InvalidInput("kpis.bad_range", value=text)
-        if (b - a).days > 731:
-            raise InvalidInput("kpis.range_too_long", value=text)
-        return _days(word, f"{a.isoformat()}..{b.isoformat()}", a, b, tz)
-    raise InvalidInput("kpis.bad_period", value=text)
+    try:
+        span = dates.parse_span(text, lang=lang, today=today, prefer="past")
+    except InvalidInput:
+        if any(ch.isdigit() for ch in text):
+            raise
+        raise InvalidInput("kpis.bad_period", value=text) from None
+    if span.end < span.start:
+        raise InvalidInput("kpis.bad_range", value=text)
+    if (span.end - span.start).days > 731:
+        raise InvalidInput("kpis.range_too_long", value=text)
+    iso = span.start.isoformat() if span.days == 1 else f"{span.start.isoformat()}..{span.end.isoformat()}"
+    return _days(iso, dates.span_in_words(span, lang, today=today), span.start, span.end, tz)
 
 
 def _mk(key: str, label: str, *bounds: datetime) -> Period:

@@ -9,7 +9,7 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from supportbot.bot import teams
+from supportbot.bot import keywords, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import t
 from supportbot.bot.outbox import enqueue
@@ -41,15 +41,19 @@ ZONES_KIND = "standup.zones"  # one page of users.list: members' time zones from
 
 # ----- parsing ------------------------------------------------------------------------
 def parse_days(text: str) -> list[int]:
-    """`mon-fri`, `mon,wed,fri`, `daily`, `weekdays` -> sorted weekday numbers (0 = Monday)."""
+    """`mon-fri`, `mon,wed,fri`, `daily`, `weekdays` (or in Spanish: `lun-vie`,
+    `lun,mié,vie`, `diario`, `laborables`) -> sorted weekday numbers (0 = Monday)."""
     text = (text or "").strip().lower()
-    if text in ("daily", "everyday"):
+    whole = keywords.canonical("standups", text)
+    if whole == "daily":
         return list(range(7))
-    if text == "weekdays":
+    if whole == "weekdays":
         return list(range(5))
     out: set[int] = set()
     for part in text.split(","):
         first, sep, last = part.strip().partition("-")
+        first = keywords.canonical("standups", first) or first
+        last = keywords.canonical("standups", last) or last
         if first not in DAYS or (sep and last not in DAYS):
             raise InvalidInput("standups.bad_days")
         a, b = DAYS.index(first), DAYS.index(last) if sep else DAYS.index(first)

@@ -3,7 +3,7 @@ renderers that turn stored escalations into Slack messages.
 
 - command.py: the slash command (raise from text, list, show one, open the modal)
 - modals.py: the create / resolve / reassign modals and their submissions
-- buttons.py: the buttons on the channel message and in DMs
+- buttons.py: the buttons on the channel message and in DMs, and Withdraw
 - render.py: Block Kit, pure functions of stored rows
 - deliveries.py: the outbox renderers
 """
@@ -20,6 +20,7 @@ from supportbot.handlers.escalations.buttons import (
     handle_ack_button,
     handle_reassign_button,
     handle_resolve_button,
+    handle_withdraw_button,
 )
 from supportbot.handlers.escalations.command import handle_escalate_command
 from supportbot.handlers.escalations.ids import Id
@@ -38,9 +39,11 @@ def register(app: App, rt: Runtime) -> None:
     app.action(Id.ACK)(common.action(rt, handle_ack_button))
     app.action(Id.RESOLVE)(common.action(rt, handle_resolve_button))
     app.action(Id.REASSIGN)(common.action(rt, handle_reassign_button))
+    app.action(Id.WITHDRAW)(common.action(rt, handle_withdraw_button))
     app.view(Id.RESOLVE_MODAL)(common.view(rt, handle_resolve_submit))
     app.view(Id.REASSIGN_MODAL)(common.view(rt, handle_reassign_submit))
     rt.outbox.kinds.register(esc_policy.KIND_POST, deliveries.render_post, deliveries.after_post)
     rt.outbox.kinds.register(esc_policy.KIND_UPDATE, deliveries.render_update)
     rt.outbox.kinds.register(esc_policy.KIND_THREAD, deliveries.render_thread)
     rt.outbox.kinds.register(esc_policy.KIND_DM, deliveries.render_dm)
+    rt.outbox.kinds.register(esc_policy.KIND_DM_UPDATE, deliveries.render_dm_update)

@@ -7,12 +7,13 @@ import re
 from sqlmodel import Session
 
 from supportbot.bot import escalations as esc_policy
-from supportbot.bot import teams
+from supportbot.bot import keywords, teams
 from supportbot.bot.errors import NotFound
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import Reply, Req, slack_to_plain
 from supportbot.handlers.escalations.modals import create_modal
 from supportbot.handlers.escalations.render import (
+    created_blocks,
     created_text,
     escalation_blocks,
     fallback_text,
@@ -20,9 +21,6 @@ from supportbot.handlers.escalations.render import (
     list_blocks,
 )
 from supportbot.storage.models import Team
-
-TEAM_OPTION = re.compile(r"(?:^|\s)team:(\S+)", re.IGNORECASE)
-
 
 REF_WORD = re.compile(r"^ESC-?\d{1,9}$", re.IGNORECASE)
 
@@ -41,26 +39,33 @@ def _team(req: Req, session: Session, team_name: str | None) -> Team:
 
 
 def handle_escalate_command(req: Req, reply: Reply) -> None:
+    """Raise from a line of text, or list / help / show one / open the form. Only a line
+    that reads as an escalation is raised at once: a single word, or text starting with
+    what looks like a mistyped command word (`lsit`, `urgnet`, `ayda`), opens the form
+    with the text filled in instead, so nothing is raised by accident."""
     _ = req._
-    text = slack_to_plain(req.text).strip()
-    team_name = None
-    match = TEAM_OPTION.search(text)
-    if match:
-        team_name = match.group(1)
-        text = (text[: match.start()] + " " + text[match.end() :]).strip()
+    text, team_name = keywords.take_option(esc_policy.FEATURE, "team_option", slack_to_plain(req.text).strip())
     words = text.split()
-    first = words[0].lower() if words else ""
+    first = keywords.canonical(esc_policy.FEATURE, words[0]) if words else None
+    second = keywords.canonical(esc_policy.FEATURE, words[1]) if len(words) > 1 else None
     if first == "help" and len(words) == 1:
         reply.ephemeral(_("escalations.help_title"), [bk.section(_("escalations.help"))])
     elif first == "list" and len(words) == 1:
         show_list(req, reply, team_name)
+    elif first == "list" and len(words) == 2 and second == "withdrawn":
+        show_withdrawn(req, reply, team_name)
     elif len(words) == 1 and REF_WORD.match(words[0]):
         show_one(req, reply, words[0])
-    elif not words or (len(words) == 1 and first in esc_policy.SEVERITIES):
-        with req.rt.transaction(readonly=True) as session:
-            team = _team(req, session, team_name)
-        assert team.id is not None
-        reply.open_modal(create_modal(_, team_id=team.id, severity=first or "normal"))
+    elif not words or (len(words) == 1 and esc_policy.severity_word(words[0])):
+        open_form(req, reply, team_name, severity=esc_policy.severity_word(words[0]) if words else None)
+    elif len(words) == 1:
+        guess = esc_policy.looks_like(words[0])
+        open_form(req, reply, team_name, summary=text, severity=guess if guess in esc_policy.SEVERITIES else None,
+                  notice=_("escalations.not_raised_looks_like", word=bk.escape(words[0][:40]), command=_command_word(req, guess))
+                  if guess else _("escalations.not_raised_one_word"))
+    elif not esc_policy.severity_word(words[0]) and (guess := esc_policy.looks_like(words[0])):
+        open_form(req, reply, team_name, summary=text, severity=guess if guess in esc_policy.SEVERITIES else None,
+                  notice=_("escalations.not_raised_looks_like", word=bk.escape(words[0][:40]), command=_command_word(req, guess)))
     else:
         draft = esc_policy.parse_quick(text)
         with req.rt.transaction(readonly=True) as session:
@@ -69,7 +74,25 @@ def handle_escalate_command(req: Req, reply: Reply) -> None:
                 session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
             )
         esc = esc_policy.submit(req.rt, new)
-        reply.ephemeral(created_text(_, esc, team, new.first))
+        reply.ephemeral(created_text(_, esc, team, new.first), created_blocks(_, esc, team, new.first))
+
+
+def _command_word(req: Req, key: str | None) -> str:
+    """`list`, or `lista` for a Spanish team; a severity reads `urgent Customer...`."""
+    word = keywords.word(esc_policy.FEATURE, key or "help", req.lang)
+    return f"{word} …" if key in esc_policy.SEVERITIES else word
+
+
+def open_form(
+    req: Req, reply: Reply, team_name: str | None, *, severity: str | None = None,
+    summary: str | None = None, notice: str | None = None,
+) -> None:
+    with req.rt.transaction(readonly=True) as session:
+        team = _team(req, session, team_name)
+    assert team.id is not None
+    reply.open_modal(
+        create_modal(req._, team_id=team.id, severity=severity or "normal", summary=summary, notice=notice)
+    )
 
 
 def show_list(req: Req, reply: Reply, team_name: str | None) -> None:
@@ -79,6 +102,15 @@ def show_list(req: Req, reply: Reply, team_name: str | None) -> None:
         rows, total = esc_policy.open_for_team(session, team, limit=LIST_MAX)
     blocks = list_blocks(_, team, rows, total, req.rt.clock.now())
     reply.ephemeral(_("escalations.list_title", team=bk.escape(team.name), count=total), blocks)
+
+
+def show_withdrawn(req: Req, reply: Reply, team_name: str | None) -> None:
+    _ = req._
+    with req.rt.transaction(readonly=True) as session:
+        team = _team(req, session, team_name)
+        rows, total = esc_policy.withdrawn_for_team(session, team, limit=LIST_MAX)
+    blocks = list_blocks(_, team, rows, total, req.rt.clock.now(), withdrawn=True)
+    reply.ephemeral(_("escalations.list_title_withdrawn", team=bk.escape(team.name), count=total), blocks)
 
 
 def show_one(req: Req, reply: Reply, ref: str) -> None:

@@ -16,6 +16,7 @@ from supportbot.handlers.escalations.render import (
     escalation_blocks,
     fallback_text,
     thread_text,
+    withdrawn_dm_blocks,
 )
 from supportbot.storage import escalations as store
 from supportbot.storage import outbox as outbox_store
@@ -125,5 +126,23 @@ def render_dm(session: Session, message: OutboxMessage) -> SlackCall | None:
             "text": bk.truncate(text, 3000),
             "blocks": bk.message_blocks(blocks),
             "unfurl_links": False,
+        },
+    )
+
+
+def render_dm_update(session: Session, message: OutboxMessage) -> SlackCall | None:
+    """A DM already sent to a leader, rewritten once the escalation is withdrawn."""
+    loaded = _load(session, message)
+    if loaded is None:
+        return None
+    esc, _team, _ = loaded
+    text, blocks = withdrawn_dm_blocks(_, esc, message.data.get("by"))
+    return SlackCall(
+        "chat.update",
+        {
+            "channel": str(message.data["channel"]),
+            "ts": str(message.data["ts"]),
+            "text": bk.truncate(text, 3000),
+            "blocks": bk.message_blocks(blocks),
         },
     )

@@ -14,6 +14,7 @@ class Id:
     ACK = "escalation.ack"
     RESOLVE = "escalation.resolve"
     REASSIGN = "escalation.reassign"
+    WITHDRAW = "escalation.withdraw"
     ACTIONS = "escalation.actions"
     # Modal blocks: "escalation.<field>", where <field> is what bot.escalations names.
     SUMMARY = "escalation.summary"

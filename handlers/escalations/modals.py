@@ -15,7 +15,7 @@ from supportbot.bot.i18n import Translator
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import Reply, Req, as_id, form_values, metadata
 from supportbot.handlers.escalations.ids import Id
-from supportbot.handlers.escalations.render import created_text, severity_label, title_line
+from supportbot.handlers.escalations.render import created_blocks, severity_label, title_line
 from supportbot.storage import teams as team_store
 from supportbot.storage.escalations import Escalation
 
@@ -38,18 +38,23 @@ def create_modal(
     severity: str = "normal",
     ticket: str | None = None,
     summary: str | None = None,
+    notice: str | None = None,
 ) -> bk.Block:
-    """The /escalate form; an SLA alert's Escalate button opens it with the ticket filled in."""
+    """The /escalate form. `summary` and `ticket` fill it in (what was typed, or an SLA
+    alert's ticket); `notice` says, above it, why the form opened instead of raising (a
+    single word, what looks like a typo)."""
+    top: list[bk.Block] = [bk.context(notice)] if notice else []
     return bk.modal(
         _("escalations.modal_title"),
         [
+            *top,
             bk.text_input(
                 Id.SUMMARY,
                 _("escalations.f_summary"),
                 multiline=True,
+                initial=summary,
                 max_length=esc_policy.SUMMARY_MAX,
                 placeholder=_("escalations.f_summary_hint"),
-                initial=summary,
             ),
             bk.text_input(
                 Id.CUSTOMER, _("escalations.f_customer"), optional=True,
@@ -151,7 +156,7 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
     reply.view_update(
         bk.modal(
             _("escalations.modal_title"),
-            [bk.section(created_text(_, esc, team, told))],
+            created_blocks(_, esc, team, told),
             callback_id=Id.CREATED_NOTICE,
             close=_("common.close"),
         )

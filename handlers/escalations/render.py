@@ -11,7 +11,7 @@ from supportbot.bot.i18n import Translator
 from supportbot.bot.timeutil import format_duration
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.escalations.ids import Id
-from supportbot.storage.escalations import OPEN, RESOLVED, Escalation, EscalationEvent
+from supportbot.storage.escalations import OPEN, RESOLVED, WITHDRAWN, Escalation, EscalationEvent
 from supportbot.storage.models import Team
 
 SEVERITY_EMOJI = {
@@ -74,6 +74,8 @@ def status_text(_: Translator, esc: Escalation, now: datetime | None = None) -> 
             when=when(esc.resolved_at),
             outcome=_(f"escalations.out_{esc.outcome or 'no_action'}"),
         )
+    if esc.status == WITHDRAWN:
+        return _("escalations.status_withdrawn", user=bk.mention(esc.reporter_id))
     if esc.status == OPEN:
         text = _("escalations.status_open", when=when(esc.ack_deadline_at))
         if esc.ack_deadline_at is None:
@@ -93,7 +95,7 @@ def status_text(_: Translator, esc: Escalation, now: datetime | None = None) -> 
 def buttons(_: Translator, esc: Escalation) -> list[bk.Block]:
     value = {"id": esc.id}
     out: list[bk.Block] = []
-    if esc.status == RESOLVED:
+    if esc.status in (RESOLVED, WITHDRAWN):
         return out
     if esc.status == OPEN:
         out.append(bk.button(_("escalations.btn_ack"), Id.ACK, value, style="primary"))
@@ -203,12 +205,14 @@ def history_blocks(_: Translator, events: list[EscalationEvent]) -> list[bk.Bloc
 
 
 def list_blocks(
-    _: Translator, team: Team, rows: list[Escalation], total: int, now: datetime
+    _: Translator, team: Team, rows: list[Escalation], total: int, now: datetime,
+    *, withdrawn: bool = False,
 ) -> list[bk.Block]:
+    suffix = "_withdrawn" if withdrawn else ""
     if not rows:
-        return [bk.section(_("escalations.list_empty", team=bk.escape(team.name)))]
+        return [bk.section(_(f"escalations.list_empty{suffix}", team=bk.escape(team.name)))]
     out: list[bk.Block] = [
-        bk.section(_("escalations.list_title", team=bk.escape(team.name), count=total))
+        bk.section(_(f"escalations.list_title{suffix}", team=bk.escape(team.name), count=total))
     ]
     for esc in rows:
         out.append(
@@ -239,6 +243,24 @@ def created_text(_: Translator, esc: Escalation, team: Team, told: str) -> str:
         leader=bk.mention(told),
         deadline=format_duration(esc_policy.timeout_for(team, esc.severity)),
     )
+
+
+def created_blocks(_: Translator, esc: Escalation, team: Team, told: str) -> list[bk.Block]:
+    """The confirmation of a new escalation, with *Withdraw* for whoever raised it (it
+    works until a leader acknowledges; after that the click says who did)."""
+    return [
+        bk.section(created_text(_, esc, team, told)),
+        bk.actions(bk.button(_("escalations.btn_withdraw"), Id.WITHDRAW, {"id": esc.id}), block_id=Id.ACTIONS),
+    ]
+
+
+def withdrawn_dm_blocks(_: Translator, esc: Escalation, by: str | None) -> tuple[str, list[bk.Block]]:
+    """A leader's DM about it once withdrawn: what happened, the summary, no buttons."""
+    text = _(
+        "escalations.dm_withdrawn", by=bk.mention(by or esc.reporter_id), ref=esc.ref,
+        severity=severity_label(_, esc.severity),
+    )
+    return text, [bk.section(text), bk.section(bk.truncate(bk.escape(esc.summary), SUMMARY_IN_DM))]
 
 
 def format_duration_seconds(seconds: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlmodel import Session
 
-from supportbot.storage.escalations import Escalation
+from supportbot.storage.escalations import WITHDRAWN, Escalation
 
 
 @cache
@@ -25,7 +25,7 @@ def _statements() -> tuple[Any, Any]:
         return select(literal(name).label("k"), func.count().label("n")).where(base, *where)
 
     counts = union_all(
-        count("opened", e.created_at >= start, e.created_at < end),
+        count("opened", e.created_at >= start, e.created_at < end, e.status != WITHDRAWN),
         count("acknowledged", e.acknowledged_at >= start, e.acknowledged_at < end),
         count("resolved", e.resolved_at >= start, e.resolved_at < end),
         count(
