@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from supportbot.bot import away, coaching, escalations, kpis, kudos, oneonones, standups
+from supportbot.bot import away, coaching, escalations, kpis, kudos, oneonones, pulse, standups
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.scheduler import Scheduler
 from supportbot.storage.claims import forget_events_before
 
-FEATURES = (escalations, kpis, coaching, kudos, away, standups, oneonones)
+FEATURES = (escalations, kpis, coaching, kudos, away, standups, oneonones, pulse)
 
 
 def drain_outbox(rt: Runtime) -> None:

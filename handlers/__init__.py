@@ -14,6 +14,7 @@ from supportbot.handlers import (
     kpis,
     kudos,
     oneonones,
+    pulse,
     standups,
     supportbot,
 )
@@ -28,5 +29,6 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     away,
     standups,
     oneonones,
+    pulse,
     home,
 )

@@ -23,6 +23,7 @@ HELP_KEYS = (
     "kudos.help",
     "standups.help",
     "oneonones.help",
+    "pulse.help",
     "away.help",
     "supportbot.help",
 )

@@ -8,5 +8,6 @@ from supportbot.storage import (  # noqa: F401
     kudos,
     models,
     oneonones,
+    pulse,
     standups,
 )
