@@ -11,8 +11,10 @@ the database after a pulse:
   boolean and records no time.
 - An answer (`pulse_answer`) holds the values and the pulse id, and nothing else: no user
   id, no timestamp, no autoincrement id (whose order would be the answering order). Its
-  primary key is the SHA-256 of an *answer key*: 128 random bits the outbox renderer
-  draws when it builds the invitation DM and puts only in that DM's button. The key is not
+  primary key is the SHA-256 of an *answer key* and the member's user id; the key is 128
+  random bits the outbox renderer draws when it builds the invitation DM and puts only in
+  that DM's button. Without the key the hash cannot be recomputed for anyone; with the user
+  id in it, a key passed on to someone else finds nothing. The key is not
   in the outbox row (renderers run at delivery; only `{respondent_id}` is stored), not in
   any log, not in the database. We chose this over an HMAC of (pulse, user) with a server
   secret: whoever holds the secret and the database could recompute every member's hash.
@@ -396,7 +398,7 @@ def answerable(session: Session, *, pulse_id: int, user_id: str, key: object, no
     who = store.respondent(session=session, pulse_id=pulse_id, user_id=user_id)
     if who is None:
         raise NotAllowed("pulse.not_asked")
-    previous = store.answer_by_key(session=session, pulse_id=pulse_id, key_hash=store.hash_key(key))
+    previous = store.answer_by_key(session=session, pulse_id=pulse_id, key_hash=store.hash_key(key, user_id))
     if previous is None and who.answered:
         raise Conflict("pulse.answered_elsewhere")
     return Answerable(pulse, team, previous)
@@ -427,7 +429,7 @@ def answer(
         raise Conflict("pulse.answered_elsewhere")  # a second key raced the first
     store.add_answer(
         session=session,
-        answer=PulseAnswer(key_hash=store.hash_key(str(key)), pulse_id=pulse_id, comment=comment, **scores),
+        answer=PulseAnswer(key_hash=store.hash_key(str(key), user_id), pulse_id=pulse_id, comment=comment, **scores),
     )
     return True, found
 

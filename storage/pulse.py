@@ -4,7 +4,7 @@
 Why the answers cannot be tied to anyone is explained in `supportbot.bot.pulse`; the
 rules it relies on at this layer:
 - `PulseAnswer` has no user id, no timestamp and no sequence: its key is the SHA-256 of a
-  random answer key only the member's Slack DM holds (`key_hash`), or, once the pulse is
+  random answer key only the member's Slack DM holds, with their user id (`key_hash`), or, once the pulse is
   sealed, a fresh random token. Nothing else in the database holds that key.
 - `PulseRespondent` (who was asked, who answered) is inserted for everyone at once when the
   pulse opens and shares no column with an answer but the pulse id.
@@ -97,10 +97,11 @@ class PulseAnswer(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-def hash_key(key: str) -> str:
-    """What an answer row keeps of the member's answer key: its SHA-256 (the key is 128
-    random bits, so the hash cannot be reversed by guessing)."""
-    return hashlib.sha256(key.encode()).hexdigest()
+def hash_key(key: str, user_id: str) -> str:
+    """What an answer row keeps of the member's answer key: SHA-256 of the key and their
+    user id. The key is 128 random bits nobody stores, so the hash cannot be recomputed
+    for a member; the user id binds it, so a key passed on to someone else finds nothing."""
+    return hashlib.sha256(f"{key}:{user_id}".encode()).hexdigest()
 
 
 # ----- schedules ----------------------------------------------------------------------
