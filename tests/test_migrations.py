@@ -16,6 +16,6 @@ def test_migrated_schema_matches_models(database_url: str) -> None:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
-            assert context.get_current_heads() == ("0009",)
+            assert context.get_current_heads() == ("0011",)
     finally:
         engine.dispose()
