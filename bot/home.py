@@ -60,6 +60,7 @@ class LeaderTeam:
     pulse_open: pulse.Result | None
     pulse_last: pulse.Result | None
     pulse_change: dict[str, float | None]
+    this_week: pulse.Week | None  # the stand-up mood of the week so far
     away: list[AwayPeriod]
 
 
@@ -149,6 +150,7 @@ def leader_team(session: Session, team: Team, leader_id: str, now: datetime) -> 
         for name in ("mood", "workload", "enps"):
             a, b = getattr(last, name), getattr(before, name) if before else None
             change[name] = a - b if a is not None and b is not None else None
+    this_week = next(iter(pulse.trend(session, team=team, weeks=1, now=now)), None)
     monday = today - timedelta(days=today.weekday())
     members = team_store.member_ids(session=session, team_id=team.id)
     away = sorted(
@@ -157,7 +159,7 @@ def leader_team(session: Session, team: Team, leader_id: str, now: datetime) -> 
         key=lambda p: (p.start_on, p.user_id),
     )
     return LeaderTeam(team, list(open_escalations), total, lines, run, summary, meetings, follow_ups,
-                      current, last, change, list(away))
+                      current, last, change, this_week, list(away))
 
 
 def agent_home(session: Session, workspace_id: str, user_id: str, mine: list[Team], now: datetime) -> AgentHome:

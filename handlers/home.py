@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from supportbot.bot import home as core
-from supportbot.bot import kpis, oneonones, standups
+from supportbot.bot import kpis, oneonones, pulse, standups
 from supportbot.bot.errors import NotAllowed, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall, enqueue
@@ -159,6 +159,10 @@ def pulse_text(_: Translator, t: core.LeaderTeam) -> str:
                      + pulse_ui.figures_line(_, t.pulse_last, t.pulse_change))
     if len(lines) == 1:
         lines.append(_("home.pulse_none"))
+    if t.this_week is not None:
+        standup = pulse_ui.standup_line(_, t.this_week, pulse.min_answers(t.team))
+        if standup:
+            lines.append(standup)
     return "\n".join(lines)
 
 

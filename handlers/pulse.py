@@ -155,12 +155,15 @@ def trend_blocks(_: Translator, team: Team, weeks: list[pulse.Week], count: int)
     return out
 
 
-def result_post_blocks(_: Translator, team: Team, r: pulse.Result, previous: pulse.Result | None) -> tuple[str, list[bk.Block]]:
+def result_post_blocks(_: Translator, team: Team, r: pulse.Result, previous: pulse.Result | None, week: pulse.Week | None = None) -> tuple[str, list[bk.Block]]:
     title = _("pulse.post_title", team=bk.escape(team.name), day=r.pulse.week.isoformat())
     change: dict[str, float | None] = {}
     if r.shown and previous is not None:
         change = {k: (getattr(r, k) - getattr(previous, k)) if getattr(r, k) is not None and getattr(previous, k) is not None else None for k in ("mood", "workload", "enps")}
     out: list[bk.Block] = [bk.section(f"*{title}*\n{figures_line(_, r, change)}")]
+    standup = standup_line(_, week, r.threshold) if week is not None else None
+    if standup:
+        out.append(bk.section(standup))
     if r.shown:
         out.append(bk.section(distribution_text(_, r)))
         out.extend(comments_blocks(_, r))
@@ -401,7 +404,9 @@ def render_results(session: Session, msg: OutboxMessage) -> SlackCall | None:
         return None
     r = pulse.result(session, p)
     previous = pulse.previous_shown(session, team=team, before=p)
-    text, out = result_post_blocks(Translator(team.language), team, r, previous)
+    weeks = pulse.trend(session, team=team, weeks=2, now=max(p.closes_at, p.opened_at))
+    week = next((w for w in weeks if w.week == p.week), None)
+    text, out = result_post_blocks(Translator(team.language), team, r, previous, week)
     channel = team.digest_channel or team.escalation_channel
     return SlackCall("chat.postMessage", {"channel": channel, "text": text, "blocks": out})
 

@@ -6,7 +6,7 @@ Agenda buttons, the agent view with its stand-up Answer button, both languages, 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from supportbot.bot.standin.slack import SlackStandIn
@@ -14,7 +14,7 @@ from supportbot.storage import escalations as esc_store
 from supportbot.storage import kpis as kpi_store
 from tests.rig import BotRig
 from tests.test_kpis_math import ticket
-from tests.test_pulse import MEMBERS, answer, buttons, close_current, open_now
+from tests.test_pulse import MEMBERS, add_standup_moods, answer, buttons, close_current, open_now
 
 LEAD = "U0LEAD01"
 ANA = "<@U0AGENT01|ana>"
@@ -91,6 +91,7 @@ def test_leader_home_with_live_data_and_its_buttons(rig: BotRig, standin: SlackS
     rig.submit("standups.answer_modal", {"standups.q0": "Refunds", "standups.blocker": "VPN is down"}, user="U0AGENT01", private_metadata=prompt)
     open_now(rig)
     answer(rig, "U0AGENT01", buttons(standin, "U0AGENT01")[-1])
+    add_standup_moods(rig, 1, date(2026, 11, 23), {m: 4 for m in MEMBERS[1:6]})
     rig.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     rig.deliver()
 
@@ -104,6 +105,7 @@ def test_leader_home_with_live_data_and_its_buttons(rig: BotRig, standin: SlackS
     assert "<@U0AGENT02> · Mon 15:00 · 1 talking points" in shown and "<@U0AGENT01> · Tue 11:00" in shown
     assert "2026-11-25 · <@U0AGENT01>: check the refund macro" in shown
     assert "Open now: 1 of 6 answered" in shown and "Workload *5.0/5*" in shown
+    assert "Stand-up mood *4.0/5* (5 people)" in shown
     assert "<@U0AGENT03>: 2026-11-26 → 2026-11-27" in shown
     assert len(home["blocks"]) <= 100
 

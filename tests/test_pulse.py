@@ -252,8 +252,9 @@ def test_spanish_words_and_texts(rig: BotRig, standin: SlackStandIn) -> None:
 
 
 def add_standup_moods(rig: BotRig, team_id: int, day: date, moods: dict[str, int]) -> None:
+    """Stand-up answers with a mood, as if from an earlier schedule of the team."""
     with rig.rt.transaction() as session:
-        run = StandupRun(workspace_id="T0TEST01", schedule_id=1, team_id=team_id, day=day, channel_id="C0DIGEST1", closes_at=rig.clock.now(), created_at=rig.clock.now())
+        run = StandupRun(workspace_id="T0TEST01", schedule_id=990 + day.day, team_id=team_id, day=day, channel_id="C0DIGEST1", closes_at=rig.clock.now(), created_at=rig.clock.now())
         session.add(run)
         session.flush()
         for user, mood in moods.items():
@@ -262,6 +263,7 @@ def add_standup_moods(rig: BotRig, team_id: int, day: date, moods: dict[str, int
 
 def test_trend_alerts_and_standup_mood(rig: BotRig, standin: SlackStandIn) -> None:
     team = rig.make_team(members=MEMBERS)
+    add_standup_moods(rig, team.id or 0, date(2026, 11, 24), {m: 5 for m in MEMBERS})
     # three weekly pulses: workload 2 -> 3 -> 4, eNPS +100 -> +100 -> -100
     for workload, enps in (("2", "10"), ("3", "10"), ("4", "0")):
         open_now(rig)
@@ -269,12 +271,14 @@ def test_trend_alerts_and_standup_mood(rig: BotRig, standin: SlackStandIn) -> No
             answer(rig, member, buttons(standin, member)[-1], workload=workload, enps=enps)
         close_current(rig)
         rig.clock.advance(days=5)
+    # the first week's post carries its stand-up mood
+    assert "Stand-up mood *5.0/5* (6 people)" in standin.posts("C0DIGEST1")[0].text_everywhere()
     alerts = [c.text_everywhere() for c in standin.dms(LEAD)] + [c.text_everywhere() for c in standin.dms("U0LEAD02")]
     assert len(alerts) == 2
     assert "Workload has risen two pulses in a row: 2.0/5 → 3.0/5 → 4.0/5" in alerts[0]
     assert "+100 → -100" in alerts[0]
     # stand-up moods: 4 people in one week stay hidden, 5 people show, with the change
-    add_standup_moods(rig, team.id or 0, date(2026, 11, 24), {m: 2 for m in MEMBERS[:4]})
+    add_standup_moods(rig, team.id or 0, date(2026, 12, 15), {m: 2 for m in MEMBERS[:4]})
     add_standup_moods(rig, team.id or 0, date(2026, 12, 1), {m: 3 for m in MEMBERS[:5]})
     add_standup_moods(rig, team.id or 0, date(2026, 12, 9), {m: 4 for m in MEMBERS[:5]})
     results = said(rig.command("/pulse", "results 4", user=LEAD))
