@@ -30,8 +30,9 @@ the database after a pulse:
 - Results (averages, eNPS, distributions, comments in random order) exist only for closed
   pulses with at least `min_answers` answers: a leader cannot watch the figures move as
   one more person answers, and never learns who answered (only how many).
-- No listener, job, log line or command reads a single answer: the only readers are
-  `result` (aggregates) and the change-answer modal for the key holder.
+- No listener, job, log line or command shows a single answer: the only readers are
+  `result` (aggregates), `seal` (copies them) and the change-answer modal, which opens
+  only for the key holder.
 
 What this cannot hide: Slack sees every submission; while a pulse is open, someone with
 raw access to PostgreSQL's row versions or a statement log could line up an answer's

@@ -3,8 +3,8 @@
 Published when the user opens the tab, after the actions shown on it (its own buttons
 directly; the escalation Acknowledge button, served by the escalation handler, through a
 middleware that queues a refresh), and kept inside Slack's 100-block limit with long
-lists cut to "and N more". Views: https://api.slack.com/surfaces/app-home and
-https://api.slack.com/methods/views.publish (a Home view is at most 100 blocks).
+lists cut to "and N more". Built to https://docs.slack.dev/surfaces/app-home and
+https://docs.slack.dev/reference/views/home-tab-views (views.publish; at most 100 blocks).
 """
 
 from __future__ import annotations
