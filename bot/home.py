@@ -91,7 +91,7 @@ def today_of(team: Team, now: datetime) -> date:
     return now.astimezone(zone(team.timezone)).date()
 
 
-def kpi_lines(session: Session, team: Team, now: datetime) -> list[KpiLine]:
+def kpi_lines(session: Session, team: Team, now: datetime, answers: Any = None) -> list[KpiLine]:
     """Today's figures for the metrics with a target (else a default few), with the last
     seven days' values for the sparkline."""
     targets = kpis.targets(team)
@@ -100,7 +100,8 @@ def kpi_lines(session: Session, team: Team, now: datetime) -> list[KpiLine]:
     reports = []
     for back in range(TREND_DAYS - 1, -1, -1):
         start, end = kpis.day_bounds(today - timedelta(days=back), team.timezone)
-        reports.append(kpis.compute(session, team=team, start=start, end=end, now=now, detail=False, escalations=False))
+        reports.append(kpis.compute(session, team=team, start=start, end=end, now=now, detail=False,
+                                    escalations=False, answers=answers))
     return [
         KpiLine(m, reports[-1].value(m), targets.get(m), [r.value(m) for r in reports])
         for m in metrics
@@ -128,10 +129,10 @@ def meetings_between(session: Session, rows: list[OneOnOne], team: Team, start: 
     return sorted(out, key=lambda m: m.at)
 
 
-def leader_team(session: Session, team: Team, leader_id: str, now: datetime) -> LeaderTeam:
+def leader_team(session: Session, team: Team, leader_id: str, now: datetime, answers: Any = None) -> LeaderTeam:
     assert team.id is not None
     with kpis.one_answer(session):
-        lines = kpi_lines(session, team, now)
+        lines = kpi_lines(session, team, now, answers)
     open_escalations, total = escalations.open_for_team(session, team, limit=ESCALATIONS_MAX)
     run, summary = todays_standup(session, team, now)
     today = today_of(team, now)
@@ -195,15 +196,15 @@ def agent_home(session: Session, workspace_id: str, user_id: str, mine: list[Tea
     return AgentHome(open_mine, teams_out, received, next_one)
 
 
-def gather(session: Session, *, workspace_id: str, user_id: str, now: datetime) -> Home:
+def gather(session: Session, *, workspace_id: str, user_id: str, now: datetime, answers: Any = None) -> Home:
     """The leader view for each team the user leads, the agent view for the teams they are
-    a member of (someone can be both)."""
+    a member of (someone can be both). `answers`: the runtime's KPI answer cache."""
     led = list(team_store.teams_led_by(session=session, workspace_id=workspace_id, user_id=user_id))
     led_ids = {t.id for t in led}
     member_of = [t for t in team_store.teams_of_user(session=session, workspace_id=workspace_id, user_id=user_id)
                  if t.id not in led_ids]
     return Home(
         now=now,
-        led=[leader_team(session, t, user_id, now) for t in led],
+        led=[leader_team(session, t, user_id, now, answers) for t in led],
         agent=agent_home(session, workspace_id, user_id, member_of, now) if member_of else None,
     )

@@ -283,7 +283,7 @@ def home_blocks(_: Translator, h: core.Home, teams_part: list[bk.Block]) -> list
 # ----- building and publishing ----------------------------------------------------------
 def build_view(rt: Runtime, session: Session, workspace_id: str, user_id: str, lang: str, teams_part: list[bk.Block] | None = None) -> bk.Block:
     _ = Translator(lang)
-    h = core.gather(session, workspace_id=workspace_id, user_id=user_id, now=rt.clock.now())
+    h = core.gather(session, workspace_id=workspace_id, user_id=user_id, now=rt.clock.now(), answers=rt.kpi_answers)
     return {"type": "home", "blocks": home_blocks(_, h, teams_part or [])[: bk.VIEW_BLOCKS_MAX]}
 
 
