@@ -32,7 +32,6 @@ from supportbot.handlers import oneonones as oneonones_ui
 from supportbot.handlers import pulse as pulse_ui
 from supportbot.handlers import standups as standups_ui
 from supportbot.handlers.common import Reply, Req, action, action_value, as_id, view
-from supportbot.handlers.supportbot import team_blocks
 from supportbot.storage import oneonones as oneonone_store
 from supportbot.storage import teams as team_store
 from supportbot.storage.escalations import OPEN
@@ -266,31 +265,28 @@ def fit(_: Translator, sections: list[list[bk.Block]], tail: list[bk.Block]) -> 
     return out + tail
 
 
-def home_blocks(_: Translator, h: core.Home, teams_part: list[bk.Block]) -> list[bk.Block]:
+def home_blocks(_: Translator, h: core.Home) -> list[bk.Block]:
     sections: list[list[bk.Block]] = []
     if h.agent is not None:
         sections.append(agent_blocks(_, h.agent))
     sections += [leader_blocks(_, t, h.now) for t in h.led]
     if not h.led and h.agent is None:
-        sections.append([bk.section(_("home.intro"))])
-    tail = [bk.section(f"*{_('home.commands_title')}*\n{_('home.quick')}")]
+        sections.append([bk.section(_("home.intro") + "\n" + _("home.no_team"))])
+    tail = [bk.section(f"*{_('home.commands_title')}*\n{_('home.quick')}\n{_('home.quick_pulse')}")]
     head = [bk.header(_("home.title")), bk.context(_("home.updated", when=h.now.strftime("%Y-%m-%d %H:%M UTC")))]
-    if not h.led and h.agent is None:
-        head += teams_part
     return head + fit(_, sections, tail)
 
 
 # ----- building and publishing ----------------------------------------------------------
-def build_view(rt: Runtime, session: Session, workspace_id: str, user_id: str, lang: str, teams_part: list[bk.Block] | None = None) -> bk.Block:
+def build_view(rt: Runtime, session: Session, workspace_id: str, user_id: str, lang: str) -> bk.Block:
     _ = Translator(lang)
     h = core.gather(session, workspace_id=workspace_id, user_id=user_id, now=rt.clock.now(), answers=rt.kpi_answers)
-    return {"type": "home", "blocks": home_blocks(_, h, teams_part or [])[: bk.VIEW_BLOCKS_MAX]}
+    return {"type": "home", "blocks": home_blocks(_, h)[: bk.VIEW_BLOCKS_MAX]}
 
 
 def home_view(req: Req) -> bk.Block:
-    teams_part = team_blocks(req)
     with req.rt.transaction(readonly=True) as session:
-        return build_view(req.rt, session, req.workspace_id, req.user_id, req.lang, teams_part)
+        return build_view(req.rt, session, req.workspace_id, req.user_id, req.lang)
 
 
 def queue_refresh(rt: Runtime, session: Session, workspace_id: str, user_id: str, *, key: str, delay: timedelta | None = None) -> None:
