@@ -262,7 +262,7 @@ def test_database_missing_empty_or_behind(tmp_path: Path) -> None:
     assert doctor.check_database(f"sqlite:///{empty}").line == f"✗ database: sqlite:///{empty} has no tables yet: run `supportbot db upgrade`"
     behind = f"sqlite:///{tmp_path / 'behind.db'}"
     upgrade(behind, "0008")
-    assert doctor.check_database(behind).line == "✗ database: at revision 0008, this supportbot needs 0009: run `supportbot db upgrade`"
+    assert doctor.check_database(behind).line == "✗ database: at revision 0008, this supportbot needs 0011: run `supportbot db upgrade`"
     upgrade(behind)
     assert doctor.check_database(behind).ok
 
