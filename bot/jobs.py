@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from supportbot.bot import alerts, away, coaching, escalations, kpis, kudos, oneonones, standups
+from supportbot.bot import (
+    alerts,
+    away,
+    coaching,
+    escalations,
+    kpis,
+    kudos,
+    oneonones,
+    pulse,
+    standups,
+)
 from supportbot.bot.helpdesk import sync as helpdesk_sync
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.scheduler import Scheduler
 from supportbot.storage.claims import forget_events_before
 
-FEATURES = (escalations, kpis, coaching, kudos, away, standups, oneonones, alerts, helpdesk_sync)
+FEATURES = (escalations, kpis, coaching, kudos, away, standups, oneonones, alerts, helpdesk_sync, pulse)
 
 
 def drain_outbox(rt: Runtime) -> None:

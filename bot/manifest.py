@@ -14,6 +14,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/kudos", "Recognise a teammate's good work", "@person [@person…] message [#value]  |  top [week|month]"),
     ("/standup", "Daily stand-ups: schedule, questions, your time zone", "schedule mon-fri 09:30 [#channel]  |  questions  |  pause  |  resume  |  skip YYYY-MM-DD  |  now  |  timezone Area/City"),
     ("/oneonone", "1:1s with an agenda: schedule, talking points", "@agent weekly|biweekly mon..sun HH:MM  |  list  |  cancel @agent  |  topic text"),
+    ("/pulse", "Anonymous weekly team pulse (leaders)", "schedule fri 15:00  |  questions  |  now  |  pause  |  resume  |  results [weeks]  |  help"),
     ("/away", "Mark time away (the escalation chain skips you)", "YYYY-MM-DD[..YYYY-MM-DD] [note]  |  list  |  cancel"),
     ("/supportbot", "supportbot help, your team and status", "help  |  team  |  status"),
 )

@@ -15,6 +15,7 @@ from supportbot.handlers import (
     kpis,
     kudos,
     oneonones,
+    pulse,
     standups,
     supportbot,
 )
@@ -30,5 +31,6 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     standups,
     oneonones,
     alerts,
+    pulse,
     home,
 )

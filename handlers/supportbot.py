@@ -22,6 +22,7 @@ HELP_KEYS = (
     "kudos.help",
     "standups.help",
     "oneonones.help",
+    "pulse.help",
     "away.help",
     "supportbot.help",
 )

@@ -11,5 +11,6 @@ from supportbot.storage import (  # noqa: F401
     models,
     oneonones,
     outbox,
+    pulse,
     standups,
 )

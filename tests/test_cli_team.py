@@ -78,7 +78,7 @@ def test_manifest_lists_every_command(cli_env, capsys) -> None:  # type: ignore[
     code, out, _ = run(capsys, "manifest", "--url", "https://bot.example.com")
     data = yaml.safe_load(out)
     commands = {c["command"]: c for c in data["features"]["slash_commands"]}
-    assert set(commands) == {"/escalate", "/kpis", "/coach", "/kudos", "/standup", "/oneonone", "/away", "/supportbot"}
+    assert set(commands) == {"/escalate", "/kpis", "/coach", "/kudos", "/standup", "/oneonone", "/pulse", "/away", "/supportbot"}
     assert all(c["should_escape"] is True for c in commands.values())
     assert all(c["url"] == "https://bot.example.com/slack/events" for c in commands.values())
     assert data["settings"]["socket_mode_enabled"] is False
