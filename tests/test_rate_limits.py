@@ -16,13 +16,8 @@ from slack_sdk.errors import SlackApiError
 from supportbot.bot.clock import FixedClock
 from supportbot.bot.outbox import Outbox, OutboxKinds, SlackCall, enqueue, enqueue_call
 from supportbot.bot.ratelimits import POST_MESSAGE, RateLimiter, budgets
-from supportbot.bot.standin.slack import (
-    BOT_TOKEN,
-    STANDIN_POST_WORKSPACE,
-    STANDIN_TIERS,
-    WORKSPACE,
-    SlackStandIn,
-)
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
+from supportbot.bot.standin.slack_rates import STANDIN_POST_WORKSPACE, STANDIN_TIERS
 from supportbot.handlers.common import make_sender
 from supportbot.storage import outbox as store
 from supportbot.storage.db import make_engine, transaction

@@ -16,7 +16,8 @@ from datetime import timedelta
 from supportbot.bot.app import build_app
 from supportbot.bot.ratelimits import BULK_KINDS, URGENT_KINDS, RateLimiter
 from supportbot.bot.runtime import Runtime, build_runtime
-from supportbot.bot.standin.slack import STANDIN_POST_WORKSPACE, WORKSPACE
+from supportbot.bot.standin.slack import WORKSPACE
+from supportbot.bot.standin.slack_rates import STANDIN_POST_WORKSPACE
 from supportbot.storage import outbox as outbox_store
 from supportbot.storage import standups as store
 from tests.rig import BotRig
