@@ -24,6 +24,7 @@ from importlib import resources
 import dateparser
 from babel.dates import format_date
 
+from supportbot.bot import formats
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import t
 from supportbot.bot.keywords import fold
@@ -197,8 +198,8 @@ def split_leading_span(text: str, *, lang: str, today: date, prefer: str = "futu
 
 
 def in_words(day: date, lang: str) -> str:
-    """`jue 24 dic` / `Thu, Dec 24`."""
-    return format_date(day, t(lang, "common.date_words"), locale=lang)
+    """`jue 24 dic` / `Thu, Dec 24` (bot/formats.py, the one place that writes figures)."""
+    return formats.day(lang, day)
 
 
 def span_in_words(span: Span, lang: str, *, today: date | None = None) -> str:

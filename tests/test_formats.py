@@ -1,0 +1,46 @@
+"""bot/formats.py: figures in English and Spanish through Babel."""
+
+from datetime import UTC, date, datetime
+
+from supportbot.bot import formats
+
+
+def test_numbers():
+    assert formats.number("en", 1472) == "1,472"
+    assert formats.number("es", 14720) == "14.720"
+    assert formats.number("en", 3.26, 1) == "3.3"
+    assert formats.number("es", 3.5, 1) == "3,5"
+    assert formats.number("en", 12, sign=True) == "+12"
+    assert formats.number("es", -12) == "-12"
+
+
+def test_percentages():
+    assert formats.percent("en", 76.8) == "76.8%"
+    assert formats.percent("es", 76.8) == "76,8\xa0%"
+    assert formats.percent("en", 80, 0) == "80%"
+    assert formats.percent("es", 5.5, sign=True) == "+5,5\xa0%"
+
+
+def test_days():
+    d = date(2026, 12, 24)
+    assert formats.day("en", d) == "Thu, Dec 24"
+    assert formats.day("es", d) == "jue 24 dic"
+    assert formats.day("es", d, year=True) == "jue 24 dic 2026"
+    assert formats.short_day("en", d) == "12/24"
+    assert formats.short_day("es", d) == "24/12"
+
+
+def test_when_in_team_zone():
+    moment = datetime(2026, 12, 24, 13, 5, tzinfo=UTC)
+    assert formats.when("en", moment, "Europe/Madrid") == "Thu, Dec 24, 14:05"
+    assert formats.when("es", moment, "Europe/Madrid") == "jue 24 dic, 14:05"
+
+
+def test_durations():
+    assert formats.duration("en", 2 * 3600) == "2 hours"
+    assert formats.duration("es", 2 * 3600) == "2 horas"
+    assert formats.duration("es", 90, format="short") in ("2 min", "1 min")
+
+
+def test_unknown_language_falls_back_to_english():
+    assert formats.percent("fr", 76.8) == "76.8%"
