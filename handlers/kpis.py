@@ -12,7 +12,7 @@ from urllib.request import Request, urlopen
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import alerts, keywords, kpis
+from supportbot.bot import alerts, formats, keywords, kpis
 from supportbot.bot import teams as teams_core
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
@@ -42,25 +42,31 @@ def metric_name(_: Any, metric: str) -> str:
     return str(_(f"kpis.name_{metric}"))
 
 
+def lang_of(_: Any) -> str:
+    """The language of a Translator (`_`), for bot/formats.py."""
+    return str(getattr(_, "lang", "en"))
+
+
 def fmt_value(_: Any, metric: str, value: float | None) -> str:
+    lang = lang_of(_)
     if value is None:
         return _("kpis.no_data")
     if metric in PERCENT:
-        return f"{value:.1f}%"
+        return formats.percent(lang, value)
     if metric == "nps":
-        return f"{value:+.0f}"
+        return formats.number(lang, value, sign=True)
     if metric in MINUTES:
-        return fmt_minutes(value)
-    return f"{value:,.0f}"
+        return fmt_minutes(value, lang)
+    return formats.number(lang, value)
 
 
-def fmt_minutes(value: float) -> str:
+def fmt_minutes(value: float, lang: str = "en") -> str:
     if value < 1:
-        return f"{value * 60:.0f}s"
+        return f"{formats.number(lang, value * 60)}s"
     if value < 60:
-        return f"{value:.1f} min"
+        return f"{formats.number(lang, value, 1)} min"
     hours, minutes = divmod(round(value), 60)
-    return f"{hours}h {minutes:02d}m"
+    return f"{formats.number(lang, hours)}h {minutes:02d}m"
 
 
 def fmt_change(_: Any, metric: str, current: float | None, previous: float | None) -> str:
@@ -75,12 +81,13 @@ def fmt_change(_: Any, metric: str, current: float | None, previous: float | Non
         better_mark = ""
     else:
         better_mark = " :large_green_circle:" if better else " :red_circle:"
+    lang = lang_of(_)
     if metric in PERCENT:
-        amount = f"{delta:+.1f} pts"
+        amount = f"{formats.number(lang, delta, 1, sign=True)} pts"
     elif metric in MINUTES:
-        amount = ("+" if delta > 0 else "-") + fmt_minutes(abs(delta))
+        amount = ("+" if delta > 0 else "-") + fmt_minutes(abs(delta), lang)
     else:
-        amount = f"{delta:+,.0f}"
+        amount = formats.number(lang, delta, sign=True)
     return f"{arrow} {amount}{better_mark}"
 
 
@@ -95,9 +102,9 @@ def fmt_target(_: Any, metric: str, value: float | None, targets: dict[str, floa
 
 def fmt_target_value(_: Any, metric: str, target: float) -> str:
     if metric in PERCENT and target == int(target):
-        return f"{target:.0f}%"
+        return formats.percent(lang_of(_), target, 0)
     if metric in MINUTES and target == int(target):
-        return f"{target:.0f} min"
+        return f"{formats.number(lang_of(_), target)} min"
     return fmt_value(_, metric, target)
 
 
@@ -105,10 +112,10 @@ def figure_line(_: Any, metric: str, report: kpis.Report, previous: kpis.Report,
     value = report.value(metric)
     parts = [f"*{fmt_value(_, metric, value)}*"]
     if metric == "frt" and report.frt_p90 is not None:
-        parts.append(_("kpis.p90", value=fmt_minutes(report.frt_p90)))
+        parts.append(_("kpis.p90", value=fmt_minutes(report.frt_p90, lang_of(_))))
     sample = report.sample(metric)
     if sample is not None and value is not None:
-        parts.append(_("kpis.sample", n=sample))
+        parts.append(_("kpis.sample", n=formats.number(lang_of(_), sample)))
         if report.low_sample(metric):
             parts.append(_("kpis.low_sample"))
     target = fmt_target(_, metric, value, targets)
@@ -121,21 +128,25 @@ def figure_line(_: Any, metric: str, report: kpis.Report, previous: kpis.Report,
 def breakdown(_: Any, key: str, rows: list[tuple[str | None, int]]) -> str:
     if not rows:
         return ""
-    items = ", ".join(f"{bk.escape(name or _('kpis.unknown'))} {n}" for name, n in rows[:6])
+    items = ", ".join(
+        f"{bk.escape(name or _('kpis.unknown'))} {formats.number(lang_of(_), n)}" for name, n in rows[:6]
+    )
     return _(key, items=items)
 
 
 def escalation_text(_: Any, esc: kpis.EscalationFigures | None) -> str | None:
     if esc is None:
         return None
+    lang = lang_of(_)
+    no_data = _("kpis.no_data")
     return _(
         "kpis.escalations",
-        opened=esc.opened,
-        acknowledged=esc.acknowledged,
-        resolved=esc.resolved,
-        ack=fmt_minutes(esc.median_ack_minutes) if esc.median_ack_minutes is not None else _("kpis.no_data"),
-        resolve=fmt_minutes(esc.median_resolve_minutes) if esc.median_resolve_minutes is not None else _("kpis.no_data"),
-        overdue=esc.overdue_open,
+        opened=formats.number(lang, esc.opened),
+        acknowledged=formats.number(lang, esc.acknowledged),
+        resolved=formats.number(lang, esc.resolved),
+        ack=fmt_minutes(esc.median_ack_minutes, lang) if esc.median_ack_minutes is not None else no_data,
+        resolve=fmt_minutes(esc.median_resolve_minutes, lang) if esc.median_resolve_minutes is not None else no_data,
+        overdue=formats.number(lang, esc.overdue_open),
     )
 
 
@@ -155,7 +166,10 @@ def summary_blocks(_: Any, s: kpis.Summary) -> list[bk.Block]:
         items.append(text)
     out.append(bk.fields(items[:4]))
     out.append(bk.fields(items[4:]))
-    out.append(bk.context(_("kpis.resolved_line", solved=s.current.solved, prev=s.previous.solved)))
+    out.append(bk.context(_(
+        "kpis.resolved_line", solved=formats.number(lang_of(_), s.current.solved),
+        prev=formats.number(lang_of(_), s.previous.solved),
+    )))
     for key, rows in (("kpis.by_channel", s.current.by_channel), ("kpis.by_category", s.current.by_category)):
         text = breakdown(_, key, rows)
         if text:
@@ -170,13 +184,14 @@ def compare_label(_: Any, s: kpis.Summary) -> str:
     tz = s.team.timezone
     start = s.period.prev_start.astimezone(zone(tz))
     end = s.period.prev_end.astimezone(zone(tz))
-    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} ({tz})"
+    lang = lang_of(_)
+    return f"{formats.when(lang, start)} – {formats.when(lang, end)} ({tz})"
 
 
 def digest_blocks(_: Any, d: kpis.Digest) -> list[bk.Block]:
     r = d.report
     out: list[bk.Block] = [
-        bk.header(_("kpis.digest_title", team=d.team.name, day=d.day.isoformat())),
+        bk.header(_("kpis.digest_title", team=d.team.name, day=formats.day(lang_of(_), d.day))),
         bk.context(_("kpis.digest_intro")),
     ]
     items = []
@@ -187,14 +202,18 @@ def digest_blocks(_: Any, d: kpis.Digest) -> list[bk.Block]:
         )
     out.append(bk.fields(items[:4]))
     out.append(bk.fields(items[4:]))
-    out.append(bk.context(_("kpis.resolved_line", solved=r.solved, prev=d.previous.solved)))
+    out.append(bk.context(_(
+        "kpis.resolved_line", solved=formats.number(lang_of(_), r.solved),
+        prev=formats.number(lang_of(_), d.previous.solved),
+    )))
     for key, rows in (("kpis.top_categories", r.by_category), ("kpis.top_channels", r.by_channel)):
         text = breakdown(_, key, rows[:5])
         if text:
             out.append(bk.section(text))
     if d.fcr_by_category:
         lines = [
-            f"{bk.escape(cat or _('kpis.unknown'))}: {100.0 * yes / n:.0f}% ({yes}/{n})"
+            f"{bk.escape(cat or _('kpis.unknown'))}: {formats.percent(lang_of(_), 100.0 * yes / n, 0)}"
+            f" ({formats.number(lang_of(_), yes)}/{formats.number(lang_of(_), n)})"
             for cat, n, yes in d.fcr_by_category[:8]
             if n
         ]
@@ -203,7 +222,7 @@ def digest_blocks(_: Any, d: kpis.Digest) -> list[bk.Block]:
     if esc:
         out.append(bk.section(esc))
     if d.kudos is not None:
-        out.append(bk.context(_("kpis.kudos_line", count=d.kudos)))
+        out.append(bk.context(_("kpis.kudos_line", count=formats.number(lang_of(_), d.kudos))))
     if d.alerts is not None and (alerts.enabled(d.team) or d.alerts.at_risk or d.alerts.spikes):
         out.append(bk.context(_(
             "alerts.digest_line", at_risk=d.alerts.at_risk, breached=d.alerts.breached,
@@ -218,8 +237,8 @@ def digest_text(_: Any, d: kpis.Digest) -> str:
     return _(
         "kpis.digest_fallback",
         team=d.team.name,
-        day=d.day.isoformat(),
-        volume=r.volume,
+        day=formats.day(lang_of(_), d.day),
+        volume=formats.number(lang_of(_), r.volume),
         csat=fmt_value(_, "csat", r.csat),
         frt=fmt_value(_, "frt", r.frt),
     )
@@ -231,8 +250,10 @@ def chart_png(_: Any, d: kpis.Digest) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
-    labels = [day.strftime("%m-%d") for day in d.chart_days]
+    lang = lang_of(_)
+    labels = [formats.short_day(lang, day) for day in d.chart_days]
     fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
     try:
         for ax, group in zip(axes, CHART_METRICS, strict=True):
@@ -242,16 +263,24 @@ def chart_png(_: Any, d: kpis.Digest) -> bytes:
                 target = d.targets.get(metric)
                 if target is not None:
                     ax.axhline(target, linestyle=":", linewidth=1)
+            ax.yaxis.set_major_formatter(FuncFormatter(_axis_label(lang, group)))
             ax.legend(loc="upper left", fontsize=8)
             ax.grid(alpha=0.3)
         axes[-1].tick_params(axis="x", rotation=45)
-        fig.suptitle(_("kpis.chart_title", team=d.team.name, day=d.day.isoformat()))
+        fig.suptitle(_("kpis.chart_title", team=d.team.name, day=formats.day(lang, d.day)))
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90)
         return buffer.getvalue()
     finally:
         plt.close(fig)
+
+
+def _axis_label(lang: str, group: tuple[str, ...]) -> Any:
+    """A y-axis tick formatter: percentages for the percent panel, numbers otherwise."""
+    if set(group) <= set(PERCENT):
+        return lambda value, _pos: formats.percent(lang, value, 0)
+    return lambda value, _pos: formats.number(lang, value, 0 if abs(value) >= 10 or value == int(value) else 1)
 
 
 # ----- /kpis ---------------------------------------------------------------------------
@@ -424,7 +453,9 @@ def make_chart_renderer(rt: Runtime) -> Any:
         return SlackCall(
             "files.completeUploadExternal",
             {
-                "files": [{"id": file_id, "title": _("kpis.chart_title", team=digest.team.name, day=digest.day.isoformat())}],
+                "files": [{"id": file_id, "title": _(
+                    "kpis.chart_title", team=digest.team.name, day=formats.day(lang_of(_), digest.day),
+                )}],
                 "channel_id": msg.data["channel"],
                 "thread_ts": msg.data["thread_ts"],
             },

@@ -58,8 +58,8 @@ def cli(argv, monkeypatch, database_url, capsys, **env):  # type: ignore[no-unty
 def test_digest_dry_run_prints_without_slack(team_db, monkeypatch, database_url, capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, err = cli(["digest", "--team", "Tier1", "--date", "2026-11-20", "--dry-run"], monkeypatch, database_url, capsys)
     assert code == 0, err
-    assert "C0DIGEST1" in out and "KPIS DIARIOS · TIER1 · 2026-11-20" in out  # the team's language
-    assert "100.0%" in out and "billing" in out
+    assert "C0DIGEST1" in out and "KPIS DIARIOS · TIER1 · VIE 20 NOV" in out  # the team's language
+    assert "100,0\xa0%" in out and "100.0%" not in out and "billing" in out  # Spanish figures (Babel)
 
 
 def test_digest_posts_once_and_again_on_request(team_db, standin, monkeypatch, database_url, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -64,7 +64,7 @@ def test_kpis_today_with_week_ago_comparison(rig: BotRig) -> None:
     text = answer(response)
     assert "KPIs · Tier1 · 2026-11-23" in text
     assert "5.0 min" in text  # today's first response
-    assert "2026-11-16 00:00 – 2026-11-16 10:00 (UTC)" in text
+    assert "Mon, Nov 16, 00:00 – Mon, Nov 16, 10:00 (UTC)" in text
     assert "-25.0 min" in text  # 5 min now vs 30 min a week ago, same hours
     assert "no data" in text  # nothing solved today: CSAT etc. say so
     assert standin_clean(rig)
@@ -137,7 +137,7 @@ def test_digest_on_schedule_once_with_chart_in_thread(rig: BotRig) -> None:
     posts = rig.standin.posts("C0DIGEST1")
     assert len(posts) == 1
     text = json.dumps(posts[0].args, ensure_ascii=False)
-    assert "Daily KPIs · Tier1 · 2026-11-22" in text
+    assert "Daily KPIs · Tier1 · Sun, Nov 22" in text
     assert "75.0%" in text and "login" in text and "billing" in text
     assert "First-contact resolution by category" in text
     completes = rig.standin.ok_calls("files.completeUploadExternal")
@@ -254,3 +254,31 @@ def test_a_slow_chart_upload_holds_no_write_lock(rig: BotRig) -> None:
     delivering.join(timeout=30)
     assert waited < 0.5, f"a writer waited {waited:.2f} s behind the chart upload"
     assert [c for c in rig.standin.calls if c.method == "files.getUploadURLExternal"], "the upload was attempted meanwhile"
+
+
+def test_spanish_team_sees_spanish_figures_and_english_team_english(rig: BotRig) -> None:
+    """Issue 15: figures and dates through Babel (bot/formats.py) in the team's language."""
+    rig.make_team(language="es")
+    seed(rig)
+    text = answer(rig.command("/kpis", "2026-11-22", user="U0AGENT02"))
+    assert "75,0\xa0%" in text and "75.0%" not in text  # CSAT 9/12
+
+
+def test_spanish_digest_shows_spanish_date_and_percent(rig: BotRig) -> None:
+    team = rig.make_team(language="es")
+    seed(rig)
+    rig.clock.set(z("2026-11-23T09:00"))
+    kpis.run_digest(rig.rt, team.id, scheduled_for=digest_fire(rig, team.id))
+    rig.deliver()
+    posts = rig.standin.posts("C0DIGEST1")
+    assert len(posts) == 1
+    text = json.dumps(posts[0].args, ensure_ascii=False)
+    assert "KPIs diarios · Tier1 · dom 22 nov" in text
+    assert "75,0\xa0%" in text and "75.0%" not in text
+
+
+def test_english_team_keeps_english_figures(rig: BotRig) -> None:
+    rig.make_team()
+    seed(rig)
+    text = answer(rig.command("/kpis", "2026-11-22", user="U0AGENT02"))
+    assert "75.0%" in text and "75,0" not in text
