@@ -66,3 +66,10 @@ def when(lang: str, moment: datetime, tz: str | None = None) -> str:
 def duration(lang: str, seconds: float, *, format: str = "long") -> str:
     """`2 hours` / `2 horas` (rounded to the largest sensible unit)."""
     return format_timedelta(timedelta(seconds=seconds), format=format, locale=_locale(lang))
+
+
+def weekday_time(lang: str, moment: datetime, tz: str | None = None) -> str:
+    """`Thu 14:05` / `jue 14:05` in the zone `tz`: a time within the coming week."""
+    if tz:
+        moment = moment.astimezone(ZoneInfo(tz))
+    return format_datetime(moment, "EEE HH:mm", locale=_locale(lang))

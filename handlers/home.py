@@ -18,13 +18,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from supportbot.bot import formats, kpis, oneonones, pulse, standups
 from supportbot.bot import home as core
-from supportbot.bot import kpis, oneonones, pulse, standups
 from supportbot.bot.errors import NotAllowed, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall, enqueue
 from supportbot.bot.runtime import Runtime
-from supportbot.bot.timeutil import format_duration, zone
+from supportbot.bot.timeutil import format_duration
 from supportbot.handlers import blocks as bk
 from supportbot.handlers import coaching as coaching_ui
 from supportbot.handlers import kpis as kpis_ui
@@ -68,8 +68,9 @@ def people(_: Translator, ids: list[str], limit: int = PEOPLE_SHOWN) -> str:
     return f"{text} {extra}".strip()
 
 
-def local_text(when: datetime, tz: str) -> str:
-    return when.astimezone(zone(tz)).strftime("%a %H:%M")
+def local_text(when: datetime, tz: str, lang: str = "en") -> str:
+    """`Thu 14:05` / `jue 14:05` in the team's zone (bot/formats.py, Babel)."""
+    return formats.weekday_time(lang, when, tz)
 
 
 def escalation_blocks(_: Translator, t: core.LeaderTeam, now: datetime) -> list[bk.Block]:
@@ -123,7 +124,7 @@ def meeting_blocks(_: Translator, t: core.LeaderTeam) -> list[bk.Block]:
     shown = t.meetings[:ITEMS_SHOWN]
     lines = [title]
     for m in shown:
-        lines.append(_("home.oneonone_line", agent=bk.mention(m.row.agent_id), when=local_text(m.at, t.team.timezone),
+        lines.append(_("home.oneonone_line", agent=bk.mention(m.row.agent_id), when=local_text(m.at, t.team.timezone, _.lang),
                        topics=len(m.topics)))
     extra = more(_, len(t.meetings), len(shown))
     if extra:
@@ -140,7 +141,7 @@ def follow_up_text(_: Translator, t: core.LeaderTeam) -> str:
     if not t.follow_ups:
         return f"{title}\n{_('home.none')}"
     lines = [title] + [
-        _("home.follow_up_line", agent=bk.mention(n.agent_id), day=n.follow_up_on.isoformat() if n.follow_up_on else "-",
+        _("home.follow_up_line", agent=bk.mention(n.agent_id), day=formats.day(_.lang, n.follow_up_on) if n.follow_up_on else "-",
           text=bk.escape(bk.truncate(n.text, 120)))
         for n in t.follow_ups[:ITEMS_SHOWN]
     ]
@@ -152,9 +153,9 @@ def pulse_text(_: Translator, t: core.LeaderTeam) -> str:
     lines = [f"*{_('home.pulse_title')}*"]
     if t.pulse_open is not None:
         lines.append(_("home.pulse_open", answered=t.pulse_open.answered, asked=t.pulse_open.asked,
-                       closes=local_text(t.pulse_open.pulse.closes_at, t.team.timezone)))
+                       closes=local_text(t.pulse_open.pulse.closes_at, t.team.timezone, _.lang)))
     if t.pulse_last is not None:
-        lines.append(_("home.pulse_last", day=t.pulse_last.pulse.week.isoformat()) + " "
+        lines.append(_("home.pulse_last", day=formats.day(_.lang, t.pulse_last.pulse.week)) + " "
                      + pulse_ui.figures_line(_, t.pulse_last, t.pulse_change))
     if len(lines) == 1:
         lines.append(_("home.pulse_none"))
@@ -170,7 +171,7 @@ def away_text(_: Translator, t: core.LeaderTeam) -> str:
     if not t.away:
         return f"{title}\n{_('home.nobody')}"
     lines = [title] + [
-        _("home.away_line", user=bk.mention(p.user_id), first=p.start_on.isoformat(), last=p.end_on.isoformat())
+        _("home.away_line", user=bk.mention(p.user_id), first=formats.day(_.lang, p.start_on), last=formats.day(_.lang, p.end_on))
         for p in t.away[:ITEMS_SHOWN]
     ]
     extra = more(_, len(t.away), ITEMS_SHOWN)
@@ -244,7 +245,7 @@ def next_meeting_text(_: Translator, a: core.AgentHome) -> str:
     if m is None:
         return f"{title}\n{_('home.none')}"
     tz = next((t.team.timezone for t in a.teams if t.team.id == m.row.team_id), "UTC")
-    lines = [title, _("home.next_oneonone", leader=bk.mention(m.row.leader_id), when=local_text(m.at, tz), tz=tz)]
+    lines = [title, _("home.next_oneonone", leader=bk.mention(m.row.leader_id), when=local_text(m.at, tz, _.lang), tz=tz)]
     lines += [f"• {bk.escape(bk.truncate(topic.text, 150))}" for topic in m.topics[:ITEMS_SHOWN]]
     if not m.topics:
         lines.append(_("home.no_topics"))
@@ -273,7 +274,7 @@ def home_blocks(_: Translator, h: core.Home) -> list[bk.Block]:
     if not h.led and h.agent is None:
         sections.append([bk.section(_("home.intro") + "\n" + _("home.no_team"))])
     tail = [bk.section(f"*{_('home.commands_title')}*\n{_('home.quick')}\n{_('home.quick_pulse')}")]
-    head = [bk.header(_("home.title")), bk.context(_("home.updated", when=h.now.strftime("%Y-%m-%d %H:%M UTC")))]
+    head = [bk.header(_("home.title")), bk.context(_("home.updated", when=formats.when(_.lang, h.now, "UTC") + " UTC"))]
     return head + fit(_, sections, tail)
 
 

@@ -44,3 +44,9 @@ def test_durations():
 
 def test_unknown_language_falls_back_to_english():
     assert formats.percent("fr", 76.8) == "76.8%"
+
+
+def test_weekday_time():
+    moment = datetime(2026, 12, 24, 13, 5, tzinfo=UTC)
+    assert formats.weekday_time("en", moment, "Europe/Madrid") == "Thu 14:05"
+    assert formats.weekday_time("es", moment, "Europe/Madrid") == "jue 14:05"

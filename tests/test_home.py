@@ -103,10 +103,10 @@ def test_leader_home_with_live_data_and_its_buttons(rig: BotRig, standin: SlackS
     assert "CSAT" in shown and "92%" in shown and any(c in shown for c in "▁▂▃▄▅▆▇█")
     assert "Not answered: <@U0AGENT02>" in shown and "Blocked: <@U0AGENT01>" in shown
     assert "<@U0AGENT02> · Mon 15:00 · 1 talking points" in shown and "<@U0AGENT01> · Tue 11:00" in shown
-    assert "2026-11-25 · <@U0AGENT01>: check the refund macro" in shown
+    assert "Wed, Nov 25 · <@U0AGENT01>: check the refund macro" in shown
     assert "Open now: 1 of 6 answered" in shown and "Workload *5.0/5*" in shown
     assert "Stand-up mood *4.0/5* (5 people)" in shown
-    assert "<@U0AGENT03>: 2026-11-26 → 2026-11-27" in shown
+    assert "<@U0AGENT03>: Thu, Nov 26 → Fri, Nov 27" in shown
     assert len(home["blocks"]) <= 100
 
     # Acknowledge from the Home tab: the escalation handler serves it, the tab refreshes
@@ -151,7 +151,7 @@ def test_agent_home_in_spanish_with_the_standup_button(rig: BotRig, standin: Sla
     assert "Tu día" in shown and "Tus escalados abiertos (1)" in shown and "Reembolso atascado" in shown
     assert "Tus objetivos en Tier1" in shown and "CSAT" in shown
     assert "Reconocimientos recibidos este mes (1)" in shown and "gracias por cubrir el turno" in shown
-    assert "Tu próximo 1:1" in shown and "Con <@U0LEAD01> · Wed 10:00" in shown and "Plan de formación" in shown
+    assert "Tu próximo 1:1" in shown and "Con <@U0LEAD01> · mié 10:00" in shown and "Plan de formación" in shown
     assert "Esperando tu respuesta" in shown
     assert "Team Tier1" not in shown and "Equipo Tier1" not in shown  # no leader view for agents
     [prompt] = buttons_in(home, "home.standup_answer")
