@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import keywords, oneonones
+from supportbot.bot import formats, keywords, oneonones
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
@@ -65,17 +65,17 @@ def cadence_text(_: Translator, cadence: str) -> str:
     return _("oneonones.cadence_biweekly") if cadence == "biweekly" else _("oneonones.cadence_weekly")
 
 
-def _num(value: float | None, fmt: str = "{:.1f}") -> str:
-    return "–" if value is None else fmt.format(value)
+def _num(value: float | None, show: Any) -> str:
+    return "–" if value is None else str(show(value))
 
 
 def kpi_lines(_: Translator, agent: Any, team: Any) -> str:
     rows = [
-        ("solved", lambda r: _num(float(r.solved), "{:.0f}")),
-        ("csat", lambda r: _num(r.csat, "{:.0f}%")),
-        ("frt", lambda r: _num(r.frt, "{:.0f} min")),
-        ("aht", lambda r: _num(r.aht, "{:.0f} min")),
-        ("sla", lambda r: _num(r.sla, "{:.0f}%")),
+        ("solved", lambda r: _num(float(r.solved), lambda v: formats.number(_.lang, v))),
+        ("csat", lambda r: _num(r.csat, lambda v: formats.percent(_.lang, v, 0))),
+        ("frt", lambda r: _num(r.frt, lambda v: formats.number(_.lang, v) + " min")),
+        ("aht", lambda r: _num(r.aht, lambda v: formats.number(_.lang, v) + " min")),
+        ("sla", lambda r: _num(r.sla, lambda v: formats.percent(_.lang, v, 0))),
     ]
     return "\n".join(_("oneonones.kpi_line", metric=name.upper(), agent=f(agent), team=f(team)) for name, f in rows)
 

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import dates, keywords, standups, teams
+from supportbot.bot import dates, formats, keywords, standups, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import Deferred, SlackCall, enqueue, enqueue_call
@@ -63,7 +63,7 @@ def local_hhmm(when: Any, tz: str) -> str:
 
 
 def run_title(_: Translator, team_name: str, run: StandupRun) -> str:
-    return _("standups.run_title", team=bk.escape(team_name), day=run.day.strftime("%a %Y-%m-%d"))
+    return _("standups.run_title", team=bk.escape(team_name), day=formats.day(_.lang, run.day))
 
 
 def run_blocks(_: Translator, team: Team, run: StandupRun) -> tuple[str, list[bk.Block]]:
@@ -111,7 +111,7 @@ def answer_blocks(_: Translator, run: StandupRun, prompt: StandupPrompt, *, edit
 
 def prompt_blocks(_: Translator, team: Team, run: StandupRun, prompt: StandupPrompt, *, reminder: bool = False) -> tuple[str, list[bk.Block]]:
     key = "standups.reminder_text" if reminder else "standups.prompt_text"
-    text = _(key, team=bk.escape(team.name), day=run.day.strftime("%a %Y-%m-%d"))
+    text = _(key, team=bk.escape(team.name), day=formats.day(_.lang, run.day))
     return text, [
         bk.section(text),
         bk.actions(bk.button(_("standups.answer_button"), Id.ANSWER, {"prompt_id": prompt.id}, style="primary")),
@@ -127,7 +127,7 @@ def answered_dm_blocks(_: Translator, prompt: StandupPrompt, tz: str) -> tuple[s
 
 
 def answer_modal(_: Translator, run: StandupRun, prompt: StandupPrompt) -> bk.Block:
-    out: list[bk.Block] = [bk.context(_("standups.modal_intro", day=run.day.isoformat()))]
+    out: list[bk.Block] = [bk.context(_("standups.modal_intro", day=formats.day(_.lang, run.day)))]
     previous = prompt.answers or []
     for i, question in enumerate(run.questions):
         out.append(
