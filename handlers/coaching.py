@@ -8,7 +8,7 @@ from datetime import date
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import coaching, dates, keywords, teams
+from supportbot.bot import coaching, dates, formats, keywords, teams
 from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
@@ -55,12 +55,13 @@ EXCERPT = 280
 
 
 # ----- pure renderers -----------------------------------------------------------------
-def fmt_metric(metric: str, value: float) -> str:
+def fmt_metric(metric: str, value: float, lang: str = "en") -> str:
+    """`92.0%` / `92,0 %`: figures in the reader's language (bot/formats.py, Babel)."""
     if metric in PERCENT:
-        return f"{value:.1f}%"
+        return formats.percent(lang, value)
     if metric in MINUTES:
-        return f"{value:.0f} min"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+        return f"{formats.number(lang, value)} min"
+    return formats.number(lang, value, 0 if float(value).is_integer() else 1)
 
 
 def day(d: date | None, lang: str = "en") -> str:
@@ -117,7 +118,7 @@ def goal_line(_: Translator, progress: coaching.GoalProgress) -> str:
             "coaching.goal_kpi",
             metric=goal.metric.upper(),
             op="≥" if goal.op == ">=" else "≤",
-            target=fmt_metric(goal.metric, goal.target),
+            target=fmt_metric(goal.metric, goal.target, _.lang),
         )
     else:
         what = bk.escape(goal.text or "")
@@ -126,7 +127,7 @@ def goal_line(_: Translator, progress: coaching.GoalProgress) -> str:
         return (
             line
             + "\n"
-            + _("coaching.goal_done", day=f"{goal.done_at:%Y-%m-%d}" if goal.done_at else "")
+            + _("coaching.goal_done", day=formats.day(_.lang, goal.done_at.date()) if goal.done_at else "")
         )
     if goal.kind == "kpi":
         if not progress.available:
@@ -137,7 +138,7 @@ def goal_line(_: Translator, progress: coaching.GoalProgress) -> str:
             status = _(
                 "coaching.progress_met" if progress.met else "coaching.progress_not_met",
                 days=coaching.PROGRESS_DAYS,
-                value=fmt_metric(goal.metric or "", progress.value),
+                value=fmt_metric(goal.metric or "", progress.value, _.lang),
             )
         line += "\n" + status
     if progress.overdue:

@@ -389,7 +389,7 @@ def test_kpi_and_text_goals_with_progress_and_done(rig: BotRig, standin: SlackSt
         text_goal.id: "open",
     }
     listing = answer(rig.command("/coach", f"goals {BO}", user="U0LEAD01"))
-    assert "done 2026-11-23" in listing
+    assert "done Mon, Nov 23" in listing
 
     with rig.rt.transaction(readonly=True) as session:
         team = teams.find_team(session, WORKSPACE, "Tier1")
