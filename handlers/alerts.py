@@ -11,7 +11,7 @@ from slack_bolt import App
 from sqlmodel import Session
 
 from supportbot.bot import alerts as policy
-from supportbot.bot import teams
+from supportbot.bot import formats, teams
 from supportbot.bot.errors import NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import Deferred, SlackCall
@@ -106,17 +106,18 @@ def sla_fallback(_: Translator, team: Team, count: int) -> str:
 def spike_blocks(_: Translator, team: Team, spike: store.SpikeAlert) -> tuple[str, list[bk.Block]]:
     name = bk.escape(team.name)
     title = _(f"alerts.spike_{spike.metric}_title", value=spike.value, team=name)
-    line = f"{spike.line:.1f}"
+    lang = _.lang
+    line = formats.number(lang, spike.line, 1)
     how = _(
         "alerts.spike_how",
-        baseline=", ".join(str(n) for n in spike.baseline),
-        mean=f"{spike.mean:.1f}",
-        stdev=f"{spike.stdev:.1f}",
+        baseline=", ".join(formats.number(lang, n) for n in spike.baseline),
+        mean=formats.number(lang, spike.mean, 1),
+        stdev=formats.number(lang, spike.stdev, 1),
         line=line,
         min_extra=spike.min_extra,
     )
     blocks = [bk.section(title), bk.section(how), bk.context(_("alerts.spike_once", line=line))]
-    text = _("alerts.spike_fallback", team=name, value=spike.value, mean=f"{spike.mean:.1f}")
+    text = _("alerts.spike_fallback", team=name, value=formats.number(lang, spike.value), mean=formats.number(lang, spike.mean, 1))
     return text, blocks
 
 

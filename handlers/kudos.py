@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import keywords, kudos, teams
+from supportbot.bot import formats, keywords, kudos, teams
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
@@ -57,7 +57,9 @@ def board_blocks(_: Translator, board: kudos.Board, *, team_name: str) -> list[b
     )
     out = [
         bk.section(title),
-        bk.context(_("kudos.top_total", total=board.total, since=f"{board.start:%Y-%m-%d}")),
+        bk.context(_(
+            "kudos.top_total", total=formats.number(_.lang, board.total), since=formats.day(_.lang, board.start.date()),
+        )),
     ]
     if not board.total:
         out.append(bk.section(_("kudos.top_empty")))

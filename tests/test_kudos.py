@@ -146,12 +146,12 @@ def test_leaderboard_week_and_month(rig: BotRig, standin: SlackStandIn) -> None:
     rig.command("/kudos", f"{BO} three", user="U0LEAD02")
 
     week = answer(rig.command("/kudos", "top", user="U0AGENT01"))
-    assert "this week" in week and "3 kudos since 2026-11-23" in week
+    assert "this week" in week and "3 kudos since Mon, Nov 23" in week
     assert week.index("<@U0AGENT02> · 3") < week.index("<@U0AGENT01> · 1")
     month = answer(rig.command("/kudos", "top month", user="U0AGENT01"))
     assert (
         "this month" in month
-        and "4 kudos since 2026-11-01" in month
+        and "4 kudos since Sun, Nov 1" in month
         and "<@U0AGENT01> · 2" in month
     )
     assert "<@U0LEAD01> · 2" in month  # given
