@@ -388,3 +388,44 @@ def test_zendesk_category_field_and_oversized_names_keep_the_ticket() -> None:
     assert (chosen["category"], chosen["team"], chosen["channel"]) == ("billing", "G" * 80, "web")
     assert normalize(sync.zendesk_fields(ticket, page, {}, None))["category"] == "question"
     assert normalize(sync.zendesk_fields(ticket, page, {"g" * 100: "Tier1"}, None))["team"] == "Tier1"
+
+
+def test_zendesk_sla_policy_sets_the_ticket_target_and_the_alert_uses_it(hrig: BotRig, zendesk: ZendeskStandIn) -> None:
+    from supportbot.bot import alerts
+
+    hrig.make_team()  # the team's target: the default 60 minutes
+    zendesk.add_group(1, "Tier1")
+    # both unanswered for 25 minutes: 83% of a 30-minute SLA policy, 42% of the team's hour
+    zendesk.put_ticket(201, created_at=T - 1500, updated_at=T - 1500, group_id=1, tags=["vip", "refund", "vip"], sla_reply_minutes=30)
+    zendesk.put_ticket(202, created_at=T - 1500, updated_at=T - 1500, group_id=1)
+    report = syncer(hrig).run("zendesk", WORKSPACE)
+    assert report.inserted == 2 and all("slas" in h.query["include"].split(",") for h in zendesk.export_hits())
+    rows = tickets(hrig, "zendesk")
+    assert (rows["201"].sla_target_minutes, rows["202"].sla_target_minutes) == (30, None)
+    assert (rows["201"].tags, rows["202"].tags) == ("vip refund", None)
+    alerts.scan_now(hrig.rt)
+    hrig.deliver()
+    posts = [c.text_everywhere() for c in hrig.standin.posts("C0ESCAL01") if "first-reply target" in c.text_everywhere()]
+    assert len(posts) == 1 and "Ticket 201" in posts[0] and "of 30m" in posts[0] and "Ticket 202" not in posts[0]
+    # answered: the policy metric is achieved; the target stays the policy's
+    zendesk.put_ticket(201, created_at=T - 1500, updated_at=T - 100, group_id=1, tags=["vip"], reply_minutes=26, sla_reply_minutes=30)
+    hrig.clock.advance(minutes=2)
+    syncer(hrig).run("zendesk", WORKSPACE)
+    row = tickets(hrig, "zendesk")["201"]
+    assert (row.sla_target_minutes, row.frt_seconds, row.tags) == (30, 26 * 60, "vip")
+
+
+def test_freshdesk_tags_are_stored_one_word_each(hrig: BotRig, freshdesk: FreshdeskStandIn) -> None:
+    freshdesk.put_ticket(7, created_at=T - DAY, updated_at=T - DAY + 10, tags=["needs follow up", "VIP"])
+    freshdesk.put_ticket(8, created_at=T - DAY, updated_at=T - DAY + 20)
+    assert syncer(hrig).run("freshdesk", WORKSPACE).inserted == 2
+    rows = tickets(hrig, "freshdesk")
+    assert (rows["7"].tags, rows["8"].tags) == ("needs_follow_up VIP", None)
+
+
+def test_tag_text_keeps_whole_tags_within_its_limit() -> None:
+    from supportbot.bot.helpdesk.mapping import MAX_TAGS, tag_text
+
+    long = tag_text([f"tag{i:05d}" for i in range(500)])
+    assert long is not None and len(long) <= MAX_TAGS and long.split(" ")[-1].startswith("tag") and len(long.split(" ")[-1]) == 8
+    assert tag_text([]) is None and tag_text(None) is None and tag_text(["  "]) is None

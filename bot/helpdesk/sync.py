@@ -234,7 +234,9 @@ class Syncer:
         rows = []
         for raw in fields:
             try:
-                rows.append(normalize(raw, resolve_email=self.resolve_email))
+                row = normalize(raw, resolve_email=self.resolve_email)
+                row["tags"] = raw.get("tags")  # helpdesk-only: a CSV import has none
+                rows.append(row)
             except RowError as exc:
                 report.rejected += 1
                 log.warning("%s ticket %s skipped: %s", report.source, raw.get("ticket_id"), exc)
