@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from supportbot.bot import kpis
-from supportbot.bot.cli.kpis import _slack_email_resolver
+from supportbot.bot.app import email_resolver
 from supportbot.bot.clock import FixedClock
 from supportbot.bot.helpdesk import sync
 from supportbot.bot.ingest import import_json
@@ -72,7 +72,7 @@ def syncer(rig: BotRig, **settings: Any) -> sync.Syncer:
         rig.rt.transaction,
         clock=clock,
         owner="test",
-        resolve_email=_slack_email_resolver(rig.settings),
+        resolve_email=email_resolver(rig.settings),
         sleep=lambda s: clock.advance(seconds=s),
         monotonic=lambda: clock.now().timestamp(),
     )
@@ -372,6 +372,46 @@ def test_install_jobs_adds_one_job_per_configured_helpdesk(hrig: BotRig) -> None
     empty = Scheduler(hrig.clock)
     sync.install_jobs(empty, hrig.rt)
     assert [j for j in empty.job_ids() if j.startswith("helpdesk")] == []
+
+
+def test_supportbot_run_syncs_right_after_start_then_every_interval(hrig: BotRig, zendesk: ZendeskStandIn) -> None:
+    import time
+
+    from supportbot.bot.clock import SystemClock
+    from supportbot.bot.jobs import install_all
+    from supportbot.bot.scheduler import Scheduler
+
+    hrig.make_team()
+    zendesk.add_user(11, "ana@example.com")
+    zendesk.put_ticket(1, created_at=T - DAY, updated_at=T - DAY, assignee_id=11)
+    scheduler = Scheduler(hrig.clock)
+    install_all(scheduler, hrig.rt, resolve_email=email_resolver(hrig.settings))  # as bot.app.start_background
+    started = SystemClock().now()
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 30
+        while "1" not in tickets(hrig, "zendesk") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # synced at start, not one interval (5 minutes) later; the agent found through Slack
+        assert tickets(hrig, "zendesk")["1"].agent_id == "U0AGENT01"
+        next_run = scheduler.next_run("helpdesk.sync.zendesk")
+        assert next_run is not None and timedelta(minutes=4, seconds=50) < next_run - started <= timedelta(minutes=5, seconds=1)
+    finally:
+        scheduler.shutdown(wait=True)
+    # that first run claimed its interval like any other: a replica starting now skips it
+    assert sync.run_scheduled(hrig.rt, syncer(hrig), "zendesk") == []
+
+
+def test_core_sync_does_not_import_the_cli() -> None:
+    import ast
+    from pathlib import Path
+
+    import supportbot.bot.helpdesk as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not any(name.startswith(("supportbot.bot.cli", "supportbot.bot.app")) for name in names), path
 
 
 def test_zendesk_category_field_and_oversized_names_keep_the_ticket() -> None:
