@@ -13,7 +13,7 @@ import, POST /api/tickets or a helpdesk sync).
   the spike ends once its count has stayed at or under the line for an hour.
 
 Both are on by default and set per team (`supportbot team update NAME --alerts
-sla,spikes|none`). The scan runs every minute; one replica claims each minute, and even
+sla,spikes|none`, `--sla-alert-share N`, `--spike-min-extra N`). The scan runs every minute; one replica claims each minute, and even
 scans that overlap (a sync's scan, a slow one) send each alert once: the rows decide (see
 storage.alerts).
 """
@@ -74,6 +74,16 @@ def parse_alert_kinds(text: str) -> list[str]:
 def check_share(value: int) -> int:
     if not 1 <= value <= 100:
         raise InvalidInput("alerts.bad_share", value=value)
+    return value
+
+
+MAX_SPIKE_MIN_EXTRA = 10_000
+
+
+def check_spike_min_extra(value: int) -> int:
+    """`--spike-min-extra N`: tickets above the usual a spike needs besides mean + 3 sd."""
+    if not 1 <= value <= MAX_SPIKE_MIN_EXTRA:
+        raise InvalidInput("alerts.bad_spike_min_extra", value=value)
     return value
 
 

@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
@@ -49,6 +50,27 @@ def build_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
         timeout=10,
         retry_handlers=handlers_,
     )
+
+
+def email_resolver(settings: Settings) -> Callable[[str], str | None] | None:
+    """email -> Slack user id through `users.lookupByEmail` (needs `users:read.email`),
+    cached for the resolver's life; None without a bot token. An email Slack does not know
+    (or a failed lookup) resolves to None: the ticket keeps its email. Used by ticket
+    imports and the helpdesk sync."""
+    if not settings.slack_bot_token:
+        return None
+    client = build_client(settings)
+    cache: dict[str, str | None] = {}
+
+    def resolve(email: str) -> str | None:
+        if email not in cache:
+            try:
+                cache[email] = str(client.users_lookupByEmail(email=email)["user"]["id"])
+            except Exception:  # unknown email, no scope, Slack down: the ticket keeps its email
+                cache[email] = None
+        return cache[email]
+
+    return resolve
 
 
 def build_app(
@@ -167,7 +189,7 @@ def start_background(rt: Runtime) -> Any:
     from supportbot.bot.scheduler import Scheduler
 
     scheduler = Scheduler(rt.clock)
-    install_all(scheduler, rt)
+    install_all(scheduler, rt, resolve_email=email_resolver(rt.settings))
     scheduler.start()
     # Deliver what a previous run stored but could not send, without waiting for the job.
     rt.outbox.release_dead_leases()

@@ -65,8 +65,12 @@ class Scheduler:
         return bool(self._aps.running)
 
     def every(
-        self, job_id: str, name: str, seconds: float, func: Callable[..., Any], *args: Any
+        self, job_id: str, name: str, seconds: float, func: Callable[..., Any], *args: Any,
+        start_now: bool = False,
     ) -> None:
+        """func(*args) every `seconds`; with `start_now` the first run is right after the
+        scheduler starts instead of one interval later."""
+        extra: dict[str, Any] = {"next_run_time": SystemClock().now()} if start_now else {}
         self._aps.add_job(
             _safe(job_id, func),
             IntervalTrigger(seconds=seconds),
@@ -74,6 +78,7 @@ class Scheduler:
             id=job_id,
             name=name,
             replace_existing=True,
+            **extra,
         )
 
     def cron(

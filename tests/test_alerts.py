@@ -334,6 +334,28 @@ def test_alerts_on_and_off_per_team(rig: BotRig, standin: SlackStandIn, monkeypa
     assert alerts.enabled(_team(rig)) == {"sla"}
 
 
+def test_spike_min_extra_from_the_cli(rig: BotRig, standin: SlackStandIn, monkeypatch, database_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    rig.make_team()
+    seed_history(rig, [1, 1, 1, 1])  # the usual: 1 ticket in that hour
+    put(rig, *[row(f"N{i}", z("2026-11-23T09:05") + timedelta(minutes=i), agent_id="U0AGENT01") for i in range(10)])
+    for bad in ("0", "10001"):
+        code, out, err = run_cli(["team", "update", "Tier1", "--spike-min-extra", bad], monkeypatch, database_url, capsys)
+        assert code == 2 and "1 to 10000" in err and "--spike-min-extra 5" in err
+    assert alerts.spike_min_extra(_team(rig)) == 5
+    # 10 tickets, 9 above the usual: not a spike once a spike needs 12 more
+    code, out, _ = run_cli(["team", "update", "Tier1", "--spike-min-extra", "12"], monkeypatch, database_url, capsys)
+    assert code == 0 and "spike_min_extra:    12" in out
+    scan(rig)
+    assert spike_dms(standin, "U0LEAD01") == []
+    run_cli(["team", "update", "Tier1", "--spike-min-extra", "9"], monkeypatch, database_url, capsys)
+    scan(rig)
+    dms = spike_dms(standin, "U0LEAD01")
+    assert len(dms) == 2 and "at least 9 tickets above the mean" in dms[0].text_everywhere()
+    with pytest.raises(SystemExit):
+        main(["team", "update", "--help"])
+    assert "--spike-min-extra N" in capsys.readouterr().out
+
+
 def test_spanish(rig: BotRig, standin: SlackStandIn) -> None:
     rig.make_team(language="es")
     seed_history(rig, [0, 1, 0, 1])

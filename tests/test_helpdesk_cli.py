@@ -112,6 +112,18 @@ def test_half_configured_helpdesk_is_a_one_line_error(tmp_path: Path, capsys: py
     assert "freshdesk is not configured: set FRESHDESK_DOMAIN" in capsys.readouterr().err
 
 
+def test_sync_interval_is_whole_minutes_or_a_test_fraction() -> None:
+    def interval(value: str) -> float:
+        return load_settings({"SYNC_INTERVAL_MINUTES": value}, env_file=None, require_slack=False).sync_interval_minutes
+
+    assert (interval("5"), interval("1440"), interval("0.1")) == (5, 1440, 0.1)
+    assert isinstance(interval("5"), int)
+    for bad in ("0", "0.01", "1.5", "1441", "five", "nan"):
+        with pytest.raises(ConfigError) as exc:
+            interval(bad)
+        assert exc.value.setting == "SYNC_INTERVAL_MINUTES"
+
+
 def test_team_helpdesk_groups_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'teams.db'}")

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from supportbot.bot import kpis
-from supportbot.bot.cli.kpis import _slack_email_resolver
+from supportbot.bot.app import email_resolver
 from supportbot.bot.clock import FixedClock
 from supportbot.bot.helpdesk import sync
 from supportbot.bot.ingest import import_json
@@ -72,7 +72,7 @@ def syncer(rig: BotRig, **settings: Any) -> sync.Syncer:
         rig.rt.transaction,
         clock=clock,
         owner="test",
-        resolve_email=_slack_email_resolver(rig.settings),
+        resolve_email=email_resolver(rig.settings),
         sleep=lambda s: clock.advance(seconds=s),
         monotonic=lambda: clock.now().timestamp(),
     )
@@ -374,6 +374,46 @@ def test_install_jobs_adds_one_job_per_configured_helpdesk(hrig: BotRig) -> None
     assert [j for j in empty.job_ids() if j.startswith("helpdesk")] == []
 
 
+def test_supportbot_run_syncs_right_after_start_then_every_interval(hrig: BotRig, zendesk: ZendeskStandIn) -> None:
+    import time
+
+    from supportbot.bot.clock import SystemClock
+    from supportbot.bot.jobs import install_all
+    from supportbot.bot.scheduler import Scheduler
+
+    hrig.make_team()
+    zendesk.add_user(11, "ana@example.com")
+    zendesk.put_ticket(1, created_at=T - DAY, updated_at=T - DAY, assignee_id=11)
+    scheduler = Scheduler(hrig.clock)
+    install_all(scheduler, hrig.rt, resolve_email=email_resolver(hrig.settings))  # as bot.app.start_background
+    started = SystemClock().now()
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 30
+        while "1" not in tickets(hrig, "zendesk") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # synced at start, not one interval (5 minutes) later; the agent found through Slack
+        assert tickets(hrig, "zendesk")["1"].agent_id == "U0AGENT01"
+        next_run = scheduler.next_run("helpdesk.sync.zendesk")
+        assert next_run is not None and timedelta(minutes=4, seconds=50) < next_run - started <= timedelta(minutes=5, seconds=1)
+    finally:
+        scheduler.shutdown(wait=True)
+    # that first run claimed its interval like any other: a replica starting now skips it
+    assert sync.run_scheduled(hrig.rt, syncer(hrig), "zendesk") == []
+
+
+def test_core_sync_does_not_import_the_cli() -> None:
+    import ast
+    from pathlib import Path
+
+    import supportbot.bot.helpdesk as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not any(name.startswith(("supportbot.bot.cli", "supportbot.bot.app")) for name in names), path
+
+
 def test_zendesk_category_field_and_oversized_names_keep_the_ticket() -> None:
     from supportbot.bot.helpdesk import zendesk as zd
     from supportbot.bot.ingest import normalize
@@ -388,3 +428,44 @@ def test_zendesk_category_field_and_oversized_names_keep_the_ticket() -> None:
     assert (chosen["category"], chosen["team"], chosen["channel"]) == ("billing", "G" * 80, "web")
     assert normalize(sync.zendesk_fields(ticket, page, {}, None))["category"] == "question"
     assert normalize(sync.zendesk_fields(ticket, page, {"g" * 100: "Tier1"}, None))["team"] == "Tier1"
+
+
+def test_zendesk_sla_policy_sets_the_ticket_target_and_the_alert_uses_it(hrig: BotRig, zendesk: ZendeskStandIn) -> None:
+    from supportbot.bot import alerts
+
+    hrig.make_team()  # the team's target: the default 60 minutes
+    zendesk.add_group(1, "Tier1")
+    # both unanswered for 25 minutes: 83% of a 30-minute SLA policy, 42% of the team's hour
+    zendesk.put_ticket(201, created_at=T - 1500, updated_at=T - 1500, group_id=1, tags=["vip", "refund", "vip"], sla_reply_minutes=30)
+    zendesk.put_ticket(202, created_at=T - 1500, updated_at=T - 1500, group_id=1)
+    report = syncer(hrig).run("zendesk", WORKSPACE)
+    assert report.inserted == 2 and all("slas" in h.query["include"].split(",") for h in zendesk.export_hits())
+    rows = tickets(hrig, "zendesk")
+    assert (rows["201"].sla_target_minutes, rows["202"].sla_target_minutes) == (30, None)
+    assert (rows["201"].tags, rows["202"].tags) == ("vip refund", None)
+    alerts.scan_now(hrig.rt)
+    hrig.deliver()
+    posts = [c.text_everywhere() for c in hrig.standin.posts("C0ESCAL01") if "first-reply target" in c.text_everywhere()]
+    assert len(posts) == 1 and "Ticket 201" in posts[0] and "of 30m" in posts[0] and "Ticket 202" not in posts[0]
+    # answered: the policy metric is achieved; the target stays the policy's
+    zendesk.put_ticket(201, created_at=T - 1500, updated_at=T - 100, group_id=1, tags=["vip"], reply_minutes=26, sla_reply_minutes=30)
+    hrig.clock.advance(minutes=2)
+    syncer(hrig).run("zendesk", WORKSPACE)
+    row = tickets(hrig, "zendesk")["201"]
+    assert (row.sla_target_minutes, row.frt_seconds, row.tags) == (30, 26 * 60, "vip")
+
+
+def test_freshdesk_tags_are_stored_one_word_each(hrig: BotRig, freshdesk: FreshdeskStandIn) -> None:
+    freshdesk.put_ticket(7, created_at=T - DAY, updated_at=T - DAY + 10, tags=["needs follow up", "VIP"])
+    freshdesk.put_ticket(8, created_at=T - DAY, updated_at=T - DAY + 20)
+    assert syncer(hrig).run("freshdesk", WORKSPACE).inserted == 2
+    rows = tickets(hrig, "freshdesk")
+    assert (rows["7"].tags, rows["8"].tags) == ("needs_follow_up VIP", None)
+
+
+def test_tag_text_keeps_whole_tags_within_its_limit() -> None:
+    from supportbot.bot.helpdesk.mapping import MAX_TAGS, tag_text
+
+    long = tag_text([f"tag{i:05d}" for i in range(500)])
+    assert long is not None and len(long) <= MAX_TAGS and long.split(" ")[-1].startswith("tag") and len(long.split(" ")[-1]) == 8
+    assert tag_text([]) is None and tag_text(None) is None and tag_text(["  "]) is None

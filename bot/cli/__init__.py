@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     upd.add_argument("--sla-minutes", type=int, help="default first-response target in minutes (default 60)")
     upd.add_argument("--alerts", help="which alerts are on: sla,spikes (default), sla, spikes or none")
     upd.add_argument("--sla-alert-share", type=int, help="percent of the first-response target after which an unanswered ticket is flagged (default 80)")
+    upd.add_argument("--spike-min-extra", type=int, metavar="N", help="tickets above the usual count (the mean of the same hour on the last four weeks) a spike needs besides mean + 3 standard deviations, 1-10000 (default 5)")
     upd.add_argument("--helpdesk-group", action="append", metavar="NAME", help="replace the helpdesk groups whose tickets the team takes (repeat; '' = the team's name)")
     upd.set_defaults(func=with_store(team_cli.cmd_team_update))
 

@@ -15,7 +15,7 @@ from typing import Any
 from supportbot.bot import ingest, kpis, teams
 from supportbot.bot.cli.common import CliError, resolve_workspace
 from supportbot.bot.clock import SystemClock
-from supportbot.bot.config import Settings, load_settings
+from supportbot.bot.config import load_settings
 from supportbot.bot.timeutil import parse_date, zone
 from supportbot.storage.db import make_engine, transaction, upgrade
 from supportbot.storage.models import OutboxMessage
@@ -30,30 +30,12 @@ def _progress(enabled: bool) -> Any:
     return bar, bar.update
 
 
-def _slack_email_resolver(settings: Settings) -> Any:
-    """email -> Slack id through users.lookupByEmail when a bot token is configured."""
-    if not settings.slack_bot_token:
-        return None
-    from supportbot.bot.app import build_client
-
-    client = build_client(settings)
-    cache: dict[str, str | None] = {}
-
-    def resolve(email: str) -> str | None:
-        if email not in cache:
-            try:
-                cache[email] = str(client.users_lookupByEmail(email=email)["user"]["id"])
-            except Exception:  # unknown email, no scope, Slack down: the ticket keeps its email
-                cache[email] = None
-        return cache[email]
-
-    return resolve
-
-
 def cmd_import_tickets(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"{path}: no such file")
+    from supportbot.bot.app import email_resolver  # the Slack client only when importing
+
     settings = load_settings(require_slack=False)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -68,7 +50,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
                 path=str(path),
                 fmt=args.format,
                 now=SystemClock().now(),
-                resolve_email=_slack_email_resolver(settings),
+                resolve_email=email_resolver(settings),
                 progress=progress,
             )
         except (ValueError, UnicodeDecodeError) as exc:

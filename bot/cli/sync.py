@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supportbot.bot.cli.common import CliError, resolve_workspace
-from supportbot.bot.cli.kpis import _slack_email_resolver
 from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import load_settings
 from supportbot.bot.helpdesk import sync
@@ -38,6 +37,8 @@ def _bar(enabled: bool) -> Any:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from supportbot.bot.app import email_resolver  # the Slack client only when syncing
+
     settings = load_settings(require_slack=False)
     source = args.helpdesk
     if source not in sync.configured_sources(settings):
@@ -56,7 +57,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             lambda: transaction(engine),
             clock=SystemClock(),
             owner=instance_id(),
-            resolve_email=_slack_email_resolver(settings),
+            resolve_email=email_resolver(settings),
         )
         bar, progress = _bar(sys.stderr.isatty() and not args.quiet)
         try:

@@ -95,6 +95,8 @@ def cmd_team_update(args: argparse.Namespace, settings: Settings, session: Any, 
         extra["alerts"] = alerts.parse_alert_kinds(args.alerts)
     if args.sla_alert_share is not None:
         extra["sla_alert_share"] = alerts.check_share(args.sla_alert_share)
+    if args.spike_min_extra is not None:
+        extra["spike_min_extra"] = alerts.check_spike_min_extra(args.spike_min_extra)
     groups = _helpdesk_groups(args.helpdesk_group)
     if groups is not None:
         extra["helpdesk_groups"] = groups  # [] = the team's own name

@@ -38,12 +38,46 @@ def _text(value: Any, limit: int) -> str | None:
     return None if value in (None, "") else str(value)[:limit]
 
 
+MAX_TAGS = 2000  # characters kept of a ticket's tags (whole tags only)
+
+
+def tag_text(tags: Any) -> str | None:
+    """A helpdesk's tag list -> one space-separated text, as Zendesk writes tags. A space
+    inside a (Freshdesk) tag becomes "_", so every word is one tag; repeats are dropped."""
+    if not isinstance(tags, list):
+        return None
+    words: list[str] = []
+    for tag in tags:
+        word = "_".join(str(tag).split())
+        if word and word not in words:
+            words.append(word)
+    text = " ".join(words)
+    if len(text) > MAX_TAGS:
+        text = text[: MAX_TAGS + 1].rsplit(" ", 1)[0][:MAX_TAGS]
+    return text or None
+
+
+def first_reply_target(ticket: dict[str, Any]) -> int | None:
+    """Minutes from creation to the first-reply breach of the ticket's Zendesk SLA policy
+    (the `slas` side-load: `policy_metrics` with metric `first_reply_time` and its
+    `breach_at`), or None when no policy sets one. Wall-clock minutes, so a
+    business-hours policy's deadline is the real moment it breaches."""
+    created = ticket.get("created_at")
+    metrics = (ticket.get("slas") or {}).get("policy_metrics") or []
+    for metric in metrics:
+        if metric.get("metric") == "first_reply_time" and metric.get("breach_at") and created:
+            minutes = round((parse_time(metric["breach_at"]) - parse_time(created)).total_seconds() / 60)
+            return minutes if minutes >= 1 else None
+    return None
+
+
 # ----- mapping onto the generic import fields --------------------------------------
 def zendesk_fields(
     ticket: dict[str, Any], page: zd.ExportPage, groups: dict[str, str], category_field: int | None
 ) -> dict[str, Any]:
     """The same definitions as a Zendesk CSV import: first reply = created + the first
-    reply time in calendar minutes; replies from the metric set; good/bad ratings only."""
+    reply time in calendar minutes; replies from the metric set; good/bad ratings only;
+    the first-response target from the ticket's SLA policy when it has one; its tags."""
     metric = page.metric_sets.get(ticket["id"]) or {}
     created = ticket.get("created_at")
     out: dict[str, Any] = {"ticket_id": str(ticket["id"]), "created_at": created}
@@ -70,6 +104,8 @@ def zendesk_fields(
     if score in ("good", "bad"):  # "offered" / "unoffered" are not ratings
         out["csat"] = score
     out["agent_replies"] = metric.get("replies")
+    out["sla_target_minutes"] = first_reply_target(ticket)  # else the team's --sla-minutes
+    out["tags"] = tag_text(ticket.get("tags"))
     return out
 
 
@@ -92,6 +128,7 @@ def freshdesk_fields(
         "team": _team_for(groups, group_names.get(ticket.get("group_id") or -1)),
         "channel": fd.SOURCE.get(ticket.get("source") or 0),
         "priority": fd.PRIORITY.get(ticket.get("priority") or 0),
+        "tags": tag_text(ticket.get("tags")),
     }
     if status in ("resolved", "closed"):
         out["solved_at"] = stats.get("resolved_at") or stats.get("closed_at")

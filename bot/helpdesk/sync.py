@@ -234,7 +234,9 @@ class Syncer:
         rows = []
         for raw in fields:
             try:
-                rows.append(normalize(raw, resolve_email=self.resolve_email))
+                row = normalize(raw, resolve_email=self.resolve_email)
+                row["tags"] = raw.get("tags")  # helpdesk-only: a CSV import has none
+                rows.append(row)
             except RowError as exc:
                 report.rejected += 1
                 log.warning("%s ticket %s skipped: %s", report.source, raw.get("ticket_id"), exc)
@@ -418,8 +420,12 @@ def sync_workspaces(session: Session, source: str) -> list[str]:
     return workspaces if len(workspaces) == 1 else []
 
 
-def slot_key(source: str, now: datetime, interval_minutes: int) -> str:
-    seconds = interval_minutes * 60
+def interval_seconds(settings: Settings) -> float:
+    return float(settings.sync_interval_minutes) * 60
+
+
+def slot_key(source: str, now: datetime, interval_minutes: float) -> str:
+    seconds = float(interval_minutes) * 60
     slot = int(now.astimezone(UTC).timestamp() // seconds) * seconds
     return f"helpdesk.sync:{source}:{datetime.fromtimestamp(slot, UTC).isoformat()}"
 
@@ -440,23 +446,21 @@ def run_scheduled(rt: Any, syncer: Syncer, source: str) -> list[SyncReport]:
     return reports
 
 
-def build_syncer(rt: Any) -> Syncer:
-    # the same users.lookupByEmail resolver `supportbot import tickets` uses
-    from supportbot.bot.cli.kpis import _slack_email_resolver
-
-    return Syncer(
-        rt.settings, rt.transaction, clock=rt.clock, owner=rt.instance_id,
-        resolve_email=_slack_email_resolver(rt.settings),
-    )
+def build_syncer(rt: Any, resolve_email: Callable[[str], str | None] | None = None) -> Syncer:
+    """The scheduled sync's Syncer; `resolve_email` (email -> Slack id) comes from the
+    wiring (bot.app.email_resolver), so agents are found the way imports find them."""
+    return Syncer(rt.settings, rt.transaction, clock=rt.clock, owner=rt.instance_id, resolve_email=resolve_email)
 
 
-def install_jobs(scheduler: Any, rt: Any) -> None:
+def install_jobs(scheduler: Any, rt: Any, *, resolve_email: Callable[[str], str | None] | None = None) -> None:
+    """One job per configured helpdesk: the first sync right after start, then every
+    SYNC_INTERVAL_MINUTES (each firing claims its interval: one replica syncs)."""
     sources = configured_sources(rt.settings)
     if not sources:
         return
-    syncer = build_syncer(rt)
+    syncer = build_syncer(rt, resolve_email)
     for source in sources:
         scheduler.every(
             f"helpdesk.sync.{source}", f"Sync {LABEL[source]} tickets",
-            rt.settings.sync_interval_minutes * 60, run_scheduled, rt, syncer, source,
+            interval_seconds(rt.settings), run_scheduled, rt, syncer, source, start_now=True,
         )

@@ -1,5 +1,5 @@
-"""Zendesk's cursor-based incremental ticket export, with metric sets, users and groups
-side-loaded (one request per page of up to 1000 tickets).
+"""Zendesk's cursor-based incremental ticket export, with metric sets, users, groups and
+SLA policy metrics side-loaded (one request per page of up to 1000 tickets).
 
 https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/
 The export allows 10 requests a minute: the transport paces itself to that and waits out
@@ -18,7 +18,7 @@ from supportbot.bot.helpdesk.http import ApiError, HelpdeskError, Transport
 
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
 REQUESTS_PER_MINUTE = 10
-SIDELOADS = "metric_sets,users,groups"
+SIDELOADS = "metric_sets,users,groups,slas"
 
 
 class CursorExpired(HelpdeskError):

@@ -27,21 +27,20 @@ the validation error shape). Time comes from `clock()` (seconds).
 
 from __future__ import annotations
 
-import base64
 import bisect
 import json
 import math
 import random
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
+
+from supportbot.bot.standin.helpdesk_base import HelpdeskStandIn, Hit, iso
 
 API_KEY = "fd-test-key"
 MAX_PER_PAGE = 100
@@ -51,10 +50,6 @@ MAX_PAGE = 300
 STATUS = {"open": 2, "pending": 3, "resolved": 4, "closed": 5}
 PRIORITY = {"low": 1, "medium": 2, "high": 3, "urgent": 4}
 SOURCE = {"email": 1, "portal": 2, "phone": 3, "chat": 7, "feedback_widget": 9, "outbound_email": 10}
-
-
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse(text: str) -> float:
@@ -67,15 +62,7 @@ def parse(text: str) -> float:
     return parsed.timestamp()
 
 
-@dataclass
-class Hit:
-    at: float
-    path: str
-    status: int
-    query: dict[str, str]
-
-
-class FreshdeskStandIn:
+class FreshdeskStandIn(HelpdeskStandIn):
     """`.start()` serves it on a free port; `.url` is the base URL (FRESHDESK_URL)."""
 
     def __init__(
@@ -87,40 +74,15 @@ class FreshdeskStandIn:
         max_page: int = MAX_PAGE,
     ) -> None:
         self.api_key = api_key
-        self.clock = clock or time.time
-        self.rate_limit = rate_limit
         self.max_page = max_page
-        self.lock = threading.RLock()
         self.tickets: dict[int, dict[str, Any]] = {}
         self.ratings: list[dict[str, Any]] = []
         self._rating_order: list[tuple[float, int]] | None = None  # (created, index), built on demand
         self.agents: dict[int, dict[str, Any]] = {}
         self.groups: dict[int, dict[str, Any]] = {}
-        self._order: list[tuple[float, int]] = []  # (updated_at, id), sorted
-        self._updated: dict[int, float] = {}
         self._minute = -1
         self._used = 0
-        self._blocked_until = 0.0
-        self.hits: list[Hit] = []
-        self.early: list[Hit] = []
-        self.forbidden = False
-        self.app = self._build()
-        self._server: Any = None
-        self.url = ""
-
-    # ----- lifecycle ---------------------------------------------------------------
-    def start(self, port: int = 0) -> FreshdeskStandIn:
-        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-
-    def forbid(self, on: bool = True) -> None:
-        self.forbidden = on
+        super().__init__(clock=clock, rate_limit=rate_limit)
 
     def ticket_hits(self) -> list[Hit]:
         return [h for h in self.hits if h.path == "/api/v2/tickets"]
@@ -215,15 +177,6 @@ class FreshdeskStandIn:
             }
         )
 
-    def _place(self, ticket_id: int, updated: float) -> None:
-        old = self._updated.get(ticket_id)
-        if old is not None:
-            index = bisect.bisect_left(self._order, (old, ticket_id))
-            if index < len(self._order) and self._order[index] == (old, ticket_id):
-                del self._order[index]
-        bisect.insort(self._order, (updated, ticket_id))
-        self._updated[ticket_id] = updated
-
     # ----- HTTP ----------------------------------------------------------------------
     def _build(self) -> Flask:
         app = Flask("freshdesk-standin")
@@ -262,47 +215,29 @@ class FreshdeskStandIn:
 
         return app
 
-    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-        return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers or {})
-
     def _validation(self, field: str, message: str) -> Response:
         return self._json(400, {"description": "Validation failed", "errors": [{"field": field, "message": message, "code": "invalid_value"}]})
 
-    def _guarded(self, handler: Callable[[], Response]) -> Response:
-        now = self.clock()
-        with self.lock:
-            response, headers = self._gate(now)
-            if response is None:
-                response = handler()
-            for key, value in headers.items():
-                response.headers[key] = value
-            self.hits.append(Hit(now, request.path, response.status_code, dict(request.args)))
-        return response
+    def _authorized(self, credentials: str) -> bool:
+        return credentials.split(":", 1)[0] == self.api_key  # the password is ignored
 
-    def _gate(self, now: float) -> tuple[Response | None, dict[str, str]]:
-        header = request.headers.get("Authorization", "")
-        given = ""
-        if header.startswith("Basic "):
-            try:
-                given = base64.b64decode(header[6:]).decode()
-            except (ValueError, UnicodeDecodeError):
-                given = ""
-        if given.split(":", 1)[0] != self.api_key:
-            return self._json(401, {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."}), {}
-        if self.forbidden:
-            return self._json(403, {"code": "access_denied", "message": "You are not authorized to perform this action."}), {}
-        if self.rate_limit is None:
-            return None, {}
-        if now < self._blocked_until:
-            self.early.append(Hit(now, request.path, 429, dict(request.args)))
+    def _unauthorized(self) -> Response:
+        return self._json(401, {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."})
+
+    def _forbidden(self) -> Response:
+        return self._json(403, {"code": "access_denied", "message": "You are not authorized to perform this action."})
+
+    def _rate(self, now: float) -> tuple[Response | None, dict[str, str]]:
+        """`rate_limit` requests per clock minute, counted down in the X-RateLimit headers."""
+        assert self.rate_limit is not None
         minute = int(now // 60)
         if minute != self._minute:
             self._minute, self._used = minute, 0
         if self._used >= self.rate_limit:
             wait = max(1, math.ceil((minute + 1) * 60 - now))
-            self._blocked_until = max(self._blocked_until, now + wait)
-            headers = {"X-RateLimit-Total": str(self.rate_limit), "X-RateLimit-Remaining": "0", "Retry-After": str(wait)}
-            return self._json(429, {"code": "rate_limit_exceeded", "message": "You have exceeded the limit of requests per minute"}), headers
+            headers = {"X-RateLimit-Total": str(self.rate_limit), "X-RateLimit-Remaining": "0"}
+            body = {"code": "rate_limit_exceeded", "message": "You have exceeded the limit of requests per minute"}
+            return self._too_many(now, wait, body, headers), {}
         self._used += 1
         return None, {
             "X-RateLimit-Total": str(self.rate_limit),

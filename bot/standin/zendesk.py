@@ -13,6 +13,15 @@ Zendesk's public documentation:
   https://developer.zendesk.com/api-reference/introduction/rate-limits
 - Satisfaction ratings (`offered`, `unoffered`, `good`, `bad`):
   https://developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/
+- SLA policies (`policy_metrics`, metric `first_reply_time`):
+  https://developer.zendesk.com/api-reference/ticketing/business-rules/sla_policies/
+  and side-loading (`include=`):
+  https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading/
+  With `include=slas` each exported ticket carries `slas: {policy_metrics: [{breach_at,
+  stage, metric, minutes|hours|days}]}` (empty for a ticket no policy applies to). The
+  reference pages do not print this object; its shape is the one public clients of the
+  incremental export read (e.g. github.com/tylerconlee/slab, `include=slas` on
+  /api/v2/incremental/tickets, `ticket.slas.policy_metrics[].breach_at`).
 
 What it enforces: API-token basic auth (`{email}/token:{token}`, 401 otherwise; `forbid()`
 answers 403), at most `rate_limit` requests in any 60 s (429 with Retry-After; requests
@@ -27,19 +36,18 @@ from __future__ import annotations
 
 import base64
 import bisect
-import json
 import math
 import random
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
+
+from supportbot.bot.standin.helpdesk_base import HelpdeskStandIn, Hit, iso
 
 EMAIL = "sync@example.com"
 TOKEN = "zd-test-token"  # noqa: S105 (the stand-in's own made-up token)
@@ -48,19 +56,7 @@ MAX_PER_PAGE = 1000
 WINDOW = 60.0
 
 
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class Hit:
-    at: float
-    path: str
-    status: int
-    query: dict[str, str]
-
-
-class ZendeskStandIn:
+class ZendeskStandIn(HelpdeskStandIn):
     """`.start()` serves it on a free port; `.url` is the base URL (ZENDESK_URL)."""
 
     def __init__(
@@ -74,38 +70,17 @@ class ZendeskStandIn:
     ) -> None:
         self.email = email
         self.token = token
-        self.clock = clock or time.time
-        self.rate_limit = rate_limit
         self.cursor_ttl = cursor_ttl
-        self.lock = threading.RLock()
         self.tickets: dict[int, dict[str, Any]] = {}
         self.metrics: dict[int, dict[str, Any]] = {}
+        self.slas: dict[int, int] = {}  # ticket id -> its SLA policy's first-reply target, minutes
         self.users: dict[int, dict[str, Any]] = {}
         self.groups: dict[int, dict[str, Any]] = {}
-        self._order: list[tuple[int, int]] = []  # (updated_at, id), sorted
-        self._updated: dict[int, int] = {}
         self._generation = 0
         self._recent: deque[float] = deque()  # accepted request times, for the limit
-        self._blocked_until = 0.0
-        self.hits: list[Hit] = []
-        self.early: list[Hit] = []  # requests that came before the Retry-After had passed
-        self.forbidden = False
         self.page_limit: int | None = None  # serve fewer than per_page (many pages from few tickets)
         self.delay = 0.0  # real seconds before each export answer (to kill a client mid-sync)
-        self.app = self._build()
-        self._server: Any = None
-        self.url = ""
-
-    # ----- lifecycle ---------------------------------------------------------------
-    def start(self, port: int = 0) -> ZendeskStandIn:
-        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
+        super().__init__(clock=clock, rate_limit=rate_limit)
 
     # ----- data --------------------------------------------------------------------
     def add_group(self, group_id: int, name: str) -> None:
@@ -132,8 +107,10 @@ class ZendeskStandIn:
         reply_minutes: int | None = None,
         solved_at: float | None = None,
         replies: int = 0,
+        sla_reply_minutes: int | None = None,
     ) -> dict[str, Any]:
-        """Create or change a ticket (its `updated_at` moves, so the export returns it)."""
+        """Create or change a ticket (its `updated_at` moves, so the export returns it).
+        `sla_reply_minutes`: an SLA policy applies to it with that first-reply target."""
         updated = int(updated_at if updated_at is not None else self.clock())
         ticket = {
             "id": ticket_id,
@@ -173,6 +150,10 @@ class ZendeskStandIn:
             self._place(ticket_id, updated)
             self.tickets[ticket_id] = ticket
             self.metrics[ticket_id] = metric
+            if sla_reply_minutes is None:
+                self.slas.pop(ticket_id, None)
+            else:
+                self.slas[ticket_id] = sla_reply_minutes
         return ticket
 
     def delete_ticket(self, ticket_id: int, at: float | None = None) -> None:
@@ -185,25 +166,29 @@ class ZendeskStandIn:
             ticket["generated_timestamp"] = updated
             self._place(ticket_id, updated)
 
-    def _place(self, ticket_id: int, updated: int) -> None:
-        old = self._updated.get(ticket_id)
-        if old is not None:
-            index = bisect.bisect_left(self._order, (old, ticket_id))
-            if index < len(self._order) and self._order[index] == (old, ticket_id):
-                del self._order[index]
-        bisect.insort(self._order, (updated, ticket_id))
-        self._updated[ticket_id] = updated
-
     def expire_cursors(self) -> None:
         """Every cursor handed out so far stops working (as after Zendesk's expiry)."""
         with self.lock:
             self._generation += 1
 
-    def forbid(self, on: bool = True) -> None:
-        self.forbidden = on
-
     def export_hits(self) -> list[Hit]:
         return [h for h in self.hits if h.path == EXPORT_PATH]
+
+    def _sla_metrics(self, ticket_id: int, now: float) -> dict[str, Any]:
+        """The `slas` side-load of one ticket: its SLA policy's metrics, each with the
+        moment it breaches and the time left until then (negative once past) in the
+        largest whole unit; `stage` "active" until fulfilled, then "achieved"."""
+        target = self.slas.get(ticket_id)
+        if target is None:
+            return {"policy_metrics": []}
+        ticket = self.tickets[ticket_id]
+        created = datetime.strptime(ticket["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        breach = created + 60 * target
+        replied = self.metrics[ticket_id]["reply_time_in_minutes"]["calendar"] is not None
+        left = int((breach - now) // 60)
+        unit = ("minutes", left) if abs(left) < 60 else ("hours", left // 60) if abs(left) < 1440 else ("days", left // 1440)
+        metric = {"breach_at": iso(breach), "stage": "achieved" if replied else "active", "metric": "first_reply_time", unit[0]: unit[1]}
+        return {"policy_metrics": [metric]}
 
     # ----- cursors -----------------------------------------------------------------
     def _cursor(self, position: tuple[int, int]) -> str:
@@ -241,58 +226,35 @@ class ZendeskStandIn:
                     priority=old["priority"], group_id=old["group_id"], assignee_id=old["assignee_id"],
                     channel=old["via"]["channel"], ticket_type=old["type"], satisfaction="good",
                     reply_minutes=self.metrics[int(ticket_id)]["reply_time_in_minutes"]["calendar"] or 5,
-                    solved_at=max(created, now - 120), replies=2,
+                    solved_at=max(created, now - 120), replies=2, sla_reply_minutes=self.slas.get(int(ticket_id)),
                 )
             return self._json(200, {"solved": len(body.get("ids", []))})
 
         return app
 
-    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-        return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers or {})
+    def _authorized(self, credentials: str) -> bool:
+        return credentials == f"{self.email}/token:{self.token}"
 
-    def _guarded(self, handler: Callable[[], Response]) -> Response:
-        now = self.clock()
-        query = {k: v for k, v in request.args.items()}
-        with self.lock:
-            response = self._gate(now)
-            if response is None:
-                response = handler()
-            hit = Hit(now, request.path, response.status_code, query)
-            self.hits.append(hit)
-        return response
+    def _unauthorized(self) -> Response:
+        return self._json(401, {"error": "Couldn't authenticate you"})
 
-    def _gate(self, now: float) -> Response | None:
-        expected = f"{self.email}/token:{self.token}"
-        header = request.headers.get("Authorization", "")
-        given = ""
-        if header.startswith("Basic "):
-            try:
-                given = base64.b64decode(header[6:]).decode()
-            except (ValueError, UnicodeDecodeError):
-                given = ""
-        if given != expected:
-            return self._json(401, {"error": "Couldn't authenticate you"})
-        if self.forbidden:
-            return self._json(
-                403,
-                {"error": "Forbidden", "description": "You do not have access to this page. Please contact the account owner of this help desk for further help."},
-            )
-        if self.rate_limit is None:
-            return None
-        if now < self._blocked_until:
-            self.early.append(Hit(now, request.path, 429, dict(request.args)))
+    def _forbidden(self) -> Response:
+        return self._json(
+            403,
+            {"error": "Forbidden", "description": "You do not have access to this page. Please contact the account owner of this help desk for further help."},
+        )
+
+    def _rate(self, now: float) -> tuple[Response | None, dict[str, str]]:
+        """At most `rate_limit` requests in any 60 s (the export's 10 a minute)."""
+        assert self.rate_limit is not None
         while self._recent and self._recent[0] <= now - WINDOW:
             self._recent.popleft()
         if len(self._recent) >= self.rate_limit:
             wait = max(1, math.ceil(self._recent[0] + WINDOW - now))
-            self._blocked_until = max(self._blocked_until, now + wait)
-            return self._json(
-                429,
-                {"error": "APIRateLimitExceeded", "description": "Number of allowed incremental export API requests per minute exceeded"},
-                {"Retry-After": str(wait)},
-            )
+            body = {"error": "APIRateLimitExceeded", "description": "Number of allowed incremental export API requests per minute exceeded"}
+            return self._too_many(now, wait, body), {}
         self._recent.append(now)
-        return None
+        return None, {}
 
     def _export(self) -> Response:
         if self.delay:
@@ -335,6 +297,8 @@ class ZendeskStandIn:
             ticket = self.tickets[ticket_id]
             if exclude_deleted and ticket["status"] == "deleted":
                 continue
+            if "slas" in include:
+                ticket = {**ticket, "slas": self._sla_metrics(ticket_id, now)}
             page.append(ticket)
         end = index >= len(self._order) or self._order[index][0] > bound
         cursor = self._cursor(last)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from supportbot.storage.types import UTCDateTime
@@ -70,6 +70,8 @@ class Ticket(SQLModel, table=True):
     agent_replies: int | None = Field(default=None)
     sla_target_minutes: int | None = Field(default=None)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # helpdesk tags, space-separated as Zendesk writes them (None for imports)
+    tags: str | None = Field(default=None, sa_type=Text)
 
 
 class KpiDayCount(SQLModel, table=True):
@@ -202,4 +204,5 @@ TICKET_FIELDS = (
     "handle_time_seconds",
     "agent_replies",
     "sla_target_minutes",
+    "tags",
 )

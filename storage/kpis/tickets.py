@@ -131,7 +131,7 @@ def delete_tickets(
 # The SQLite fast path writes these columns in this order; SQLAlchemy's SQLite DateTime
 # stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here), booleans as 0/1.
 _PLAIN_COLUMNS = ("frt_seconds", "status", "agent_id", "agent_email", "team", "team_key", "channel", "category", "priority", "csat")
-_PLAIN_COLUMNS_2 = ("nps", "handle_time_seconds", "agent_replies", "sla_target_minutes")
+_PLAIN_COLUMNS_2 = ("nps", "handle_time_seconds", "agent_replies", "sla_target_minutes", "tags")
 INSERT_COLUMNS = (
     "workspace_id", "source", "ticket_id", "updated_at", "created_at", "first_response_at", "solved_at",
     *_PLAIN_COLUMNS, "csat_good", *_PLAIN_COLUMNS_2,
