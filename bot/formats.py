@@ -12,7 +12,7 @@ Every placeholder of bot/messages/*.toml that shows a figure receives a string f
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -22,6 +22,11 @@ from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
 from supportbot.bot.i18n import LANGUAGES, t
+
+
+def _aware(moment: datetime) -> datetime:
+    """The database hands SQLite timestamps back naive; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _locale(lang: str) -> str:
@@ -63,7 +68,7 @@ def short_day(lang: str, d: date) -> str:
 def when(lang: str, moment: datetime, tz: str | None = None) -> str:
     """`Thu, Dec 24, 14:05` / `jue 24 dic, 14:05` in the zone `tz` (the team's)."""
     if tz:
-        moment = moment.astimezone(ZoneInfo(tz))
+        moment = _aware(moment).astimezone(ZoneInfo(tz))
     return f"{day(lang, moment.date())}, {format_datetime(moment, 'HH:mm', locale=_locale(lang))}"
 
 
@@ -75,7 +80,7 @@ def duration(lang: str, seconds: float, *, format: str = "long") -> str:
 def weekday_time(lang: str, moment: datetime, tz: str | None = None) -> str:
     """`Thu 14:05` / `jue 14:05` in the zone `tz`: a time within the coming week."""
     if tz:
-        moment = moment.astimezone(ZoneInfo(tz))
+        moment = _aware(moment).astimezone(ZoneInfo(tz))
     return format_datetime(moment, "EEE HH:mm", locale=_locale(lang))
 
 
@@ -87,7 +92,7 @@ def month(lang: str, d: date) -> str:
 def time_of_day(lang: str, moment: datetime, tz: str | None = None) -> str:
     """`14:05` in the zone `tz` (both languages write the 24-hour clock the bot uses)."""
     if tz:
-        moment = moment.astimezone(ZoneInfo(tz))
+        moment = _aware(moment).astimezone(ZoneInfo(tz))
     return format_datetime(moment, "HH:mm", locale=_locale(lang))
 
 

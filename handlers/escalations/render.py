@@ -241,7 +241,7 @@ def created_text(_: Translator, esc: Escalation, team: Team, told: str) -> str:
         severity=_(f"escalations.sev_{esc.severity}"),
         channel=bk.channel_link(team.escalation_channel),
         leader=bk.mention(told),
-        deadline=format_duration(esc_policy.timeout_for(team, esc.severity), _.lang),
+        deadline=format_duration(esc_policy.timeout_for(team, esc.severity), _.lang, length="long"),
     )
 
 
