@@ -138,3 +138,25 @@ def test_spanish_help_and_usage_show_spanish_keywords() -> None:
                 if fold(word) in english or (bare.endswith(":") and bare in english):
                     wrong.append(f"{key}: {command}{rest}")
     assert wrong == []
+
+
+def test_readme_en_espanol_lists_every_command_and_its_spanish_words() -> None:
+    """README's "En español" table has a row per slash command, and each row shows a
+    Spanish form of every keyword of that command's [keywords] table, and `ayuda`."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### En español") :]
+    section = section[: section.index("\n## ")]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(/[a-z]+)` \| (.*?) \| .*\|$", section, re.M)}
+    assert set(rows) == set(COMMAND_FEATURE)
+    missing = []
+    for command, feature in COMMAND_FEATURE.items():
+        shown = {fold(w) for w in re.findall(r"[^\s`/()|,.:]+:?", rows[command])}
+        for key, by_lang in tables().get(feature, {}).items():
+            if not any(fold(w) in shown for w in by_lang["es"]):
+                missing.append(f"{command} {key}: {by_lang['es']}")
+        if "ayuda" not in shown:
+            missing.append(f"{command} help: ayuda")
+    assert missing == []
