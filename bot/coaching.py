@@ -115,14 +115,19 @@ def parse_note(text: str, *, today: date, lang: str = "en") -> ParsedNote:
     follow_up = None
     _rest, when = keywords.take_option("coaching", "follow_up_option", text)
     if when is not None:
-        follow_up = check_follow_up(parse_day(when, lang=lang, today=today), today)
+        follow_up = check_follow_up(parse_day(when, lang=lang, today=today), today, lang)
     return ParsedNote(text, tags, follow_up)
 
 
-def check_follow_up(day: date | None, today: date) -> date | None:
+def _said(day: date, today: date, lang: str) -> str:
+    """The day as the answer repeats it: `jue 24 dic` (with the year if not this one)."""
+    return dates.span_in_words(dates.Span(day, day), lang, today=today)
+
+
+def check_follow_up(day: date | None, today: date, lang: str = "en") -> date | None:
     if day is not None and day < today:
         raise InvalidInput(
-            "coaching.follow_up_past", day=day.isoformat(), field="coaching.follow_up"
+            "coaching.follow_up_past", day=_said(day, today, lang), field="coaching.follow_up"
         )
     return day
 
@@ -305,7 +310,7 @@ def parse_goal(text: str, *, today: date, lang: str = "en") -> GoalSpec:
             metric=match.group("metric").lower(),
             op=op,
             target=float(match.group("target").replace(",", ".")),
-            due_on=check_due(due, today),
+            due_on=check_due(due, today, lang),
         )
     if match:
         raise InvalidInput(
@@ -316,12 +321,12 @@ def parse_goal(text: str, *, today: date, lang: str = "en") -> GoalSpec:
         raise InvalidInput("coaching.goal_usage")
     if len(goal_text) > GOAL_TEXT_MAX:
         raise InvalidInput("coaching.goal_too_long", max=GOAL_TEXT_MAX)
-    return GoalSpec(kind="text", text=goal_text, due_on=check_due(due, today))
+    return GoalSpec(kind="text", text=goal_text, due_on=check_due(due, today, lang))
 
 
-def check_due(day: date, today: date) -> date:
+def check_due(day: date, today: date, lang: str = "en") -> date:
     if day < today:
-        raise InvalidInput("coaching.due_past", day=day.isoformat())
+        raise InvalidInput("coaching.due_past", day=_said(day, today, lang))
     return day
 
 

@@ -3,21 +3,30 @@
 English keeps `1,472`, `76.8%`, `Thu, Dec 24`; Spanish gets `1.472`, `76,8 %`, `jue 24 dic`.
 Built to Babel's documented API:
 https://babel.pocoo.org/en/latest/numbers.html (format_decimal, format_percent) and
-https://babel.pocoo.org/en/latest/dates.html (format_date, format_datetime, format_timedelta).
+https://babel.pocoo.org/en/latest/dates.html (format_date, format_datetime, format_timedelta),
+https://babel.pocoo.org/en/latest/api/units.html (format_unit) and
+https://babel.pocoo.org/en/latest/api/lists.html (format_list, the CLDR "unit" list styles).
 Every placeholder of bot/messages/*.toml that shows a figure receives a string from here.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
 
 from supportbot.bot.i18n import LANGUAGES, t
+
+
+def _aware(moment: datetime) -> datetime:
+    """The database hands SQLite timestamps back naive; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _locale(lang: str) -> str:
@@ -59,7 +68,7 @@ def short_day(lang: str, d: date) -> str:
 def when(lang: str, moment: datetime, tz: str | None = None) -> str:
     """`Thu, Dec 24, 14:05` / `jue 24 dic, 14:05` in the zone `tz` (the team's)."""
     if tz:
-        moment = moment.astimezone(ZoneInfo(tz))
+        moment = _aware(moment).astimezone(ZoneInfo(tz))
     return f"{day(lang, moment.date())}, {format_datetime(moment, 'HH:mm', locale=_locale(lang))}"
 
 
@@ -71,5 +80,63 @@ def duration(lang: str, seconds: float, *, format: str = "long") -> str:
 def weekday_time(lang: str, moment: datetime, tz: str | None = None) -> str:
     """`Thu 14:05` / `jue 14:05` in the zone `tz`: a time within the coming week."""
     if tz:
-        moment = moment.astimezone(ZoneInfo(tz))
+        moment = _aware(moment).astimezone(ZoneInfo(tz))
     return format_datetime(moment, "EEE HH:mm", locale=_locale(lang))
+
+
+def month(lang: str, d: date) -> str:
+    """`November 2026` / `noviembre de 2026`: a calendar month."""
+    return format_date(d, "LLLL y" if _locale(lang) == "en" else "LLLL 'de' y", locale=_locale(lang))
+
+
+def time_of_day(lang: str, moment: datetime, tz: str | None = None) -> str:
+    """`14:05` in the zone `tz` (both languages write the 24-hour clock the bot uses)."""
+    if tz:
+        moment = _aware(moment).astimezone(ZoneInfo(tz))
+    return format_datetime(moment, "HH:mm", locale=_locale(lang))
+
+
+_UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 60), ("duration-second", 1))
+
+
+def elapsed(lang: str, seconds: float, *, length: str = "narrow") -> str:
+    """An age or a wait to the minute, at most two units: narrow `2h 5m` / `2h 5min`
+    (where space is tight), long `2 hours, 5 minutes` / `2 horas y 5 minutos`.
+
+    Seconds show only under a minute, minutes under a day (as `format_duration` did);
+    each part is Babel's `format_unit` and the parts are joined by the locale's CLDR unit
+    list pattern.
+    """
+    total = max(0, int(seconds))
+    if total < 60:
+        parts = [(total, "duration-second")]
+    else:
+        minutes = total // 60
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        if days:
+            parts = [(days, "duration-day"), (hours, "duration-hour")]
+        elif hours:
+            parts = [(hours, "duration-hour"), (minutes, "duration-minute")]
+        else:
+            parts = [(minutes, "duration-minute")]
+        parts = [p for p in parts if p[0]] or parts[:1]
+    loc = _locale(lang)
+    words = [format_unit(n, unit, length=length, locale=loc) for n, unit in parts]
+    if len(words) == 1:
+        return words[0]
+    style = "unit-narrow" if length == "narrow" else "unit"
+    patterns = Locale.parse(loc).list_patterns.get(style, {})
+    if "2" not in patterns and "end" in patterns:
+        # Babel's data for `es` keeps only CLDR's `end` pattern of this style (`{0} y {1}`),
+        # which is the two-item pattern too.
+        return str(patterns["end"]).format(*words)
+    return format_list(words, style=style, locale=loc)
+
+
+def score(lang: str, value: float | None, scale: int | None = None, *, digits: int = 1, sign: bool = False) -> str:
+    """`3.6/5` / `3,6/5`, or `–` when there is no value (an average nobody may see yet)."""
+    if value is None:
+        return "–"
+    text = number(lang, value, digits, sign=sign)
+    return f"{text}/{scale}" if scale else text

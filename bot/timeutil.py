@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from supportbot.bot import formats
 from supportbot.bot.errors import InvalidInput
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)?\s*$", re.IGNORECASE)
@@ -39,18 +40,11 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours}h" if hours else f"{days}d"
+def format_duration(delta: timedelta, lang: str = "en", *, length: str = "narrow") -> str:
+    """An age or a wait the way `lang` writes it, via Babel (bot/formats.py `elapsed`):
+    narrow `2h 5m` / `2h 5min` where space is tight, long `2 hours, 5 minutes` /
+    `2 horas y 5 minutos`."""
+    return formats.elapsed(lang, delta.total_seconds(), length=length)
 
 
 def parse_date(text: str) -> date:

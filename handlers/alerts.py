@@ -32,12 +32,12 @@ class Id:
     ESCALATE = "alerts.escalate"
 
 
-def minutes(value: int) -> str:
-    return format_duration(timedelta(minutes=value))
+def minutes(value: int, lang: str = "en") -> str:
+    return format_duration(timedelta(minutes=value), lang)
 
 
-def seconds(value: int) -> str:
-    return format_duration(timedelta(seconds=value))
+def seconds(value: int, lang: str = "en") -> str:
+    return format_duration(timedelta(seconds=value), lang)
 
 
 # ----- Block Kit (pure) ---------------------------------------------------------------
@@ -55,18 +55,18 @@ def ticket_line(_: Translator, flagged: store.SlaAlertTicket) -> str:
     return _(
         "alerts.sla_line",
         ticket=bk.escape(flagged.ticket_ref),
-        age=seconds(int((flagged.flagged_at - flagged.ticket_created_at).total_seconds())),
-        target=minutes(flagged.target_minutes),
+        age=seconds(int((flagged.flagged_at - flagged.ticket_created_at).total_seconds()), _.lang),
+        target=minutes(flagged.target_minutes, _.lang),
         assignee=assignee(_, flagged),
     )
 
 
 def outcome_line(_: Translator, flagged: store.SlaAlertTicket) -> str | None:
-    target = minutes(flagged.target_minutes)
+    target = minutes(flagged.target_minutes, _.lang)
     if flagged.outcome == store.ANSWERED:
-        return _("alerts.sla_answered", reply=seconds(flagged.reply_seconds or 0))
+        return _("alerts.sla_answered", reply=seconds(flagged.reply_seconds or 0, _.lang))
     if flagged.outcome == store.BREACHED and flagged.reply_seconds is not None:
-        return _("alerts.sla_breached_late", reply=seconds(flagged.reply_seconds), target=target)
+        return _("alerts.sla_breached_late", reply=seconds(flagged.reply_seconds, _.lang), target=target)
     if flagged.outcome == store.BREACHED:
         return _("alerts.sla_breached", target=target)
     if flagged.outcome == store.SOLVED:
@@ -140,8 +140,8 @@ def handle_escalate_button(req: Req, reply: Reply) -> None:
     summary = _(
         "alerts.escalate_summary",
         ticket=flagged.ticket_ref,
-        age=format_duration(waited),
-        target=minutes(flagged.target_minutes),
+        age=format_duration(waited, _.lang),
+        target=minutes(flagged.target_minutes, _.lang),
     )
     assert team.id is not None
     ref = flagged.ticket_ref

@@ -3,7 +3,7 @@ note" message shortcut with its modal, and the follow-up reminder DM renderer.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 from slack_bolt import App
 from sqlmodel import Session
@@ -13,6 +13,7 @@ from supportbot.bot.errors import InvalidInput, NotAllowed, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
 from supportbot.bot.runtime import Runtime
+from supportbot.bot.timeutil import zone
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import (
     Reply,
@@ -74,9 +75,15 @@ def tags_text(_: Translator, tags: list[str]) -> str:
     return " ".join(f"`{keywords.word('coaching', f'tag_{t}', _.lang)}`" for t in tags)
 
 
-def note_blocks(_: Translator, note: CoachingNote) -> list[bk.Block]:
+def noted_on(_: Translator, note: CoachingNote, tz: str | None) -> str:
+    """The day a note was written, in the team's zone and the reader's words."""
+    when = note.created_at if note.created_at.tzinfo else note.created_at.replace(tzinfo=UTC)
+    return formats.day(_.lang, when.astimezone(zone(tz or "UTC")).date(), year=True)
+
+
+def note_blocks(_: Translator, note: CoachingNote, tz: str | None = None) -> list[bk.Block]:
     bits = [
-        f"*{note.created_at:%Y-%m-%d}*",
+        f"*{noted_on(_, note, tz)}*",
         _("coaching.note_by", author=bk.mention(note.author_id)),
     ]
     if note.tags:
@@ -97,7 +104,7 @@ def notes_blocks(
     if not page.notes:
         out.append(bk.context(_("coaching.notes_none" if not older else "coaching.notes_no_more")))
     for note in page.notes:
-        out += note_blocks(_, note)
+        out += note_blocks(_, note, team.timezone)
     if page.more and page.notes:
         out.append(
             bk.actions(
@@ -390,7 +397,7 @@ def handle_note_submit(req: Req, reply: Reply) -> None:
         if values.get(Id.FOLLOW_UP):
             try:
                 follow_up = coaching.check_follow_up(
-                    coaching.parse_day(str(values[Id.FOLLOW_UP]), lang=req.lang, today=today), today
+                    coaching.parse_day(str(values[Id.FOLLOW_UP]), lang=req.lang, today=today), today, req.lang
                 )
             except InvalidInput as exc:
                 raise InvalidInput(exc.key, field=Id.FOLLOW_UP, **exc.params) from None
@@ -424,9 +431,9 @@ def render_follow_up(session: Session, msg: OutboxMessage) -> SlackCall | None:
     text = _(
         "coaching.reminder",
         agent=bk.mention(note.agent_id),
-        day=f"{note.created_at:%Y-%m-%d}",
+        day=noted_on(_, note, team.timezone),
     )
-    blocks = [bk.section(text), *note_blocks(_, note)]
+    blocks = [bk.section(text), *note_blocks(_, note, team.timezone)]
     return SlackCall(
         "chat.postMessage",
         {"channel": note.author_id, "text": bk.truncate(text, 3000), "blocks": blocks},

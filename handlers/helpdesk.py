@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from supportbot.bot import formats
 from supportbot.bot.helpdesk import sync
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import Req
@@ -37,8 +38,8 @@ def status_lines(_: Any, states: list[Any], configured: list[str], now: datetime
             _(
                 "helpdesk.status_line",
                 helpdesk=label,
-                last=f"<!date^{int(last.timestamp())}^{{date_short}} {{time}}|{last:%Y-%m-%d %H:%M} UTC>",
-                seen=state.tickets_seen,
+                last=f"<!date^{int(last.timestamp())}^{{date_short}} {{time}}|{formats.when(_.lang, last, 'UTC')} UTC>",
+                seen=formats.number(_.lang, state.tickets_seen),
                 lag=_lag(_, state.synced_through, now),
             )
         )

@@ -80,8 +80,8 @@ def escalation_blocks(_: Translator, t: core.LeaderTeam, now: datetime) -> list[
         return out
     for esc in t.escalations[:ESCALATIONS_SHOWN]:
         owner = bk.mention(esc.owner_id) if esc.owner_id else _("home.no_owner")
-        line = _("home.escalation_line", ref=esc.ref, severity=bk.escape(esc.severity),
-                 summary=bk.escape(bk.truncate(esc.summary, 120)), age=format_duration(now - esc.created_at),
+        line = _("home.escalation_line", ref=esc.ref, severity=_(f"escalations.sev_{esc.severity}"),
+                 summary=bk.escape(bk.truncate(esc.summary, 120)), age=format_duration(now - esc.created_at, _.lang),
                  owner=owner, status=_(f"home.status_{esc.status}"))
         accessory = bk.button(_("home.ack"), ESCALATION_ACK, {"id": esc.id}, style="primary") if esc.status == OPEN else None
         out.append(bk.section(line, accessory=accessory))

@@ -3,6 +3,8 @@ the outbox renderers for a shout-out and for the month's summary."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_bolt import App
 from sqlmodel import Session
 
@@ -75,10 +77,18 @@ def board_blocks(_: Translator, board: kudos.Board, *, team_name: str) -> list[b
     return out
 
 
+def month_words(lang: str, period: str) -> str:
+    """`2026-11` -> `November 2026` / `noviembre de 2026` (bot/formats.py)."""
+    try:
+        return formats.month(lang, date.fromisoformat(f"{period}-01"))
+    except ValueError:
+        return period
+
+
 def month_blocks(
     _: Translator, board: kudos.Board, *, team_name: str
 ) -> tuple[str, list[bk.Block]]:
-    title = _("kudos.month_title", month=board.period, team=bk.escape(team_name))
+    title = _("kudos.month_title", month=month_words(_.lang, board.period), team=bk.escape(team_name))
     out = [
         bk.section(title),
         bk.section(_("kudos.month_total", total=board.total)),

@@ -16,8 +16,8 @@ from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
 from supportbot.bot.runtime import Runtime
-from supportbot.bot.timeutil import zone
 from supportbot.handlers import blocks as bk
+from supportbot.handlers import coaching as coaching_ui
 from supportbot.handlers.common import (
     Reply,
     Req,
@@ -57,8 +57,9 @@ HHMM = re.compile(r"^\d{1,2}:\d{2}$")
 
 
 # ----- pure renderers -----------------------------------------------------------------
-def when_text(at: datetime, tz: str) -> str:
-    return at.astimezone(zone(tz)).strftime("%a %Y-%m-%d %H:%M")
+def when_text(at: datetime, tz: str, lang: str = "en") -> str:
+    """`Thu, Dec 24, 14:05` / `jue 24 dic, 14:05` in the team's zone (bot/formats.py)."""
+    return formats.when(lang, at, tz)
 
 
 def cadence_text(_: Translator, cadence: str) -> str:
@@ -80,22 +81,25 @@ def kpi_lines(_: Translator, agent: Any, team: Any) -> str:
     return "\n".join(_("oneonones.kpi_line", metric=name.upper(), agent=f(agent), team=f(team)) for name, f in rows)
 
 
-def goal_text(progress: Any) -> str:
-    goal = progress.goal
+def goal_text(_: Translator, progress: Any) -> str:
+    """`• CSAT ≥ 92,0 % · 88,5 % :small_red_triangle_down: (→ jue 24 dic)`."""
+    goal, lang = progress.goal, _.lang
+    due = formats.day(lang, goal.due_on)
     if goal.kind == "kpi" and goal.metric and goal.target is not None:
-        what = f"{goal.metric.upper()} {'≥' if goal.op == '>=' else '≤'} {goal.target:g}"
-        now = "" if progress.value is None else f" · {progress.value:.1f}"
+        target = coaching_ui.fmt_metric(goal.metric, goal.target, lang)
+        what = f"{goal.metric.upper()} {'≥' if goal.op == '>=' else '≤'} {target}"
+        now = "" if progress.value is None else f" · {coaching_ui.fmt_metric(goal.metric, progress.value, lang)}"
         mark = {True: " :white_check_mark:", False: " :small_red_triangle_down:"}.get(progress.met, "")
-        return f"• {what}{now}{mark} (→ {goal.due_on.isoformat()})"
-    return f"• {bk.escape(bk.truncate(goal.text or '', 200))} (→ {goal.due_on.isoformat()})"
+        return f"• {what}{now}{mark} (→ {due})"
+    return f"• {bk.escape(bk.truncate(goal.text or '', 200))} (→ {due})"
 
 
 def agenda_blocks(_: Translator, a: oneonones.Agenda) -> tuple[str, list[bk.Block]]:
     tz = a.team.timezone
     other = a.row.agent_id if a.for_leader else a.row.leader_id
-    title = _("oneonones.reminder_title", other=bk.mention(other), when=when_text(a.meeting.at, tz), tz=tz)
+    title = _("oneonones.reminder_title", other=bk.mention(other), when=when_text(a.meeting.at, tz, _.lang), tz=tz)
     out: list[bk.Block] = [bk.section(title)]
-    since = when_text(a.since, tz)
+    since = when_text(a.since, tz, _.lang)
     if a.topics:
         lines = [
             "• " + bk.escape(bk.truncate(t.text, 300)) + (" " + _("oneonones.carried") if carried else "")
@@ -106,18 +110,18 @@ def agenda_blocks(_: Translator, a: oneonones.Agenda) -> tuple[str, list[bk.Bloc
         out.append(bk.section(_("oneonones.topics_title") + "\n" + _("oneonones.topics_none")))
     if a.actions:
         lines = [
-            _("oneonones.action_line", text=bk.escape(bk.truncate(i.text, 300)), owner=bk.mention(i.owner_id), due=i.due_on.isoformat())
+            _("oneonones.action_line", text=bk.escape(bk.truncate(i.text, 300)), owner=bk.mention(i.owner_id), due=formats.day(_.lang, i.due_on))
             for i in a.actions[:15]
         ]
         out.append(bk.section(_("oneonones.actions_title") + "\n" + "\n".join(lines)))
     if a.for_leader and a.follow_ups:
         lines = [
-            f"• {bk.escape(bk.truncate(n.text, 200))} ({n.follow_up_on.isoformat() if n.follow_up_on else '-'})"
+            f"• {bk.escape(bk.truncate(n.text, 200))} ({formats.day(_.lang, n.follow_up_on) if n.follow_up_on else '-'})"
             for n in a.follow_ups[:10]
         ]
         out.append(bk.section(_("oneonones.follow_ups_title") + "\n" + "\n".join(lines)))
     if a.for_leader and a.goals:
-        out.append(bk.section(_("oneonones.goals_title") + "\n" + "\n".join(goal_text(g) for g in a.goals[:10])))
+        out.append(bk.section(_("oneonones.goals_title") + "\n" + "\n".join(goal_text(_, g) for g in a.goals[:10])))
     if a.kpis is not None:
         out.append(bk.section(_("oneonones.kpis_title", since=since) + "\n" + kpi_lines(_, *a.kpis)))
     if a.kudos:
@@ -125,7 +129,7 @@ def agenda_blocks(_: Translator, a: oneonones.Agenda) -> tuple[str, list[bk.Bloc
         out.append(bk.section(_("oneonones.kudos_title", count=len(a.kudos)) + "\n" + "\n".join(lines)))
     if a.escalations:
         lines = [
-            f"• ESC-{e.number} · {bk.escape(e.severity)} · {bk.escape(bk.truncate(e.summary, 150))}"
+            f"• ESC-{e.number} · {_(f'escalations.sev_{e.severity}')} · {bk.escape(bk.truncate(e.summary, 150))}"
             for e in a.escalations[:8]
         ]
         out.append(bk.section(_("oneonones.escalations_title", count=len(a.escalations)) + "\n" + "\n".join(lines)))
@@ -225,7 +229,7 @@ def schedule_command(req: Req, reply: Reply, words: list[str]) -> None:
         first = oneonones.meeting_at(team, row.anchor_on, row.time)
         text = _("oneonones.scheduled", agent=bk.mention(agent), cadence=cadence_text(_, row.cadence),
                  day=keywords.word("oneonones", oneonones.DAYS[row.weekday], req.lang), time=row.time, tz=team.timezone,
-                 first=when_text(first, team.timezone), lead=row.lead_minutes)
+                 first=when_text(first, team.timezone, req.lang), lead=row.lead_minutes)
         row_id = row.id or 0
     reply.ephemeral(text)
     oneonones.reschedule(req.rt, row_id)
@@ -245,7 +249,7 @@ def list_command(req: Req, reply: Reply) -> None:
             topics = len(store.open_topics(session=session, oneonone_id=row.id or 0))
             lines.append(_("oneonones.list_line", other=bk.mention(other), cadence=cadence_text(_, row.cadence),
                            day=keywords.word("oneonones", oneonones.DAYS[row.weekday], req.lang), time=row.time, tz=team.timezone,
-                           next=when_text(upcoming, team.timezone) if upcoming else "-", topics=topics))
+                           next=when_text(upcoming, team.timezone, req.lang) if upcoming else "-", topics=topics))
     if not lines:
         reply.ephemeral(_("oneonones.list_none"))
         return
@@ -272,7 +276,7 @@ def handle_move_button(req: Req, reply: Reply) -> None:
             seen_at=_shown_time(value.get("at")),
         )
         team = team_store.get_team(session=session, team_id=row.team_id)
-        text = _("oneonones.moved_you", when=when_text(meeting.at, team.timezone if team else "UTC"))
+        text = _("oneonones.moved_you", when=when_text(meeting.at, team.timezone if team else "UTC", _.lang))
     reply.ephemeral(text)
 
 
@@ -335,7 +339,7 @@ def render_moved(session: Session, msg: OutboxMessage) -> SlackCall | None:
     if meeting is None or team is None or meeting.done_at is not None:
         return None
     _ = Translator(team.language)
-    text = _("oneonones.moved_other", by=bk.mention(str(msg.data.get("by") or "")), when=when_text(meeting.at, team.timezone))
+    text = _("oneonones.moved_other", by=bk.mention(str(msg.data.get("by") or "")), when=when_text(meeting.at, team.timezone, _.lang))
     return SlackCall("chat.postMessage", {"channel": str(msg.data.get("user_id")), "text": text, "blocks": [bk.section(text)]})
 
 

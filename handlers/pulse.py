@@ -13,12 +13,11 @@ from typing import Any
 from slack_bolt import App
 from sqlmodel import Session
 
-from supportbot.bot import pulse, teams
+from supportbot.bot import formats, keywords, pulse, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.bot.outbox import SlackCall
 from supportbot.bot.runtime import Runtime
-from supportbot.bot.timeutil import zone
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import (
     Reply,
@@ -53,30 +52,34 @@ class Id:
     COMMENT = "pulse.comment"
 
 
-TEAM_OPTION = re.compile(r"(?:^|\s)team:(\S+)", re.IGNORECASE)
 MOOD_EMOJI = {1: ":weary:", 2: ":slightly_frowning_face:", 3: ":neutral_face:", 4: ":slightly_smiling_face:", 5: ":star-struck:"}
 COMMENTS_SHOWN = 10
 COMMENT_SHOWN_MAX = 500
 
 
 # ----- formatting (pure) --------------------------------------------------------------
-def fmt_score(value: float | None, scale: int = 5) -> str:
-    return "–" if value is None else f"{value:.1f}/{scale}"
+# Figures through bot/formats.py (Babel) in the reader's language: `3.6/5` / `3,6/5`.
+def fmt_score(_: Translator, value: float | None, scale: int = 5) -> str:
+    return formats.score(_.lang, value, scale)
 
 
-def fmt_enps(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.0f}"
+def fmt_enps(_: Translator, value: float | None) -> str:
+    return formats.score(_.lang, value, digits=0, sign=True)
 
 
 def fmt_delta(_: Translator, name: str, delta: float | None) -> str:
-    """`▲ +0.3`; for workload up is not good news, so no colour judgement there."""
+    """`▲ +0.3` / `▲ +0,3`; for workload up is not good news, so no colour judgement there."""
     if delta is None:
         return ""
     if abs(delta) < 0.05:
         return _("pulse.same")
     arrow = "▲" if delta > 0 else "▼"
-    amount = f"{delta:+.0f}" if name == "enps" else f"{delta:+.1f}"
-    return f"{arrow} {amount}"
+    return f"{arrow} {formats.number(_.lang, delta, 0 if name == 'enps' else 1, sign=True)}"
+
+
+def days_text(_: Translator, days: str | None) -> str:
+    """`fri` / `vie`, `mon,thu` / `lun,jue`: the stored days in the reader's words."""
+    return ",".join(keywords.word(pulse.FEATURE, d, _.lang) for d in (days or "").split(",") if d)
 
 
 def _with_change(text: str, change: str) -> str:
@@ -89,9 +92,9 @@ def figures_line(_: Translator, r: pulse.Result, change: dict[str, float | None]
         return _("pulse.hidden", answered=r.answered, asked=r.asked, min=r.threshold)
     return " · ".join(
         [
-            _with_change(_("pulse.fig_mood", value=fmt_score(r.mood)), fmt_delta(_, "mood", change.get("mood"))),
-            _with_change(_("pulse.fig_workload", value=fmt_score(r.workload)), fmt_delta(_, "workload", change.get("workload"))),
-            _with_change(_("pulse.fig_enps", value=fmt_enps(r.enps)), fmt_delta(_, "enps", change.get("enps"))),
+            _with_change(_("pulse.fig_mood", value=fmt_score(_, r.mood)), fmt_delta(_, "mood", change.get("mood"))),
+            _with_change(_("pulse.fig_workload", value=fmt_score(_, r.workload)), fmt_delta(_, "workload", change.get("workload"))),
+            _with_change(_("pulse.fig_enps", value=fmt_enps(_, r.enps)), fmt_delta(_, "enps", change.get("enps"))),
             _("pulse.fig_answered", answered=r.answered, asked=r.asked),
         ]
     )
@@ -118,7 +121,7 @@ def comments_blocks(_: Translator, r: pulse.Result) -> list[bk.Block]:
 
 
 def week_label(_: Translator, week: Any) -> str:
-    return _("pulse.week_of", day=week.isoformat())
+    return _("pulse.week_of", day=formats.day(_.lang, week))
 
 
 def standup_line(_: Translator, w: pulse.Week, threshold: int) -> str | None:
@@ -127,7 +130,7 @@ def standup_line(_: Translator, w: pulse.Week, threshold: int) -> str | None:
     if w.standup_mood is None:
         return _("pulse.standup_hidden", people=w.standup_people, min=threshold)
     return _with_change(
-        _("pulse.standup_mood", value=fmt_score(w.standup_mood), people=w.standup_people),
+        _("pulse.standup_mood", value=fmt_score(_, w.standup_mood), people=w.standup_people),
         fmt_delta(_, "mood", w.change.get("standup_mood")),
     )
 
@@ -149,14 +152,14 @@ def trend_blocks(_: Translator, team: Team, weeks: list[pulse.Week], count: int)
     last = next((w.pulse for w in reversed(weeks) if w.pulse is not None and w.pulse.shown), None)
     if last is not None:
         out.append(bk.divider())
-        out.append(bk.section(_("pulse.latest_detail", day=last.pulse.week.isoformat()) + "\n" + distribution_text(_, last)))
+        out.append(bk.section(_("pulse.latest_detail", day=formats.day(_.lang, last.pulse.week)) + "\n" + distribution_text(_, last)))
         out.extend(comments_blocks(_, last))
     out.append(bk.context(_("pulse.anonymity_note", min=threshold)))
     return out
 
 
 def result_post_blocks(_: Translator, team: Team, r: pulse.Result, previous: pulse.Result | None, week: pulse.Week | None = None) -> tuple[str, list[bk.Block]]:
-    title = _("pulse.post_title", team=bk.escape(team.name), day=r.pulse.week.isoformat())
+    title = _("pulse.post_title", team=bk.escape(team.name), day=formats.day(_.lang, r.pulse.week))
     change: dict[str, float | None] = {}
     if r.shown and previous is not None:
         change = {k: (getattr(r, k) - getattr(previous, k)) if getattr(r, k) is not None and getattr(previous, k) is not None else None for k in ("mood", "workload", "enps")}
@@ -171,13 +174,14 @@ def result_post_blocks(_: Translator, team: Team, r: pulse.Result, previous: pul
     return title, out
 
 
-def closes_text(when: datetime, tz: str) -> str:
-    return when.astimezone(zone(tz)).strftime("%a %H:%M")
+def closes_text(_: Translator, when: datetime, tz: str) -> str:
+    """`Sun 15:00` / `dom 15:00` in the team's zone (bot/formats.py)."""
+    return formats.weekday_time(_.lang, when, tz)
 
 
 def invite_blocks(_: Translator, team: Team, p: Pulse, key: str, *, reminder: bool) -> tuple[str, list[bk.Block]]:
     text = _("pulse.reminder_text" if reminder else "pulse.invite_text", team=bk.escape(team.name),
-             closes=closes_text(p.closes_at, team.timezone), tz=team.timezone)
+             closes=closes_text(_, p.closes_at, team.timezone), tz=team.timezone)
     return text, [
         bk.section(text),
         bk.actions(bk.button(_("pulse.answer_button"), Id.ANSWER, {"p": p.id, "k": key}, style="primary")),
@@ -228,12 +232,7 @@ def _team(req: Req, session: Session, team_name: str | None, *, leader_only: boo
 
 def handle_pulse_command(req: Req, reply: Reply) -> None:
     _ = req._
-    text = req.text
-    team_name = None
-    match = TEAM_OPTION.search(text)
-    if match:
-        team_name = match.group(1)
-        text = TEAM_OPTION.sub(" ", text).strip()
+    text, team_name = keywords.take_option(pulse.FEATURE, "team_option", req.text)
     words = text.split()
     verb = pulse.verb_of(words[0]) if words else "help"
     rest = words[1:]
@@ -246,7 +245,7 @@ def handle_pulse_command(req: Req, reply: Reply) -> None:
         with req.rt.transaction() as session:
             team = _team(req, session, team_name)
             row = pulse.set_schedule(session, team=team, leader_id=req.user_id, days=rest[0], at=rest[1], now=now)
-            said = _("pulse.scheduled", team=bk.escape(team.name), days=row.days, time=row.time,
+            said = _("pulse.scheduled", team=bk.escape(team.name), days=days_text(_, row.days), time=row.time,
                      tz=team.timezone, hours=row.open_hours)
         reply.ephemeral(said)
     elif verb == "questions" and not rest:
@@ -260,7 +259,7 @@ def handle_pulse_command(req: Req, reply: Reply) -> None:
             team = _team(req, session, team_name)
             p, asked = pulse.start_now(session, team=team, leader_id=req.user_id, clock=req.rt.clock)
             said = _("pulse.started", team=bk.escape(team.name), count=asked,
-                     closes=closes_text(p.closes_at, team.timezone), tz=team.timezone)
+                     closes=closes_text(_, p.closes_at, team.timezone), tz=team.timezone)
         reply.ephemeral(said)
     elif verb in ("pause", "resume") and not rest:
         with req.rt.transaction() as session:
@@ -298,12 +297,12 @@ def status_text(req: Req, session: Session, team: Team) -> str:
         when = _("pulse.not_scheduled")
     else:
         state = _("pulse.state_paused") if row.paused else _("pulse.state_active")
-        when = _("pulse.schedule_line", days=row.days, time=row.time, tz=team.timezone, state=state)
+        when = _("pulse.schedule_line", days=days_text(_, row.days), time=row.time, tz=team.timezone, state=state)
     current, _last = pulse.latest(session, team=team)
     lines = [f"*{bk.escape(team.name)}*", when, _("pulse.threshold_line", min=pulse.min_answers(team))]
     if current is not None:
         lines.append(_("pulse.open_line", answered=current.answered, asked=current.asked,
-                       closes=closes_text(current.pulse.closes_at, team.timezone), tz=team.timezone))
+                       closes=closes_text(_, current.pulse.closes_at, team.timezone), tz=team.timezone))
     return "\n".join(lines)
 
 
@@ -329,7 +328,7 @@ def handle_answer_submit(req: Req, reply: Reply) -> None:
         first, found = pulse.answer(session, pulse_id=as_id(meta.get("p")), user_id=req.user_id,
                                     key=meta.get("k"), values=answers, clock=req.rt.clock)
         _ = Translator(found.team.language)
-        closes = closes_text(found.pulse.closes_at, found.team.timezone)
+        closes = closes_text(_, found.pulse.closes_at, found.team.timezone)
         tz = found.team.timezone
     text = _("pulse.thanks" if first else "pulse.changed", closes=closes, tz=tz)
     reply.view_update(notice_modal(_("pulse.modal_title"), text))
@@ -421,9 +420,9 @@ def render_alert(session: Session, msg: OutboxMessage) -> SlackCall | None:
     lines = [_("pulse.alert_title", team=bk.escape(team.name))]
     reasons = msg.data.get("reasons") or []
     if "workload" in reasons and len(shown) >= 3:
-        lines.append(_("pulse.alert_workload", values=" → ".join(fmt_score(r.workload) for r in shown[-3:])))
+        lines.append(_("pulse.alert_workload", values=" → ".join(fmt_score(_, r.workload) for r in shown[-3:])))
     if "enps" in reasons and len(shown) >= 2:
-        lines.append(_("pulse.alert_enps", before=fmt_enps(shown[-2].enps), after=fmt_enps(shown[-1].enps)))
+        lines.append(_("pulse.alert_enps", before=fmt_enps(_, shown[-2].enps), after=fmt_enps(_, shown[-1].enps)))
     if len(lines) == 1:
         return None
     lines.append(_("pulse.alert_hint"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from slack_bolt import App
 
-from supportbot.bot import keywords, teams
+from supportbot.bot import formats, keywords, teams
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import catalogues
 from supportbot.bot.runtime import Runtime
@@ -103,6 +105,13 @@ def change_member(req: Req, reply: Reply, verb: str, args: list[str]) -> None:
     reply.ephemeral(_(key, user=bk.mention(user_id), team=bk.escape(name)))
 
 
+def slack_date(lang: str, moment: datetime) -> str:
+    """Slack shows the moment in each reader's own zone; clients that cannot show it get the
+    fallback, written in the team's language (bot/formats.py): `Thu, Dec 24, 13:05 UTC`.
+    https://api.slack.com/reference/surfaces/formatting#date-formatting"""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}} {{time}}|{formats.when(lang, moment, 'UTC')} UTC>"
+
+
 def status_blocks(req: Req) -> list[bk.Block]:
     _ = req._
     with req.rt.transaction(readonly=True) as session:
@@ -122,9 +131,9 @@ def status_blocks(req: Req) -> list[bk.Block]:
         bk.section(
             _(
                 "supportbot.status_outbox",
-                sent=counts.get(outbox_store.SENT, 0),
-                pending=counts.get(outbox_store.PENDING, 0),
-                failed=counts.get(outbox_store.FAILED, 0),
+                sent=formats.number(_.lang, counts.get(outbox_store.SENT, 0)),
+                pending=formats.number(_.lang, counts.get(outbox_store.PENDING, 0)),
+                failed=formats.number(_.lang, counts.get(outbox_store.FAILED, 0)),
             )
         ),
     ]
@@ -133,8 +142,8 @@ def status_blocks(req: Req) -> list[bk.Block]:
             bk.context(
                 _(
                     "supportbot.status_oldest",
-                    when=f"<!date^{int(oldest.created_at.timestamp())}^{{date_short}} {{time}}|{oldest.created_at:%Y-%m-%d %H:%M} UTC>",
-                    attempts=oldest.attempts,
+                    when=slack_date(_.lang, oldest.created_at),
+                    attempts=formats.number(_.lang, oldest.attempts),
                     error=bk.escape(oldest.last_error or "-"),
                 )
             )
@@ -148,7 +157,7 @@ def status_blocks(req: Req) -> list[bk.Block]:
                     "supportbot.status_failure",
                     kind=row.kind,
                     id=row.id,
-                    when=f"{row.created_at:%Y-%m-%d %H:%M} UTC",
+                    when=formats.when(_.lang, row.created_at, "UTC") + " UTC",
                     error=bk.escape(row.last_error or "-"),
                 )
             )

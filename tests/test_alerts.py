@@ -168,7 +168,7 @@ def test_late_reply_and_closing_without_reply(rig: BotRig, standin: SlackStandIn
     )
     scan(rig)
     text = standin.ok_calls("chat.update")[-1].text_everywhere()
-    assert "breached: first reply after 1h05m (target 1h)" in text
+    assert "breached: first reply after 1h 5m (target 1h)" in text
     assert "closed without a reply, in time" in text
 
 

@@ -58,7 +58,7 @@ def test_quick_create_stores_posts_dms_and_confirms(rig: BotRig, standin: SlackS
     response = rig.command("/escalate", "urgent Customer charged twice &amp; angry, see #12345", user="U0AGENT01")
     body = response.json()
     assert body["response_type"] == "ephemeral"
-    assert "ESC-1" in body["text"] and "<@U0LEAD01>" in body["text"] and "5m" in body["text"]
+    assert "ESC-1" in body["text"] and "<@U0LEAD01>" in body["text"] and "within 5 minutes" in body["text"]
 
     row = esc(rig)
     assert (row.severity, row.status, row.ticket_ref) == ("urgent", "open", "#12345")

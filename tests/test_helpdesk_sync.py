@@ -332,7 +332,7 @@ def test_kpis_today_reflects_a_sync(hrig: BotRig, zendesk: ZendeskStandIn) -> No
     hrig.make_team(settings={"helpdesk_groups": ["Support L1"]})
     zendesk.add_group(1, "Support L1")
     text = answer(hrig.command("/kpis", "today", user="U0LEAD01"))
-    assert "KPIs · Tier1 · 2026-11-23" in text
+    assert "KPIs · Tier1 · Mon, Nov 23" in text
     for i in range(4):
         zendesk.put_ticket(500 + i, created_at=T - 3600 + 60 * i, updated_at=T - 1800, group_id=1, reply_minutes=5)
     syncer(hrig).run("zendesk", WORKSPACE)

@@ -11,7 +11,7 @@ from supportbot.bot import keywords
 from supportbot.bot.i18n import LANGUAGES
 from supportbot.bot.keywords import COMMON, canonical, fold, tables, take_option
 
-FEATURES = ("away", "coaching", "escalations", "kpis", "kudos", "oneonones", "standups", "supportbot")
+FEATURES = ("away", "coaching", "escalations", "kpis", "kudos", "oneonones", "pulse", "standups", "supportbot")
 
 
 def test_every_keyword_has_a_form_in_every_language() -> None:
@@ -59,10 +59,27 @@ def test_no_word_means_two_things_in_one_command() -> None:
         ("away", "cancelar", "cancel"),
         ("oneonones", "quincenal", "biweekly"),
         ("coaching", "objetivos", "goals"),
+        ("pulse", "Umbral", "threshold"),
+        ("pulse", "RESULTADOS", "results"),
+        ("pulse", "programar", "schedule"),
+        ("pulse", "Sábado", "sat"),
+        ("pulse", "equipo:", "team_option"),
     ],
 )
 def test_both_languages_any_case_any_accents(feature: str, typed: str, key: str) -> None:
     assert canonical(feature, typed) == key
+
+
+def test_pulse_verbs_and_days_come_from_the_catalogue() -> None:
+    """/pulse has no word list of its own: every verb is in pulse.toml's [keywords] table
+    (or common's), and its days are the stand-up parser's."""
+    from supportbot.bot import pulse
+
+    assert {k for k in pulse.VERB_KEYS if canonical("pulse", k) != k} == set()
+    assert set(pulse.VERB_KEYS) <= set(tables()["pulse"]) | set(tables()[COMMON])
+    assert not hasattr(pulse, "VERBS") and not hasattr(pulse, "DAY_WORDS")
+    assert [pulse.verb_of(w) for w in ("Pausa", "reanudar", "ESTADO", "lista")] == ["pause", "resume", "status", None]
+    assert pulse.parse_days("lun-mié") == [0, 1, 2] and pulse.parse_days("Sábado,DOM") == [5, 6]
 
 
 def test_unknown_words_are_not_keywords() -> None:
@@ -88,6 +105,7 @@ def test_word_shown_follows_the_language() -> None:
 COMMAND_FEATURE = {
     "/escalate": "escalations", "/kpis": "kpis", "/kudos": "kudos", "/away": "away",
     "/standup": "standups", "/oneonone": "oneonones", "/coach": "coaching", "/supportbot": "supportbot",
+    "/pulse": "pulse",
 }
 
 
@@ -120,3 +138,25 @@ def test_spanish_help_and_usage_show_spanish_keywords() -> None:
                 if fold(word) in english or (bare.endswith(":") and bare in english):
                     wrong.append(f"{key}: {command}{rest}")
     assert wrong == []
+
+
+def test_readme_en_espanol_lists_every_command_and_its_spanish_words() -> None:
+    """README's "En español" table has a row per slash command, and each row shows a
+    Spanish form of every keyword of that command's [keywords] table, and `ayuda`."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### En español") :]
+    section = section[: section.index("\n## ")]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(/[a-z]+)` \| (.*?) \| .*\|$", section, re.M)}
+    assert set(rows) == set(COMMAND_FEATURE)
+    missing = []
+    for command, feature in COMMAND_FEATURE.items():
+        shown = {fold(w) for w in re.findall(r"[^\s`/()|,.:]+:?", rows[command])}
+        for key, by_lang in tables().get(feature, {}).items():
+            if not any(fold(w) in shown for w in by_lang["es"]):
+                missing.append(f"{command} {key}: {by_lang['es']}")
+        if "ayuda" not in shown:
+            missing.append(f"{command} help: ayuda")
+    assert missing == []

@@ -209,13 +209,27 @@ def test_weeks_months_and_ranges() -> None:
     assert (p.start, p.prev_start, p.prev_end) == (z("2026-10-31T23:00"), z("2026-09-30T22:00"), z("2026-10-23T09:00"))
     p = kpis.parse_period("last-month", now=NOW, tz=MADRID)
     assert (p.start, p.end, p.prev_start) == (z("2026-09-30T22:00"), z("2026-10-31T23:00"), z("2026-08-31T22:00"))
-    assert p.label == "2026-10"
+    assert p.label == "October 2026"
     p = kpis.parse_period("2026-11-01..2026-11-15", now=NOW, tz=MADRID)
     assert (p.start, p.end) == (z("2026-10-31T23:00"), z("2026-11-15T23:00"))
     assert (p.prev_start, p.prev_end) == (z("2026-10-16T22:00"), z("2026-10-31T23:00"))
     for bad in ("2026-13-01", "2026-11-15..2026-11-01", "fortnight", "2020-01-01..2026-01-01"):
         with pytest.raises(InvalidInput):
             kpis.parse_period(bad, now=NOW, tz=MADRID)
+
+
+def test_period_labels_are_words_in_the_readers_language() -> None:
+    """Labels are written by Babel (bot/formats.py), never ISO dates."""
+    labels = {
+        lang: [kpis.parse_period(w, now=NOW, tz=MADRID, lang=lang).label
+               for w in ("today", "yesterday", "last-week", "month", "last-month", "2026-11-01..2026-11-15")]
+        for lang in ("en", "es")
+    }
+    assert labels["en"] == ["Mon, Nov 23", "Sun, Nov 22", "Mon, Nov 16 – Sun, Nov 22", "November 2026",
+                            "October 2026", "Sun, Nov 1 – Sun, Nov 15"]
+    assert labels["es"] == ["lun 23 nov", "dom 22 nov", "lun 16 nov – dom 22 nov", "noviembre de 2026",
+                            "octubre de 2026", "dom 1 nov – dom 15 nov"]
+    assert kpis.parse_period("semana", now=NOW + timedelta(days=2), tz=MADRID, lang="es").label == "lun 23 nov – mié 25 nov"
 
 
 def test_month_comparison_caps_at_the_shorter_previous_month() -> None:

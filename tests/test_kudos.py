@@ -196,7 +196,7 @@ def test_month_summary_once_per_team_and_month(rig: BotRig, standin: SlackStandI
     [summary] = summaries
     assert summary.args["channel"] == "C0DIGEST1"
     text = summary.text_everywhere()
-    assert "2026-11" in text and "3 kudos this month" in text
+    assert "November 2026" in text and "3 kudos this month" in text
     assert "<@U0AGENT01> · 2" in text and "<@U0AGENT02> · 2" in text  # Nov 30 evening counts
     assert "#grit (2)" in text
     assert standin.posts("C0ESCAL02") == []  # the quiet team had nothing to celebrate

@@ -107,14 +107,14 @@ def test_pulse_end_to_end_in_english(rig: BotRig, standin: SlackStandIn) -> None
     close_current(rig)
     [post] = standin.posts("C0DIGEST1")
     body = post.text_everywhere()
-    assert "Team pulse: Tier1, week of 2026-11-23" in body
+    assert "Team pulse: Tier1, week of Mon, Nov 23" in body
     assert "Mood *3.0/5*" in body and "Workload *4.0/5*" in body and "eNPS *-20*" in body
     assert "5 of 6 answered" in body and "note 0 &lt;!here&gt;" in body and "note 1" in body
     updates = [c for c in standin.ok_calls("chat.update") if "has closed" in c.text_everywhere()]
     assert len(updates) == 7  # six invitations and one reminder
     # results with the trend
     results = said(rig.command("/pulse", "results 2", user=LEAD))
-    assert "Week of 2026-11-23" in results and "eNPS *-20*" in results and "Comments" in results
+    assert "Week of Mon, Nov 23" in results and "eNPS *-20*" in results and "Comments" in results
     # answering after the close is refused, privately
     late = answer(rig, "U0AGENT06", buttons(standin, "U0AGENT06")[0])
     assert "has closed" in json.dumps(late.json())
@@ -225,14 +225,16 @@ def test_questions_modal_rewords_the_next_pulse(rig: BotRig, standin: SlackStand
 
 def test_spanish_words_and_texts(rig: BotRig, standin: SlackStandIn) -> None:
     rig.make_team(members=MEMBERS, language="es", timezone="Europe/Madrid")
-    assert "*fri* a las *15:00* (Europe/Madrid)" in said(rig.command("/pulse", "programar Viernes 15:00", user=LEAD))
-    assert "*mon,tue,wed,thu,fri*" in said(rig.command("/pulse", "programar lun-vie 15:00", user=LEAD))
-    assert "*wed*" in said(rig.command("/pulse", "schedule miércoles 15:00", user=LEAD))
+    assert "*vie* a las *15:00* (Europe/Madrid)" in said(rig.command("/pulse", "programar Viernes 15:00", user=LEAD))
+    assert "*lun,mar,mié,jue,vie*" in said(rig.command("/pulse", "programar lun-vie 15:00", user=LEAD))
+    assert "*mié*" in said(rig.command("/pulse", "schedule miércoles 15:00 equipo:Tier1", user=LEAD))
+    assert "Cada *mié* a las *15:00*" in said(rig.command("/pulse", "Estado", user=LEAD))
     assert "en pausa" in said(rig.command("/pulse", "PAUSA", user=LEAD))
     assert "vuelve a estar activo" in said(rig.command("/pulse", "reanudar", user=LEAD))
     assert "Pulso enviado a 6 miembros" in said(rig.command("/pulse", "Ahora", user=LEAD))
     rig.deliver()
-    assert "Pulso del equipo Tier1" in standin.dms("U0AGENT01")[0].text_everywhere()
+    dm = standin.dms("U0AGENT01")[0].text_everywhere()
+    assert "Pulso del equipo Tier1" in dm and "Abierto hasta el mié 11:00 (Europe/Madrid)" in dm
     rig.click("pulse.answer", buttons(standin, "U0AGENT01")[0], user="U0AGENT01", channel=None)
     assert "recomiendes trabajar en este equipo" in json.dumps(standin.ok_calls("views.open")[-1].args["view"], ensure_ascii=False)
     for member in MEMBERS:
@@ -242,7 +244,7 @@ def test_spanish_words_and_texts(rig: BotRig, standin: SlackStandIn) -> None:
     body = standin.posts("C0DIGEST1")[-1].text_everywhere()
     assert "Pulso del equipo: Tier1" in body and "eNPS *+100*" in body and "6 de 6 han respondido" in body
     results = said(rig.command("/pulse", "resultados 2", user=LEAD))
-    assert "Semana del" in results and "Ánimo *4.0/5*" in results
+    assert "Semana del lun 23 nov" in results and "Ánimo *4,0/5*" in results and "4.0" not in results
     assert "Preguntas del pulso" not in results
     rig.command("/pulse", "preguntas", user=LEAD)
     assert "Preguntas del pulso" in json.dumps(standin.ok_calls("views.open")[-1].args["view"], ensure_ascii=False)

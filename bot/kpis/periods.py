@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from supportbot.bot import dates, keywords
+from supportbot.bot import dates, formats, keywords
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.timeutil import local_midnight, zone
 
@@ -53,6 +53,9 @@ def parse_period(text: str, *, now: datetime, tz: str, lang: str = "en") -> Peri
     words: `hoy`, `ayer`, `semana`...), a day or a range in words or numbers (`ayer`,
     `el viernes`, `24/11`, `nov 20-22`, ISO): those are labelled in words.
 
+    Every label is in words in `lang` (bot/formats.py, Babel): `Mon, Nov 23` / `lun 23 nov`,
+    `Mon, Nov 16 – Sun, Nov 22`, `November 2026` / `noviembre de 2026`.
+
     Days are calendar days in the team's zone (23 or 25 hours on DST days). Partial
     periods (today, week, month) compare with the same elapsed part of the one before;
     `today` with the same hours of the same weekday a week earlier.
@@ -69,23 +72,24 @@ def parse_period(text: str, *, now: datetime, tz: str, lang: str = "en") -> Peri
     if word == "today":
         week_ago = today - timedelta(days=7)
         return _mk(
-            word, today.isoformat(), day_start(today), now,
+            word, formats.day(lang, today), day_start(today), now,
             day_start(week_ago), _local_at(week_ago, wall, tz),
         )
     if word == "yesterday":
         d = today - timedelta(days=1)
-        return _days(word, d.isoformat(), d, d, tz)
+        return _days(word, formats.day(lang, d), d, d, tz)
     if word in ("week", "last-week"):
         monday = today - timedelta(days=today.weekday())
         if word == "week":
             prev = monday - timedelta(days=7)
-            label = f"{monday.isoformat()}..{today.isoformat()}"
+            label = dates.span_in_words(dates.Span(monday, today), lang)
             return Period(
                 word, label, day_start(monday), now,
                 day_start(prev), _local_at(prev + (today - monday), wall, tz),
             )
         start = monday - timedelta(days=7)
-        return _days(word, f"{start.isoformat()}..{(monday - timedelta(days=1)).isoformat()}", start, monday - timedelta(days=1), tz)
+        last = monday - timedelta(days=1)
+        return _days(word, dates.span_in_words(dates.Span(start, last), lang), start, last, tz)
     if word in ("month", "last-month"):
         first = _month_start(today)
         if word == "month":
@@ -95,10 +99,10 @@ def parse_period(text: str, *, now: datetime, tz: str, lang: str = "en") -> Peri
             prev_end = (
                 _local_at(prev_day, wall, tz) if prev + elapsed < first else day_start(first)
             )
-            return _mk(word, f"{first:%Y-%m}", day_start(first), now, day_start(prev), prev_end)
+            return _mk(word, formats.month(lang, first), day_start(first), now, day_start(prev), prev_end)
         start = _add_months(first, -1)
         return _mk(
-            word, f"{start:%Y-%m}", day_start(start), day_start(first),
+            word, formats.month(lang, start), day_start(start), day_start(first),
             day_start(_add_months(first, -2)), day_start(start),
         )
     try:

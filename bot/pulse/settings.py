@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import unicodedata
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from supportbot.bot import standups, teams
+from supportbot.bot import keywords, standups, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import t
 from supportbot.bot.timeutil import parse_hhmm, zone
@@ -40,49 +39,24 @@ ALERT_KIND = "pulse.alert"
 
 
 # ----- words --------------------------------------------------------------------------
-def fold(word: str) -> str:
-    """Lower case without accents: `Miércoles` -> `miercoles`."""
-    decomposed = unicodedata.normalize("NFKD", word or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
-
-
-VERBS = {
-    "schedule": "schedule", "programar": "schedule", "horario": "schedule",
-    "questions": "questions", "preguntas": "questions",
-    "now": "now", "ahora": "now",
-    "pause": "pause", "pausa": "pause", "pausar": "pause",
-    "resume": "resume", "reanudar": "resume",
-    "results": "results", "resultados": "results",
-    "status": "status", "estado": "status",
-    "threshold": "threshold", "umbral": "threshold",
-    "help": "help", "ayuda": "help",
-}
-DAY_WORDS = {
-    "mon": "mon", "monday": "mon", "lun": "mon", "lunes": "mon",
-    "tue": "tue", "tuesday": "tue", "mar": "tue", "martes": "tue",
-    "wed": "wed", "wednesday": "wed", "mie": "wed", "miercoles": "wed",
-    "thu": "thu", "thursday": "thu", "jue": "thu", "jueves": "thu",
-    "fri": "fri", "friday": "fri", "vie": "fri", "viernes": "fri",
-    "sat": "sat", "saturday": "sat", "sab": "sat", "sabado": "sat",
-    "sun": "sun", "sunday": "sun", "dom": "sun", "domingo": "sun",
-}
+# The words /pulse understands are the [keywords] table of bot/messages/pulse.toml (both
+# languages, case and accents ignored, via bot/keywords.py); days of the week are common's
+# and are read by the stand-up parser.
+FEATURE = "pulse"
+VERB_KEYS = ("schedule", "questions", "now", "pause", "resume", "results", "status", "threshold", "help")
 
 
 def verb_of(word: str) -> str | None:
-    return VERBS.get(fold(word))
+    """`programar` / `Schedule` -> `schedule`; None for a word that is not a /pulse verb."""
+    key = keywords.canonical(FEATURE, word)
+    return key if key in VERB_KEYS else None
 
 
 def parse_days(text: str) -> list[int]:
-    """`fri`, `viernes`, `mon,thu`, `lun-vie` -> weekday numbers (0 = Monday), through
-    the stand-up parser once the words are English."""
-    parts = []
-    for part in fold(text).split(","):
-        ends = part.strip().split("-")
-        if len(ends) > 2 or any(e not in DAY_WORDS for e in ends):
-            raise InvalidInput("pulse.bad_days", value=text[:40])
-        parts.append("-".join(DAY_WORDS[e] for e in ends))
+    """`fri`, `viernes`, `mon,thu`, `lun-vie` (either language, any case or accents) ->
+    weekday numbers (0 = Monday), read by the stand-up parser (bot/standups)."""
     try:
-        return standups.parse_days(",".join(parts))
+        return standups.parse_days(text)
     except InvalidInput:
         raise InvalidInput("pulse.bad_days", value=text[:40]) from None
 

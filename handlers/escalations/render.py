@@ -83,7 +83,7 @@ def status_text(_: Translator, esc: Escalation, now: datetime | None = None) -> 
         if esc.overdue:
             text = _("escalations.status_overdue") + " " + text
         return text
-    waited = format_duration((esc.acknowledged_at or esc.created_at) - esc.created_at)
+    waited = format_duration((esc.acknowledged_at or esc.created_at) - esc.created_at, _.lang)
     return _(
         "escalations.status_acked",
         user=bk.mention(esc.acknowledged_by or ""),
@@ -221,7 +221,7 @@ def list_blocks(
                     "escalations.list_line",
                     ref=esc.ref,
                     severity=severity_label(_, esc.severity),
-                    age=format_duration(now - esc.created_at),
+                    age=format_duration(now - esc.created_at, _.lang),
                     owner=bk.mention(esc.owner_id) if esc.owner_id else _("escalations.nobody"),
                     status=_(f"escalations.st_{esc.status}")
                     + (" " + _("escalations.status_overdue") if esc.overdue else ""),
@@ -241,7 +241,7 @@ def created_text(_: Translator, esc: Escalation, team: Team, told: str) -> str:
         severity=_(f"escalations.sev_{esc.severity}"),
         channel=bk.channel_link(team.escalation_channel),
         leader=bk.mention(told),
-        deadline=format_duration(esc_policy.timeout_for(team, esc.severity)),
+        deadline=format_duration(esc_policy.timeout_for(team, esc.severity), _.lang, length="long"),
     )
 
 
@@ -263,8 +263,8 @@ def withdrawn_dm_blocks(_: Translator, esc: Escalation, by: str | None) -> tuple
     return text, [bk.section(text), bk.section(bk.truncate(bk.escape(esc.summary), SUMMARY_IN_DM))]
 
 
-def format_duration_seconds(seconds: Any) -> str:
-    return format_duration(timedelta(seconds=int(seconds or 0)))
+def format_duration_seconds(seconds: Any, lang: str = "en") -> str:
+    return format_duration(timedelta(seconds=int(seconds or 0)), lang)
 
 
 def thread_text(_: Translator, note: str, params: dict[str, Any]) -> str:
@@ -274,7 +274,7 @@ def thread_text(_: Translator, note: str, params: dict[str, Any]) -> str:
     if "by" in params:
         args["by"] = bk.mention(str(params["by"]))
     if "waited" in params:
-        args["waited"] = format_duration_seconds(params["waited"])
+        args["waited"] = format_duration_seconds(params["waited"], _.lang)
     for key in ("round", "cap"):
         if key in params:
             args[key] = int(params[key])
