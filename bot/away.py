@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from supportbot.bot import dates, teams
+from supportbot.bot import dates, formats, teams
 from supportbot.bot.errors import InvalidInput, NotAllowed
 from supportbot.bot.timeutil import zone
 from supportbot.storage import away as store
@@ -81,6 +81,7 @@ def mark(
     end: date,
     note: str | None,
     now: datetime,
+    lang: str = "en",
 ) -> Marked:
     """Record an away period; a leader may mark a member of a team they lead."""
     other = user_id != actor_id
@@ -90,7 +91,7 @@ def mark(
         raise NotAllowed("away.not_your_member")
     today = local_day(session, workspace_id=workspace_id, user_id=user_id, at=now)
     if end < today:
-        raise InvalidInput("away.in_the_past", end=end.isoformat())
+        raise InvalidInput("away.in_the_past", end=formats.day(lang, end, year=end.year != today.year))
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise InvalidInput("away.note_too_long", limit=NOTE_MAX)

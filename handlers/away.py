@@ -74,6 +74,7 @@ def handle_away_command(req: Req, reply: Reply) -> None:
             end=end,
             note=slack_to_plain(note),
             now=now,
+            lang=req.lang,
         )
     key = "away.marked_other" if marked.for_someone_else else "away.marked_self"
     days = dates.span_in_words(span, req.lang, today=today)

@@ -50,7 +50,7 @@ def test_bad_input_gets_usage(rig: BotRig) -> None:
     assert "is not a date" in say(rig, "someday soon")
     assert "is not a date" in say(rig, "2026-02-30")
     assert "before the start" in say(rig, "2026-12-05..2026-12-01")
-    assert "in the past" in say(rig, "2026-11-01")
+    assert "ended on Sun, Nov 1, in the past" in say(rig, "2026-11-01")
     assert "at most 366 days" in say(rig, "2026-12-01..2028-12-01")
     assert "/away list" in say(rig, "help")
 
@@ -58,3 +58,4 @@ def test_bad_input_gets_usage(rig: BotRig) -> None:
 def test_spanish(rig: BotRig) -> None:
     rig.make_team(language="es")
     assert "Ausente lun 30 nov." in say(rig, "2026-11-30")
+    assert "terminó el dom 1 nov, en el pasado" in say(rig, "2026-11-01")
