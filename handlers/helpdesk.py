@@ -15,10 +15,7 @@ from supportbot.storage import helpdesk as state_store
 def _lag(_: Any, synced_through: datetime | None, now: datetime) -> str:
     if synced_through is None:
         return str(_("helpdesk.lag_unknown"))
-    minutes = max(0, int((now - synced_through).total_seconds() // 60))
-    if minutes < 120:
-        return str(_("helpdesk.lag_minutes", n=minutes))
-    return str(_("helpdesk.lag_hours", n=minutes // 60))
+    return formats.elapsed(_.lang, (now - synced_through).total_seconds(), length="short")
 
 
 def status_lines(_: Any, states: list[Any], configured: list[str], now: datetime, interval: int) -> list[str]:

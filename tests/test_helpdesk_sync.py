@@ -469,3 +469,20 @@ def test_tag_text_keeps_whole_tags_within_its_limit() -> None:
     long = tag_text([f"tag{i:05d}" for i in range(500)])
     assert long is not None and len(long) <= MAX_TAGS and long.split(" ")[-1].startswith("tag") and len(long.split(" ")[-1]) == 8
     assert tag_text([]) is None and tag_text(None) is None and tag_text(["  "]) is None
+
+
+def test_status_line_lag_in_the_readers_words() -> None:
+    from types import SimpleNamespace
+
+    from supportbot.bot.i18n import Translator
+    from supportbot.handlers.helpdesk import status_lines
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    state = SimpleNamespace(
+        source="zendesk", last_sync_at=now, last_success_at=now, tickets_seen=1472,
+        synced_through=now - timedelta(minutes=125), last_error=None, auth_failed=False,
+    )
+    (es,) = status_lines(Translator("es"), [state], ["zendesk"], now, 5)
+    assert "1.472 tickets vistos, 2 h y 5 min de retraso" in es
+    (en,) = status_lines(Translator("en"), [state], ["zendesk"], now, 5)
+    assert "1,472 tickets seen, 2 hr, 5 min behind" in en
