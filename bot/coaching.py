@@ -369,14 +369,16 @@ class GoalProgress:
     start: datetime | None = None
     end: datetime | None = None
     overdue: bool = False
+    done_on: date | None = None  # the team's local day the goal was done
 
 
 def measure(session: Session, team: Team, goal: Goal, now: datetime) -> GoalProgress:
     """A KPI goal is measured over the last PROGRESS_DAYS days up to now."""
     today = local_today(team, now)
     overdue = goal.status == GOAL_OPEN and goal.due_on < today
+    done_on = local(goal.done_at, team.timezone).date() if goal.done_at else None
     if goal.kind != "kpi" or not goal.metric:
-        return GoalProgress(goal, available=False, overdue=overdue)
+        return GoalProgress(goal, available=False, overdue=overdue, done_on=done_on)
     start = now - timedelta(days=PROGRESS_DAYS)
     value = kpis.metric_value(
         session, team=team, metric=goal.metric, start=start, end=now, agent_id=goal.agent_id
@@ -384,7 +386,7 @@ def measure(session: Session, team: Team, goal: Goal, now: datetime) -> GoalProg
     met = None
     if value is not None and goal.target is not None:
         met = value >= goal.target if goal.op == ">=" else value <= goal.target
-    return GoalProgress(goal, True, value, met, start, now, overdue)
+    return GoalProgress(goal, True, value, met, start, now, overdue, done_on)
 
 
 def goals_with_progress(

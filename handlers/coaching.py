@@ -134,7 +134,7 @@ def goal_line(_: Translator, progress: coaching.GoalProgress) -> str:
         return (
             line
             + "\n"
-            + _("coaching.goal_done", day=formats.day(_.lang, goal.done_at.date()) if goal.done_at else "")
+            + _("coaching.goal_done", day=formats.day(_.lang, progress.done_on) if progress.done_on else "")
         )
     if goal.kind == "kpi":
         if not progress.available:

@@ -459,3 +459,14 @@ def test_spanish_team_reads_spanish(rig: BotRig) -> None:
     said = answer(rig.command("/coach", f"{BO} bien hecho", user="U0LEAD01"))
     assert "Nota privada sobre <@U0AGENT02> guardada" in said
     assert "Solo los líderes" in answer(rig.command("/coach", BO, user="U0AGENT01"))
+
+
+def test_done_day_is_the_teams_local_day(rig: BotRig, clock: Any) -> None:
+    rig.make_team(timezone="Asia/Tokyo", language="es")
+    clock.set(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # 23:30 in Tokyo, Monday 23
+    answer(rig.command("/coach", f"goal {BO} “Shadow a senior” by 2027-01-15", user="U0LEAD01"))
+    (goal,) = goals(rig)
+    clock.set(datetime(2026, 11, 23, 15, 30, tzinfo=UTC))  # 00:30 on Tuesday 24 in Tokyo
+    answer(rig.command("/coach", f"done {goal.id}", user="U0LEAD01"))
+    listing = answer(rig.command("/coach", f"goals {BO}", user="U0LEAD01"))
+    assert "mar 24 nov" in listing, listing
