@@ -1,9 +1,16 @@
-"""The daily digest: its figures, trend and chart, and the job that queues it per team."""
+"""The daily digest: its figures, trend and chart, and the job that queues it per team.
+
+The figures are built once, by the team's job, and travel in the outbox row
+(`digest_to_data`): the post's renderer and then the chart's renderer read them from
+there instead of building the digest again on the outbox's one delivery thread, where
+fifty teams' digests at 09:00 would queue behind each other. A row without them (queued
+by an older version, or by `supportbot digest`) is built at delivery as before.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -14,7 +21,7 @@ from supportbot.bot.kpis.cache import AnswerCache, one_answer
 from supportbot.bot.kpis.compare import targets
 from supportbot.bot.kpis.figures import compute, kudos_count, scope_for
 from supportbot.bot.kpis.periods import day_bounds
-from supportbot.bot.kpis.report import METRICS, Report
+from supportbot.bot.kpis.report import METRICS, EscalationFigures, Report
 from supportbot.bot.outbox import enqueue
 from supportbot.bot.timeutil import zone
 from supportbot.storage import alerts as alert_store
@@ -92,6 +99,64 @@ def _build_digest(
     )
 
 
+FIGURES_VERSION = 1
+
+
+def digest_to_data(d: Digest) -> dict[str, Any]:
+    """The digest's figures as JSON (for an outbox row); the team is not in it."""
+    return {
+        "v": FIGURES_VERSION,
+        "day": d.day.isoformat(),
+        "report": _report_data(d.report),
+        "previous": _report_data(d.previous),
+        "targets": dict(d.targets),
+        "chart_days": [day.isoformat() for day in d.chart_days],
+        "chart": {m: list(v) for m, v in d.chart.items()},
+        "fcr_by_category": [list(row) for row in d.fcr_by_category],
+        "kudos": d.kudos,
+        "alerts": asdict(d.alerts) if d.alerts is not None else None,
+    }
+
+
+def digest_from_data(team: Team, data: dict[str, Any]) -> Digest | None:
+    """The digest `digest_to_data` stored, for `team` as it is now; None when the data
+    is of another version (the caller builds the digest instead)."""
+    if not isinstance(data, dict) or data.get("v") != FIGURES_VERSION:
+        return None
+    chart = {m: list(v) for m, v in data["chart"].items()}
+    return Digest(
+        team=team,
+        day=date.fromisoformat(data["day"]),
+        report=_report_from(data["report"]),
+        previous=_report_from(data["previous"]),
+        targets={k: float(v) for k, v in data["targets"].items()},
+        trend={m: v[-TREND_DAYS:] for m, v in chart.items()},
+        chart_days=[date.fromisoformat(day) for day in data["chart_days"]],
+        chart=chart,
+        fcr_by_category=[(cat, int(n), int(yes)) for cat, n, yes in data["fcr_by_category"]],
+        kudos=data["kudos"],
+        alerts=alert_store.AlertCounts(**data["alerts"]) if data["alerts"] is not None else None,
+    )
+
+
+def _report_data(r: Report) -> dict[str, Any]:
+    out = asdict(r)
+    out["start"] = r.start.isoformat()
+    out["end"] = r.end.isoformat()
+    return out
+
+
+def _report_from(data: dict[str, Any]) -> Report:
+    fields = dict(data)
+    fields["start"] = datetime.fromisoformat(fields["start"])
+    fields["end"] = datetime.fromisoformat(fields["end"])
+    fields["by_channel"] = [(key, int(n)) for key, n in fields["by_channel"]]
+    fields["by_category"] = [(key, int(n)) for key, n in fields["by_category"]]
+    if fields.get("escalations") is not None:
+        fields["escalations"] = EscalationFigures(**fields["escalations"])
+    return Report(**fields)
+
+
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
@@ -128,9 +193,11 @@ def digest_claim_key(team_id: int, day: date) -> str:
 
 
 def queue_digest(
-    session: Session, *, team: Team, day: date, clock: Any, claim: bool = True
+    session: Session, *, team: Team, day: date, clock: Any, claim: bool = True,
+    figures: dict[str, Any] | None = None,
 ) -> bool:
-    """Claim the team's digest for `day` and enqueue it; False when already done/no channel."""
+    """Claim the team's digest for `day` and enqueue it; False when already done/no channel.
+    `figures` (from `digest_to_data`) go with the row so delivery does not build them."""
     assert team.id is not None
     if not team.digest_channel:
         return False
@@ -142,7 +209,7 @@ def queue_digest(
         session,
         workspace_id=team.workspace_id,
         kind=DIGEST_KIND,
-        data={"team_id": team.id, "day": day.isoformat()},
+        data={"team_id": team.id, "day": day.isoformat(), **({"figures": figures} if figures else {})},
         clock=clock,
         dedupe_key=f"kpis:digest:{team.id}:{day.isoformat()}" if claim else None,
     )
@@ -151,7 +218,7 @@ def queue_digest(
 
 def run_digest(rt: Any, team_id: int, *, scheduled_for: datetime) -> None:
     """Job: the digest of one team for the day before `scheduled_for` (never twice)."""
-    with rt.transaction() as session:
+    with rt.transaction(readonly=True) as session:
         team = team_store.get_team(session=session, team_id=team_id)
         if team is None or not team.digest_channel:
             return
@@ -159,9 +226,29 @@ def run_digest(rt: Any, team_id: int, *, scheduled_for: datetime) -> None:
         if local.weekday() >= 5 or local.time().replace(second=0, microsecond=0) != digest_time(team):
             return  # the team's schedule changed since this job was installed
         day = digest_day(team, scheduled_for)
-        if queue_digest(session, team=team, day=day, clock=rt.clock):
-            log.info("digest queued for team %s, %s", team_id, day)
-    rt.outbox.kick()
+    queue_team_digest(rt, team_id, day)
+
+
+def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
+    """Build the team's digest for `day` (a read: no write lock is held meanwhile), then
+    claim and queue it with its figures, and wake the outbox. False when it was already
+    queued (another replica, a restart) or the team has no digest channel any more."""
+    with rt.transaction(readonly=True) as session:
+        team = team_store.get_team(session=session, team_id=team_id)
+        if team is None or not team.digest_channel:
+            return False
+        figures = digest_to_data(
+            build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
+        )
+    with rt.transaction() as session:
+        team = team_store.get_team(session=session, team_id=team_id)
+        if team is None:
+            return False
+        queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
+    if queued:
+        log.info("digest queued for team %s, %s", team_id, day)
+        rt.outbox.kick()
+    return queued
 
 
 def digest_trigger(team: Team) -> Any:
