@@ -6,10 +6,10 @@ published floors; 429 + Retry-After past them).
    requests). Measured: each ack's time, when the last of the 300 prompts arrived.
 2. The morning digest of 50 teams, each to its own channel: every team's 09:00 job at
    once, on a pool of 10 threads as APScheduler's default executor runs them (each job
-   builds its digest's figures, then queues them); then the post, then its chart (upload
-   URL, bytes, complete) in the thread. Also, same run, without Slack: the seconds of CPU
+   builds its digest's figures, queues them and hands its chart to the drawing process);
+   then the post, then its chart (upload URL, bytes, complete) in the thread. Also, same run, without Slack: the seconds of CPU
    work per digest before this change (built twice, drawn with pyplot and tight_layout)
-   and now (built once, drawn on a reused figure).
+   and now (built once, drawn on a reused figure), both on this process's thread.
 
 For each: the lower bound the stand-in's limits allow (per method: the burst at once, the
 rest at the limit's rate; the slowest method decides), the time taken and its ratio to
@@ -44,15 +44,13 @@ from supportbot.bot.i18n import Translator
 from supportbot.bot.kpis import chart
 from supportbot.bot.kpis.digest import queue_team_digest
 from supportbot.bot.runtime import Runtime, build_runtime
-from supportbot.bot.standin.slack import (
-    BOT_TOKEN,
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
+from supportbot.bot.standin.slack_rates import (
     STANDIN_METHOD_TIERS,
     STANDIN_POST_WORKSPACE,
     STANDIN_TIERS,
-    WORKSPACE,
-    SlackStandIn,
 )
-from supportbot.handlers.kpis import chart_data, chart_png
+from supportbot.handlers.kpis import chart_data
 from supportbot.storage.db import upgrade
 from tests.rig import SIGNING_SECRET, sign
 
@@ -102,7 +100,7 @@ def render_cost(rt: Runtime, team_rows: list[Any], day: Any, *, before: bool) ->
         for team in team_rows:
             for _n in range(2 if before else 1):
                 digest = kpis.build_digest(session, team=team, day=day, now=rt.clock.now())
-            (chart_png_before if before else chart_png)(_, digest)
+            (chart_png_before(_, digest) if before else chart.draw(chart_data(_, digest)))
     n = len(team_rows)
     return {"wall": round((time.perf_counter() - wall) / n, 3), "cpu": round((time.process_time() - cpu) / n, 3)}
 
@@ -220,6 +218,7 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
                     session, workspace_id=WORKSPACE, name=f"Team{n:03d}", leaders=[LEADER], members=[f"U0A{n:05d}"],
                     escalation_channel="C0ESCAL01", digest_channel=channel, timezone="UTC", language="en",
                     now=bot.rt.clock.now()))
+        chart.DRAWER.enable(bot.rt)  # as the running bot's kpis.install_jobs does
         standin.limit_rates()
         load_before = os.getloadavg()[0]
         started = time.monotonic()
@@ -247,6 +246,7 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
         after = render_cost(bot.rt, sample, day, before=False)
         charted = charts()
         result.update({
+            "charts_drawn_ahead": chart.DRAWER.drawn_ahead,
             "render_before_seconds_each": before, "render_after_seconds_each": after,
             "render_speedup_wall": round(before["wall"] / after["wall"], 2) if after["wall"] else None,
             "queued_seconds": round(queued_seconds, 2), "load_average_1min": [round(load_before, 2), round(load_after, 2)],
@@ -255,6 +255,7 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
         })
         return result
     finally:
+        chart.DRAWER.stop()
         bot.stop()
 
 

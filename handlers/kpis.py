@@ -248,22 +248,15 @@ def digest_text(_: Any, d: kpis.Digest) -> str:
 
 
 def chart_data(_: Any, d: kpis.Digest) -> dict[str, Any]:
-    """What the digest's chart shows, in the team's language (JSON: it travels in the
-    chart's outbox row, so drawing it needs no database)."""
-    lang = lang_of(_)
-    return chart.chart_data(
-        lang=lang,
-        title=_("kpis.chart_title", team=d.team.name, day=formats.day(lang, d.day)),
-        labels=[formats.short_day(lang, day) for day in d.chart_days],
-        series=d.chart,
-        names={m: _(f"kpis.name_{m}") for group in chart.CHART_METRICS for m in group},
-        targets=d.targets,
-    )
+    """What the digest's chart shows, in the team's language (JSON: drawing it needs no
+    database; the running bot draws it ahead, see bot/kpis/chart.py)."""
+    return chart.digest_chart(d)
 
 
 def chart_png(_: Any, d: kpis.Digest) -> bytes:
-    """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes)."""
-    return chart.draw(chart_data(_, d))
+    """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes):
+    the one drawn ahead for it, else drawn now."""
+    return chart.DRAWER.png(chart_data(_, d))
 
 
 # ----- /kpis ---------------------------------------------------------------------------

@@ -162,3 +162,29 @@ def test_chart_days_and_labels_follow_the_digest(rig: BotRig) -> None:
     assert data["title"].startswith("Tier1: últimos 14 días hasta")
     assert [line["label"] for line in data["panels"][2]["lines"]] == ["Primera respuesta", "Tiempo de gestión"]
     assert built.chart_days[0] == date(2026, 11, 22) - timedelta(days=13)
+
+
+def test_the_running_bot_draws_the_chart_ahead_in_a_process_of_its_own(rig: BotRig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the drawer on (the running bot's install_jobs turns it on), the job hands the
+    chart over as it queues the digest; the chart's renderer takes that PNG and draws
+    nothing itself. Another runtime's digests are not drawn ahead."""
+    team = rig.make_team()
+    seed(rig)
+    rig.clock.set(z("2026-11-23T09:00"))
+    drawer = chart.Drawer()
+    monkeypatch.setattr(chart, "DRAWER", drawer)
+    draws = count_draws(monkeypatch)  # this process only: the worker is another one
+    try:
+        assert not drawer.ahead(object(), {"labels": [], "panels": []})  # not enabled for it
+        drawer.enable(rig.rt)
+        kpis.run_digest(rig.rt, team.id, scheduled_for=digest_fire(rig, team.id))
+        rig.deliver()
+        rig.deliver()
+        assert drawer.drawn_ahead == 1 and draws == []
+        (complete,) = rig.standin.ok_calls("files.completeUploadExternal")
+        png = rig.standin.uploads[complete.args["files"][0]["id"]]
+        with rig.rt.transaction(readonly=True) as session:
+            again = kpis.build_digest(session, team=get_team(session=session, team_id=team.id), day=date(2026, 11, 22), now=rig.clock.now())
+        assert png == chart.draw_fresh(chart_data(Translator("en"), again))  # the same chart
+    finally:
+        drawer.stop()

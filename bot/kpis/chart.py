@@ -8,17 +8,33 @@ fixed instead of measured by `tight_layout` (which draws the whole figure once m
 Matplotlib documents reusing artists by updating their data
 (https://matplotlib.org/stable/users/explain/animations/blitting.html) and the object API
 without pyplot (https://matplotlib.org/stable/gallery/user_interfaces/web_application_server_sgskip.html).
+
+In the running bot, charts are also drawn ahead, in a process of their own (`DRAWER`):
+the team's digest job hands its chart over as soon as its figures are built, and the
+chart's renderer on the outbox thread takes the finished PNG instead of drawing while
+the uploads wait for Slack's pacing. A separate process, not a thread: drawing is Python
+work that would hold the interpreter lock the delivery thread needs
+(https://docs.python.org/3/library/concurrent.futures.html#processpoolexecutor).
+Without it (tests, the CLI) or when it fails, the renderer draws the chart itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import logging
 import math
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from supportbot.bot import formats
+
+log = logging.getLogger(__name__)
 
 # The panels, top to bottom, and the metrics drawn in each.
 CHART_METRICS: tuple[tuple[str, ...], ...] = (("volume", "backlog"), ("csat", "sla", "fcr"), ("frt", "aht"))
@@ -50,7 +66,11 @@ def chart_data(
             {
                 "percent": set(group) <= set(PERCENT),
                 "lines": [
-                    {"label": names[m], "values": list(series[m]), "target": targets.get(m)}
+                    {
+                        "label": names[m],
+                        "values": [None if v is None else float(v) for v in series[m]],
+                        "target": None if targets.get(m) is None else float(targets[m]),
+                    }
                     for m in group
                 ],
             }
@@ -144,3 +164,105 @@ def draw_fresh(data: dict[str, Any]) -> bytes:
     """The same chart on a figure of its own (tests compare it with a reused one)."""
     shape = tuple(len(panel["lines"]) for panel in data["panels"])
     return _Figure(shape, len(data["labels"])).draw(data)
+
+
+def _draw_in_worker(data: dict[str, Any]) -> bytes:
+    return draw(data)
+
+
+def data_key(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+class Drawer:
+    """Draws charts ahead in one worker process (started on first use, stopped when idle).
+
+    `ahead(owner, data)` hands a chart over (only for the runtime that `enable`d it: the
+    running bot's); `png(data)` returns it when it was drawn ahead (waiting for it if it
+    is being drawn) or draws it here. Finished charts are kept by content, a few at most."""
+
+    WAIT = 30.0  # longest a renderer waits for a chart being drawn before drawing it itself
+
+    def __init__(self, keep: int = 128) -> None:
+        self.keep = keep
+        self._owner: Any = None
+        self._pool: Any = None
+        self._futures: OrderedDict[str, Future[bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._used = 0.0
+        self.drawn_ahead = 0
+
+    def enable(self, owner: Any) -> None:
+        with self._lock:
+            self._owner = owner
+
+    def ahead(self, owner: Any, data: dict[str, Any]) -> bool:
+        """Start drawing `data` in the worker process; False when not enabled for `owner`."""
+        key = data_key(data)
+        with self._lock:
+            if owner is None or owner is not self._owner:
+                return False
+            if key in self._futures:
+                return True
+            try:
+                if self._pool is None:
+                    import multiprocessing
+                    from concurrent.futures import ProcessPoolExecutor
+
+                    # spawn: a fresh interpreter, not a fork of a process with threads
+                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._futures[key] = self._pool.submit(_draw_in_worker, data)
+            except Exception:  # no process to be had (limits, shutting down): drawn later
+                log.warning("chart: cannot draw ahead", exc_info=True)
+                return False
+            self._used = time.monotonic()
+            while len(self._futures) > self.keep:
+                self._futures.popitem(last=False)[1].cancel()
+            return True
+
+    def png(self, data: dict[str, Any]) -> bytes:
+        with self._lock:
+            future = self._futures.pop(data_key(data), None)
+        if future is not None:
+            try:
+                png = future.result(timeout=self.WAIT)
+                self.drawn_ahead += 1
+                return png
+            except Exception:  # the worker died or is stuck: draw it here
+                log.warning("chart: the drawing process failed; drawing here", exc_info=True)
+        return draw(data)
+
+    def stop_if_idle(self, seconds: float) -> bool:
+        """Stop the worker process when nothing was handed over for `seconds`."""
+        with self._lock:
+            if self._pool is None or self._futures or time.monotonic() - self._used < seconds:
+                return False
+            pool, self._pool = self._pool, None
+        pool.shutdown(wait=False, cancel_futures=True)
+        return True
+
+    def stop(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._futures.clear()
+            self._owner = None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+DRAWER = Drawer()
+
+
+def digest_chart(d: Any) -> dict[str, Any]:
+    """The chart data of a digest (`bot.kpis.digest.Digest`) in its team's language."""
+    from supportbot.bot.i18n import Translator
+
+    _ = Translator(d.team.language)
+    return chart_data(
+        lang=_.lang,
+        title=_("kpis.chart_title", team=d.team.name, day=formats.day(_.lang, d.day)),
+        labels=[formats.short_day(_.lang, day) for day in d.chart_days],
+        series=d.chart,
+        names={m: _(f"kpis.name_{m}") for group in CHART_METRICS for m in group},
+        targets=d.targets,
+    )

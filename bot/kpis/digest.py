@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from supportbot.bot import teams
+from supportbot.bot.kpis import chart
 from supportbot.bot.kpis.cache import AnswerCache, one_answer
 from supportbot.bot.kpis.compare import targets
 from supportbot.bot.kpis.figures import compute, kudos_count, scope_for
@@ -237,9 +238,8 @@ def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
         team = team_store.get_team(session=session, team_id=team_id)
         if team is None or not team.digest_channel:
             return False
-        figures = digest_to_data(
-            build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
-        )
+        digest = build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
+        figures = digest_to_data(digest)
     with rt.transaction() as session:
         team = team_store.get_team(session=session, team_id=team_id)
         if team is None:
@@ -247,6 +247,7 @@ def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
         queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
     if queued:
         log.info("digest queued for team %s, %s", team_id, day)
+        chart.DRAWER.ahead(rt, chart.digest_chart(digest))  # while the post waits its turn
         rt.outbox.kick()
     return queued
 
@@ -263,7 +264,9 @@ def _job_id(team_id: int) -> str:
 
 
 def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) -> None:
-    """(Re)install a digest job per team with a digest channel; drop removed ones."""
+    """(Re)install a digest job per team with a digest channel; drop removed ones; stop
+    the chart-drawing process when it has been idle for ten minutes."""
+    chart.DRAWER.stop_if_idle(600)
     with rt.transaction(readonly=True) as session:
         wanted = {
             t.id: (t.timezone, f"{digest_time(t):%H:%M}", t)
@@ -285,6 +288,7 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
+    chart.DRAWER.enable(rt)  # the running bot draws its digests' charts ahead
     installed: dict[int, tuple[str, str]] = {}
     sync_jobs(scheduler, rt, installed)
     scheduler.every(
