@@ -37,6 +37,7 @@ PERCENT = ("csat", "sla", "fcr")
 MINUTES = ("frt", "aht")
 SHOWN = ("volume", "frt", "sla", "aht", "fcr", "csat", "nps", "backlog")
 MAX_UPLOAD_TRIES = 5
+CHART_DRAWING_WAIT = 0.25  # seconds a chart still being drawn ahead waits for another try
 LONG_PERIOD = timedelta(days=8)
 
 
@@ -255,8 +256,12 @@ def chart_data(_: Any, d: kpis.Digest) -> dict[str, Any]:
 
 def chart_png(_: Any, d: kpis.Digest) -> bytes:
     """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes):
-    the one drawn ahead for it, else drawn now."""
-    return chart.DRAWER.png(chart_data(_, d))
+    the one drawn ahead for it, else drawn now. Deferred (the outbox comes back in a
+    moment) while the drawing process is still at it."""
+    png = chart.DRAWER.png(chart_data(_, d))
+    if png is None:
+        raise Deferred(CHART_DRAWING_WAIT)
+    return png
 
 
 # ----- /kpis ---------------------------------------------------------------------------

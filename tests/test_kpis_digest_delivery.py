@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -178,9 +179,13 @@ def test_the_running_bot_draws_the_chart_ahead_in_a_process_of_its_own(rig: BotR
         assert not drawer.ahead(object(), {"labels": [], "panels": []})  # not enabled for it
         drawer.enable(rig.rt)
         kpis.run_digest(rig.rt, team.id, scheduled_for=digest_fire(rig, team.id))
-        rig.deliver()
-        rig.deliver()
+        deadline = time.monotonic() + 120  # the worker process starts (imports matplotlib) first
+        while not rig.standin.ok_calls("files.completeUploadExternal") and time.monotonic() < deadline:
+            rig.deliver()  # the chart's row comes back while the worker still draws
+            rig.clock.advance(seconds=1)
+            time.sleep(0.1)
         assert drawer.drawn_ahead == 1 and draws == []
+        assert len(rig.standin.posts("C0DIGEST1")) == 1
         (complete,) = rig.standin.ok_calls("files.completeUploadExternal")
         png = rig.standin.uploads[complete.args["files"][0]["id"]]
         with rig.rt.transaction(readonly=True) as session:

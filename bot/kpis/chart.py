@@ -178,16 +178,16 @@ class Drawer:
     """Draws charts ahead in one worker process (started on first use, stopped when idle).
 
     `ahead(owner, data)` hands a chart over (only for the runtime that `enable`d it: the
-    running bot's); `png(data)` returns it when it was drawn ahead (waiting for it if it
-    is being drawn) or draws it here. Finished charts are kept by content, a few at most."""
+    running bot's); `png(data)` returns it when it was drawn ahead, None while it is
+    being drawn, or draws it here. Charts are kept by content, a few at most."""
 
-    WAIT = 30.0  # longest a renderer waits for a chart being drawn before drawing it itself
+    WAIT = 60.0  # after this long without a chart done, a renderer draws it itself
 
     def __init__(self, keep: int = 128) -> None:
         self.keep = keep
         self._owner: Any = None
         self._pool: Any = None
-        self._futures: OrderedDict[str, Future[bytes]] = OrderedDict()
+        self._futures: OrderedDict[str, tuple[Future[bytes], float]] = OrderedDict()
         self._lock = threading.Lock()
         self._used = 0.0
         self.drawn_ahead = 0
@@ -211,32 +211,44 @@ class Drawer:
 
                     # spawn: a fresh interpreter, not a fork of a process with threads
                     self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-                self._futures[key] = self._pool.submit(_draw_in_worker, data)
+                self._futures[key] = (self._pool.submit(_draw_in_worker, data), time.monotonic())
             except Exception:  # no process to be had (limits, shutting down): drawn later
                 log.warning("chart: cannot draw ahead", exc_info=True)
                 return False
             self._used = time.monotonic()
             while len(self._futures) > self.keep:
-                self._futures.popitem(last=False)[1].cancel()
+                self._futures.popitem(last=False)[1][0].cancel()
             return True
 
-    def png(self, data: dict[str, Any]) -> bytes:
+    def png(self, data: dict[str, Any]) -> bytes | None:
+        """The chart: drawn ahead, or drawn here when it was not handed over (or the
+        worker failed, or took longer than WAIT); None while the worker is still drawing
+        it (the caller comes back for it instead of waiting)."""
+        key = data_key(data)
         with self._lock:
-            future = self._futures.pop(data_key(data), None)
-        if future is not None:
+            future, since = self._futures.get(key, (None, 0.0))
+            if future is not None and not future.done() and time.monotonic() - since < self.WAIT:
+                return None
+            self._futures.pop(key, None)
+        if future is not None and future.done() and not future.cancelled():
             try:
-                png = future.result(timeout=self.WAIT)
+                png = future.result()
                 self.drawn_ahead += 1
                 return png
-            except Exception:  # the worker died or is stuck: draw it here
+            except Exception:  # the worker died or could not draw it: draw it here
                 log.warning("chart: the drawing process failed; drawing here", exc_info=True)
+        elif future is not None:
+            future.cancel()
+            log.warning("chart: the drawing process is too slow; drawing here")
         return draw(data)
 
     def stop_if_idle(self, seconds: float) -> bool:
         """Stop the worker process when nothing was handed over for `seconds`."""
         with self._lock:
-            if self._pool is None or self._futures or time.monotonic() - self._used < seconds:
+            busy = any(not future.done() for future, _since in self._futures.values())
+            if self._pool is None or busy or time.monotonic() - self._used < seconds:
                 return False
+            self._futures.clear()
             pool, self._pool = self._pool, None
         pool.shutdown(wait=False, cancel_futures=True)
         return True
