@@ -218,7 +218,11 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
                     session, workspace_id=WORKSPACE, name=f"Team{n:03d}", leaders=[LEADER], members=[f"U0A{n:05d}"],
                     escalation_channel="C0ESCAL01", digest_channel=channel, timezone="UTC", language="en",
                     now=bot.rt.clock.now()))
-        chart.DRAWER.enable(bot.rt)  # as the running bot's kpis.install_jobs does
+        # As the running bot does: kpis.install_jobs turns the drawer on, and the digest
+        # sync starts its processes when a digest is due within 15 minutes.
+        chart.DRAWER.enable(bot.rt)
+        for warming in chart.DRAWER.warm():
+            warming.result(timeout=300)
         standin.limit_rates()
         load_before = os.getloadavg()[0]
         started = time.monotonic()

@@ -193,3 +193,26 @@ def test_the_running_bot_draws_the_chart_ahead_in_a_process_of_its_own(rig: BotR
         assert png == chart.draw_fresh(chart_data(Translator("en"), again))  # the same chart
     finally:
         drawer.stop()
+
+
+def test_the_drawing_processes_start_before_a_digest_is_due(rig: BotRig, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    class Recording(chart.Drawer):
+        def warm(self) -> list[Any]:
+            calls.append("warm")
+            return []
+
+        def stop_if_idle(self, seconds: float) -> bool:
+            calls.append(f"idle {seconds:.0f}")
+            return False
+
+    monkeypatch.setattr(chart, "DRAWER", Recording())
+    rig.make_team(settings={"digest_time": "09:00"})
+    installed: dict[int, tuple[str, str]] = {}
+    scheduler = type("S", (), {"cron": lambda *a, **k: None, "remove": lambda *a: None})()
+    rig.clock.set(z("2026-11-23T08:50"))  # Monday, ten minutes before the digest
+    digest_mod.sync_jobs(scheduler, rig.rt, installed)
+    rig.clock.set(z("2026-11-23T10:00"))  # the next one is tomorrow
+    digest_mod.sync_jobs(scheduler, rig.rt, installed)
+    assert calls == ["warm", "idle 900"]

@@ -170,18 +170,28 @@ def _draw_in_worker(data: dict[str, Any]) -> bytes:
     return draw(data)
 
 
+def _warm_worker() -> None:
+    time.sleep(0.2)  # so that each worker process gets one of these
+    draw(chart_data(lang="en", title="", labels=[""] * 14, series={m: [0.0] * 14 for g in CHART_METRICS for m in g},
+                    names={m: m for g in CHART_METRICS for m in g}, targets={}))
+
+
 def data_key(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 class Drawer:
-    """Draws charts ahead in one worker process (started on first use, stopped when idle).
+    """Draws charts ahead in worker processes: started (and warmed: matplotlib imported,
+    the figure built) by `warm` before the digests are due, stopped when idle.
 
     `ahead(owner, data)` hands a chart over (only for the runtime that `enable`d it: the
     running bot's); `png(data)` returns it when it was drawn ahead, None while it is
     being drawn, or draws it here. Charts are kept by content, a few at most."""
 
     WAIT = 60.0  # after this long without a chart done, a renderer draws it itself
+    # Two: on a busy machine each process gets its own share of the CPUs, so 50 charts
+    # keep up with Slack's upload pace (one per 0.6 s) where one process fell behind.
+    PROCESSES = 2
 
     def __init__(self, keep: int = 128) -> None:
         self.keep = keep
@@ -205,13 +215,7 @@ class Drawer:
             if key in self._futures:
                 return True
             try:
-                if self._pool is None:
-                    import multiprocessing
-                    from concurrent.futures import ProcessPoolExecutor
-
-                    # spawn: a fresh interpreter, not a fork of a process with threads
-                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-                self._futures[key] = (self._pool.submit(_draw_in_worker, data), time.monotonic())
+                self._futures[key] = (self._start_locked().submit(_draw_in_worker, data), time.monotonic())
             except Exception:  # no process to be had (limits, shutting down): drawn later
                 log.warning("chart: cannot draw ahead", exc_info=True)
                 return False
@@ -219,6 +223,34 @@ class Drawer:
             while len(self._futures) > self.keep:
                 self._futures.popitem(last=False)[1][0].cancel()
             return True
+
+    def _start_locked(self) -> Any:
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: a fresh interpreter, not a fork of a process that has threads
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.PROCESSES, mp_context=multiprocessing.get_context("spawn")
+            )
+            self._used = time.monotonic()
+        return self._pool
+
+    def warm(self) -> list[Future[None]]:
+        """Start the worker processes now (each imports matplotlib and builds its figure,
+        seconds of CPU on a busy machine) rather than when the first digest is queued.
+        -> the warm-ups, to wait on if wanted."""
+        with self._lock:
+            if self._owner is None:
+                return []
+            try:
+                pool = self._start_locked()
+                warming = [pool.submit(_warm_worker) for _ in range(self.PROCESSES)]
+            except Exception:
+                log.warning("chart: cannot start the drawing processes", exc_info=True)
+                return []
+            self._used = time.monotonic()
+            return warming
 
     def png(self, data: dict[str, Any]) -> bytes | None:
         """The chart: drawn ahead, or drawn here when it was not handed over (or the

@@ -37,6 +37,7 @@ DEFAULT_DIGEST_TIME = "09:00"
 DIGEST_KIND = "kpis.digest"
 TREND_DAYS = 7
 CHART_DAYS = 14
+WARM_AHEAD = timedelta(minutes=15)  # the chart-drawing processes start this long before a digest
 
 
 @dataclass
@@ -264,15 +265,24 @@ def _job_id(team_id: int) -> str:
 
 
 def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) -> None:
-    """(Re)install a digest job per team with a digest channel; drop removed ones; stop
-    the chart-drawing process when it has been idle for ten minutes."""
-    chart.DRAWER.stop_if_idle(600)
+    """(Re)install a digest job per team with a digest channel; drop removed ones. Start
+    the chart-drawing processes when a digest is due within WARM_AHEAD, stop them when
+    idle that long."""
     with rt.transaction(readonly=True) as session:
         wanted = {
             t.id: (t.timezone, f"{digest_time(t):%H:%M}", t)
             for t in team_store.list_teams(session=session)
             if t.digest_channel and t.id is not None
         }
+    now = rt.clock.now()
+    soon = [
+        at for _tz, _hhmm, t in wanted.values()
+        if (at := digest_trigger(t).get_next_fire_time(None, now)) is not None and at - now <= WARM_AHEAD
+    ]
+    if soon:
+        chart.DRAWER.warm()
+    else:
+        chart.DRAWER.stop_if_idle(WARM_AHEAD.total_seconds())
     for team_id in list(installed):
         if team_id not in wanted:
             scheduler.remove(_job_id(team_id))
@@ -290,6 +300,7 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
 def install_jobs(scheduler: Any, rt: Any) -> None:
     chart.DRAWER.enable(rt)  # the running bot draws its digests' charts ahead
     installed: dict[int, tuple[str, str]] = {}
+    # (the sync below starts the drawing processes when a digest is due soon)
     sync_jobs(scheduler, rt, installed)
     scheduler.every(
         "kpis.digest.sync", "Pick up new or changed digest schedules", 300,
