@@ -71,7 +71,10 @@ def _build_digest(
     start, end = day_bounds(day, tz)
     report = compute(session, team=team, answers=answers, start=start, end=end, now=now)
     prev_start, prev_end = day_bounds(day - timedelta(days=1), tz)
-    previous = compute(session, team=team, answers=answers, start=prev_start, end=prev_end, now=now, detail=False)
+    # Only the day's own report shows escalations: the others skip those queries.
+    previous = compute(
+        session, team=team, answers=answers, start=prev_start, end=prev_end, now=now, detail=False, escalations=False
+    )
     days = [day - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
     series: dict[str, list[float | None]] = {m: [] for m in METRICS}
     for d in days:
@@ -81,7 +84,7 @@ def _build_digest(
             r = previous
         else:
             s, e = day_bounds(d, tz)
-            r = compute(session, team=team, answers=answers, start=s, end=e, now=now, detail=False)
+            r = compute(session, team=team, answers=answers, start=s, end=e, now=now, detail=False, escalations=False)
         for m in METRICS:
             series[m].append(r.value(m))
     scope = scope_for(session, team)
