@@ -216,3 +216,25 @@ def test_the_drawing_processes_start_before_a_digest_is_due(rig: BotRig, monkeyp
     rig.clock.set(z("2026-11-23T10:00"))  # the next one is tomorrow
     digest_mod.sync_jobs(scheduler, rig.rt, installed)
     assert calls == ["warm", "idle 900"]
+
+
+def test_a_broken_drawing_process_is_replaced_and_the_chart_drawn_here() -> None:
+    class Broken:
+        shut = False
+
+        def submit(self, *args: Any) -> Any:
+            raise RuntimeError("A process in the process pool was terminated abruptly")
+
+        def shutdown(self, **kwargs: Any) -> None:
+            Broken.shut = True
+
+    drawer = chart.Drawer()
+    owner = object()
+    drawer.enable(owner)
+    drawer._pool = Broken()
+    data = chart.chart_data(lang="en", title="T", labels=[str(n) for n in range(14)],
+                            series={m: [1.0] * 14 for g in chart.CHART_METRICS for m in g},
+                            names={m: m for g in chart.CHART_METRICS for m in g}, targets={})
+    assert not drawer.ahead(owner, data)
+    assert Broken.shut and drawer._pool is None  # the next chart starts a fresh pool
+    assert drawer.png(data) == chart.draw_fresh(data) and drawer.drawn_ahead == 0

@@ -216,13 +216,19 @@ class Drawer:
                 return True
             try:
                 self._futures[key] = (self._start_locked().submit(_draw_in_worker, data), time.monotonic())
-            except Exception:  # no process to be had (limits, shutting down): drawn later
+            except Exception:  # no process to be had (a broken pool, limits): drawn later
                 log.warning("chart: cannot draw ahead", exc_info=True)
+                self._drop_pool_locked()  # the next chart starts a fresh one
                 return False
             self._used = time.monotonic()
             while len(self._futures) > self.keep:
                 self._futures.popitem(last=False)[1][0].cancel()
             return True
+
+    def _drop_pool_locked(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _start_locked(self) -> Any:
         if self._pool is None:
