@@ -252,7 +252,7 @@ def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
     if queued:
         log.info("digest queued for team %s, %s", team_id, day)
         chart.DRAWER.ahead(rt, chart.digest_chart(digest))  # while the post waits its turn
-        rt.outbox.kick()
+    rt.outbox.kick()  # also when another replica queued it: help deliver it (and its chart)
     return queued
 
 
