@@ -4,8 +4,12 @@ published floors; 429 + Retry-After past them).
 
 1. A 300-member team: `/standup schedule mon-fri 09:30`, then `/standup now` (signed HTTP
    requests). Measured: each ack's time, when the last of the 300 prompts arrived.
-2. The morning digest of 50 teams, each to its own channel (the scheduler's job for every
-   team at once): the post, then its chart (upload URL, bytes, complete) in the thread.
+2. The morning digest of 50 teams, each to its own channel: every team's 09:00 job at
+   once, on a pool of 10 threads as APScheduler's default executor runs them (each job
+   builds its digest's figures, queues them and hands its chart to the drawing process);
+   then the post, then its chart (upload URL, bytes, complete) in the thread. Also, same run, without Slack: the seconds of CPU
+   work per digest before this change (built twice, drawn with pyplot and tight_layout)
+   and now (built once, drawn on a reused figure), both on this process's thread.
 
 For each: the lower bound the stand-in's limits allow (per method: the burst at once, the
 rest at the limit's rate; the slowest method decides), the time taken and its ratio to
@@ -18,10 +22,13 @@ the bound (target: within 1.5x), calls inside an announced Retry-After (target: 
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import os
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,21 +41,68 @@ from supportbot.bot.app import HttpServer, build_app, build_web
 from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import Settings
 from supportbot.bot.i18n import Translator
+from supportbot.bot.kpis import chart
+from supportbot.bot.kpis.digest import queue_team_digest
 from supportbot.bot.runtime import Runtime, build_runtime
-from supportbot.bot.standin.slack import (
-    BOT_TOKEN,
+from supportbot.bot.standin.slack import BOT_TOKEN, WORKSPACE, SlackStandIn
+from supportbot.bot.standin.slack_rates import (
     STANDIN_METHOD_TIERS,
     STANDIN_POST_WORKSPACE,
     STANDIN_TIERS,
-    WORKSPACE,
-    SlackStandIn,
 )
-from supportbot.handlers.kpis import chart_png
+from supportbot.handlers.kpis import chart_data
 from supportbot.storage.db import upgrade
 from tests.rig import SIGNING_SECRET, sign
 
 TARGET_RATIO = 1.5
 LEADER = "U0LEAD001"
+JOB_THREADS = 10  # APScheduler's BackgroundScheduler default: a pool of 10 threads
+
+
+def chart_png_before(_: Any, d: kpis.Digest) -> bytes:
+    """The chart as it was drawn before (handlers/kpis.py until 30 November 2026): a new
+    pyplot figure per chart, tight_layout, then savefig. Kept here as the baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    data = chart_data(_, d)
+    labels = data["labels"]
+    fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
+    try:
+        for ax, panel in zip(axes, data["panels"], strict=True):
+            for line in panel["lines"]:
+                ax.plot(labels, [float("nan") if v is None else v for v in line["values"]], marker="o", label=line["label"])
+                if line["target"] is not None:
+                    ax.axhline(line["target"], linestyle=":", linewidth=1)
+            ax.yaxis.set_major_formatter(FuncFormatter(chart.axis_formatter(data["lang"], panel["percent"])))
+            ax.legend(loc="upper left", fontsize=8)
+            ax.grid(alpha=0.3)
+        axes[-1].tick_params(axis="x", rotation=45)
+        fig.suptitle(data["title"])
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90)
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def render_cost(rt: Runtime, team_rows: list[Any], day: Any, *, before: bool) -> dict[str, float]:
+    """Seconds (wall and CPU of this process) per digest of building and drawing it,
+    without Slack: before = built twice (post, then chart) and drawn as it was; after =
+    built once and drawn on the reused figure."""
+    _ = Translator("en")
+    wall, cpu = time.perf_counter(), time.process_time()
+    with rt.transaction(readonly=True) as session:
+        for team in team_rows:
+            for _n in range(2 if before else 1):
+                digest = kpis.build_digest(session, team=team, day=day, now=rt.clock.now())
+            (chart_png_before(_, digest) if before else chart.draw(chart_data(_, digest)))
+    n = len(team_rows)
+    return {"wall": round((time.perf_counter() - wall) / n, 3), "cpu": round((time.process_time() - cpu) / n, 3)}
 
 
 def lower_bound(calls: Counter[str]) -> float:
@@ -127,6 +181,7 @@ def standup(standin: SlackStandIn, database_url: str, members: int) -> dict[str,
                               escalation_channel="C0ESCAL01", digest_channel="C0STANDUP", timezone="Europe/Madrid",
                               language="en", now=bot.rt.clock.now())
         standin.limit_rates()
+        load_before = os.getloadavg()[0]
         ack_schedule, response = bot.command("schedule mon-fri 09:30")
         assert response.status_code == 200 and "09:30" in response.text, response.text
         started = time.monotonic()
@@ -145,6 +200,7 @@ def standup(standin: SlackStandIn, database_url: str, members: int) -> dict[str,
             "members": members, "ack_schedule_ms": round(ack_schedule * 1000, 1), "ack_now_ms": round(ack_now * 1000, 1),
             "all_prompted": done and len(counts) == members, "duplicates": sum(n - 1 for n in counts.values()),
             "users_list_pages": len(standin.ok_calls("users.list")), "users_info_calls": len(standin.ok_calls("users.info")),
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         })
         return result
     finally:
@@ -162,39 +218,48 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
                     session, workspace_id=WORKSPACE, name=f"Team{n:03d}", leaders=[LEADER], members=[f"U0A{n:05d}"],
                     escalation_channel="C0ESCAL01", digest_channel=channel, timezone="UTC", language="en",
                     now=bot.rt.clock.now()))
+        # As the running bot does: kpis.install_jobs turns the drawer on, and the digest
+        # sync starts its processes when a digest is due within 15 minutes.
+        chart.DRAWER.enable(bot.rt)
+        for warming in chart.DRAWER.warm():
+            warming.result(timeout=300)
         standin.limit_rates()
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         day = (datetime.now(UTC) - timedelta(days=1)).date()
-        with bot.rt.transaction() as session:  # what each team's 09:00 job queues
-            for team in team_rows:
-                kpis.queue_digest(session, team=team, day=day, clock=bot.rt.clock)
-        bot.rt.outbox.kick()
+        # every team's 09:00 job at once, as the scheduler's thread pool runs them
+        with ThreadPoolExecutor(max_workers=JOB_THREADS) as jobs:
+            queued = list(jobs.map(lambda team: queue_team_digest(bot.rt, team.id, day), team_rows))
+        queued_seconds = time.monotonic() - started
 
-        def charts() -> int:
-            return len(standin.ok_calls("files.completeUploadExternal"))
+        def charts() -> Counter[str]:
+            return Counter(c.args["channel_id"] for c in standin.ok_calls("files.completeUploadExternal"))
 
         expected = Counter({"chat.postMessage": count, "files.getUploadURLExternal": count, "files.completeUploadExternal": count})
-        done = wait_for(lambda: charts() == count, timeout=4 * lower_bound(expected) + 60)
+        done = wait_for(lambda: len(charts()) == count, timeout=4 * lower_bound(expected) + 60)
         time.sleep(2)
         posts = Counter(c.args["channel"] for c in standin.ok_calls("chat.postMessage") if not c.args.get("thread_ts"))
         result = outcome(standin, started, ["chat.postMessage", "files.getUploadURLExternal", "files.completeUploadExternal"], expected)
-        # The same work without Slack: building each digest and drawing its chart, one after
-        # another as the outbox's one delivery thread does (the chart's renderer builds the
-        # digest again). The CPU floor this machine puts under the fan-out, same run.
-        render_started = time.monotonic()
-        with bot.rt.transaction(readonly=True) as session:
-            for team in team_rows[: min(count, 10)]:
-                for _ in range(2):
-                    digest = kpis.build_digest(session, team=team, day=day, now=bot.rt.clock.now())
-                chart_png(Translator("en"), digest)
-        render_each = (time.monotonic() - render_started) / min(count, 10)
+        load_after = os.getloadavg()[0]
+        # The same work without Slack, one digest after another as one thread does it, the
+        # way it was (baseline) and the way it is now; the same teams, the same run.
+        sample = team_rows[: min(count, 10)]
+        render_cost(bot.rt, sample[:1], day, before=True)  # warm: imports, fonts, the reused figure
+        render_cost(bot.rt, sample[:1], day, before=False)
+        before = render_cost(bot.rt, sample, day, before=True)
+        after = render_cost(bot.rt, sample, day, before=False)
+        charted = charts()
         result.update({
-            "render_seconds_each": round(render_each, 3), "render_floor_seconds": round(render_each * count, 1),
-            "teams": count, "all_delivered": done and set(posts) == set(channels),
-            "duplicates": sum(n - 1 for n in posts.values()) + max(0, charts() - count),
+            "charts_drawn_ahead": chart.DRAWER.drawn_ahead,
+            "render_before_seconds_each": before, "render_after_seconds_each": after,
+            "render_speedup_wall": round(before["wall"] / after["wall"], 2) if after["wall"] else None,
+            "queued_seconds": round(queued_seconds, 2), "load_average_1min": [round(load_before, 2), round(load_after, 2)],
+            "teams": count, "all_delivered": done and all(queued) and set(posts) == set(channels) and set(charted) == set(channels),
+            "duplicates": sum(n - 1 for n in posts.values()) + sum(n - 1 for n in charted.values()),
         })
         return result
     finally:
+        chart.DRAWER.stop()
         bot.stop()
 
 

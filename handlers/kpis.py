@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -16,7 +18,9 @@ from supportbot.bot import alerts, formats, keywords, kpis
 from supportbot.bot import teams as teams_core
 from supportbot.bot.errors import InvalidInput
 from supportbot.bot.i18n import Translator
-from supportbot.bot.outbox import Deferred, DeliveryError, SlackCall, enqueue
+from supportbot.bot.kpis import chart
+from supportbot.bot.kpis.digest import digest_from_data, digest_to_data
+from supportbot.bot.outbox import Deferred, DeliveryError, Paced, SlackCall, enqueue
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.timeutil import zone
 from supportbot.handlers import blocks as bk
@@ -32,8 +36,8 @@ COMMAND_KEYWORDS = "kpis"
 PERCENT = ("csat", "sla", "fcr")
 MINUTES = ("frt", "aht")
 SHOWN = ("volume", "frt", "sla", "aht", "fcr", "csat", "nps", "backlog")
-CHART_METRICS = (("volume", "backlog"), ("csat", "sla", "fcr"), ("frt", "aht"))
 MAX_UPLOAD_TRIES = 5
+CHART_DRAWING_WAIT = 0.25  # seconds a chart still being drawn ahead waits for another try
 LONG_PERIOD = timedelta(days=8)
 
 
@@ -244,43 +248,20 @@ def digest_text(_: Any, d: kpis.Digest) -> str:
     )
 
 
+def chart_data(_: Any, d: kpis.Digest) -> dict[str, Any]:
+    """What the digest's chart shows, in the team's language (JSON: drawing it needs no
+    database; the running bot draws it ahead, see bot/kpis/chart.py)."""
+    return chart.digest_chart(d)
+
+
 def chart_png(_: Any, d: kpis.Digest) -> bytes:
-    """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
-    lang = lang_of(_)
-    labels = [formats.short_day(lang, day) for day in d.chart_days]
-    fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
-    try:
-        for ax, group in zip(axes, CHART_METRICS, strict=True):
-            for metric in group:
-                values = [float("nan") if v is None else v for v in d.chart[metric]]
-                ax.plot(labels, values, marker="o", label=_(f"kpis.name_{metric}"))
-                target = d.targets.get(metric)
-                if target is not None:
-                    ax.axhline(target, linestyle=":", linewidth=1)
-            ax.yaxis.set_major_formatter(FuncFormatter(_axis_label(lang, group)))
-            ax.legend(loc="upper left", fontsize=8)
-            ax.grid(alpha=0.3)
-        axes[-1].tick_params(axis="x", rotation=45)
-        fig.suptitle(_("kpis.chart_title", team=d.team.name, day=formats.day(lang, d.day)))
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=90)
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)
-
-
-def _axis_label(lang: str, group: tuple[str, ...]) -> Any:
-    """A y-axis tick formatter: percentages for the percent panel, numbers otherwise."""
-    if set(group) <= set(PERCENT):
-        return lambda value, _pos: formats.percent(lang, value, 0)
-    return lambda value, _pos: formats.number(lang, value, 0 if abs(value) >= 10 or value == int(value) else 1)
+    """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes):
+    the one drawn ahead for it, else drawn now. Deferred (the outbox comes back in a
+    moment) while the drawing process is still at it."""
+    png = chart.DRAWER.png(chart_data(_, d))
+    if png is None:
+        raise Deferred(CHART_DRAWING_WAIT)
+    return png
 
 
 # ----- /kpis ---------------------------------------------------------------------------
@@ -369,11 +350,17 @@ def set_target(req: Req, reply: Reply, args: list[str]) -> None:
 
 # ----- digest delivery ---------------------------------------------------------------
 def _digest_for(session: Session, rt: Runtime, msg: OutboxMessage) -> tuple[Any, kpis.Digest] | None:
+    """The digest a row is about: from the figures the row carries (built once, by the
+    team's job, or by the post's render for the chart), else built now (a row queued by
+    an older version or by `supportbot digest`)."""
     team = team_store.get_team(session=session, team_id=int(msg.data["team_id"]))
     if team is None or not team.digest_channel:
         return None
-    day = date.fromisoformat(msg.data["day"])
     _ = Translator(team.language)
+    stored = digest_from_data(team, msg.data.get("figures"))
+    if stored is not None:
+        return _, stored
+    day = date.fromisoformat(msg.data["day"])
     return _, kpis.build_digest(
         session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers
     )
@@ -385,6 +372,8 @@ def make_digest_renderer(rt: Runtime) -> Any:
         if found is None:
             return None
         _, digest = found
+        if "figures" not in msg.data:  # built here: kept for a paced retry and the chart
+            msg.data = {**msg.data, "figures": digest_to_data(digest)}
         return SlackCall(
             "chat.postMessage",
             {
@@ -407,6 +396,7 @@ def make_digest_renderer(rt: Runtime) -> Any:
                 "day": msg.data["day"],
                 "channel": response.get("channel"),
                 "thread_ts": response["ts"],
+                **({"figures": msg.data["figures"]} if "figures" in msg.data else {}),
             },
             clock=rt.clock,
             dedupe_key=f"kpis:chart:{msg.data['team_id']}:{msg.data['day']}:{msg.id}",
@@ -432,24 +422,60 @@ def upload_bytes(rt: Runtime, workspace_id: str, filename: str, content: bytes) 
     return str(response["file_id"])
 
 
+class DrawnCharts:
+    """Charts drawn but not uploaded yet, by outbox message id: an upload paced by Slack's
+    limit (the row comes back later) does not draw its chart again. In memory and small:
+    after a restart a chart is simply drawn once more."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._pngs: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: int, draw: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            png = self._pngs.get(key)
+        if png is None:
+            png = draw()
+            with self._lock:
+                self._pngs[key] = png
+                while len(self._pngs) > self.size:
+                    self._pngs.popitem(last=False)
+        return png
+
+    def forget(self, key: int) -> None:
+        with self._lock:
+            self._pngs.pop(key, None)
+
+
 def make_chart_renderer(rt: Runtime) -> Any:
+    drawn = DrawnCharts()
+
     def render(session: Session, msg: OutboxMessage) -> SlackCall | None:
+        assert msg.id is not None
         found = _digest_for(session, rt, msg)
         if found is None:
+            drawn.forget(msg.id)
             return None
         _, digest = found
         filename = f"kpis-{digest.day.isoformat()}.png"
         try:
             # uploaded once; a render repeated (paced, retried) completes the same file
-            file_id = msg.data.get("file_id") or upload_bytes(rt, msg.workspace_id, filename, chart_png(_, digest))
+            file_id = msg.data.get("file_id") or upload_bytes(
+                rt, msg.workspace_id, filename, drawn.get(msg.id, lambda: chart_png(_, digest))
+            )
             msg.data = {**msg.data, "file_id": file_id}
+        except Paced:
+            raise  # the upload URL's budget is spent: the drawn chart waits in `drawn`
         except (DeliveryError, OSError, ValueError, KeyError) as exc:
             tries = int(msg.data.get("tries", 0)) + 1
             msg.data = {**msg.data, "tries": tries}
             if tries >= MAX_UPLOAD_TRIES:
                 log.error("digest chart: giving up after %s tries: %s", tries, type(exc).__name__)
+                drawn.forget(msg.id)
                 return None
             raise Deferred() from exc
+        drawn.forget(msg.id)
         return SlackCall(
             "files.completeUploadExternal",
             {

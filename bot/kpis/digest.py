@@ -1,20 +1,28 @@
-"""The daily digest: its figures, trend and chart, and the job that queues it per team."""
+"""The daily digest: its figures, trend and chart, and the job that queues it per team.
+
+The figures are built once, by the team's job, and travel in the outbox row
+(`digest_to_data`): the post's renderer and then the chart's renderer read them from
+there instead of building the digest again on the outbox's one delivery thread, where
+fifty teams' digests at 09:00 would queue behind each other. A row without them (queued
+by an older version, or by `supportbot digest`) is built at delivery as before.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
 from supportbot.bot import teams
+from supportbot.bot.kpis import chart
 from supportbot.bot.kpis.cache import AnswerCache, one_answer
 from supportbot.bot.kpis.compare import targets
 from supportbot.bot.kpis.figures import compute, kudos_count, scope_for
 from supportbot.bot.kpis.periods import day_bounds
-from supportbot.bot.kpis.report import METRICS, Report
+from supportbot.bot.kpis.report import METRICS, EscalationFigures, Report
 from supportbot.bot.outbox import enqueue
 from supportbot.bot.timeutil import zone
 from supportbot.storage import alerts as alert_store
@@ -29,6 +37,7 @@ DEFAULT_DIGEST_TIME = "09:00"
 DIGEST_KIND = "kpis.digest"
 TREND_DAYS = 7
 CHART_DAYS = 14
+WARM_AHEAD = timedelta(minutes=15)  # the chart-drawing processes start this long before a digest
 
 
 @dataclass
@@ -62,7 +71,10 @@ def _build_digest(
     start, end = day_bounds(day, tz)
     report = compute(session, team=team, answers=answers, start=start, end=end, now=now)
     prev_start, prev_end = day_bounds(day - timedelta(days=1), tz)
-    previous = compute(session, team=team, answers=answers, start=prev_start, end=prev_end, now=now, detail=False)
+    # Only the day's own report shows escalations: the others skip those queries.
+    previous = compute(
+        session, team=team, answers=answers, start=prev_start, end=prev_end, now=now, detail=False, escalations=False
+    )
     days = [day - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
     series: dict[str, list[float | None]] = {m: [] for m in METRICS}
     for d in days:
@@ -72,7 +84,7 @@ def _build_digest(
             r = previous
         else:
             s, e = day_bounds(d, tz)
-            r = compute(session, team=team, answers=answers, start=s, end=e, now=now, detail=False)
+            r = compute(session, team=team, answers=answers, start=s, end=e, now=now, detail=False, escalations=False)
         for m in METRICS:
             series[m].append(r.value(m))
     scope = scope_for(session, team)
@@ -90,6 +102,64 @@ def _build_digest(
         kudos=kudos_count(session, team, start, end),
         alerts=alert_store.alert_counts(session=session, team_id=team.id, start=start, end=end),
     )
+
+
+FIGURES_VERSION = 1
+
+
+def digest_to_data(d: Digest) -> dict[str, Any]:
+    """The digest's figures as JSON (for an outbox row); the team is not in it."""
+    return {
+        "v": FIGURES_VERSION,
+        "day": d.day.isoformat(),
+        "report": _report_data(d.report),
+        "previous": _report_data(d.previous),
+        "targets": dict(d.targets),
+        "chart_days": [day.isoformat() for day in d.chart_days],
+        "chart": {m: list(v) for m, v in d.chart.items()},
+        "fcr_by_category": [list(row) for row in d.fcr_by_category],
+        "kudos": d.kudos,
+        "alerts": asdict(d.alerts) if d.alerts is not None else None,
+    }
+
+
+def digest_from_data(team: Team, data: dict[str, Any]) -> Digest | None:
+    """The digest `digest_to_data` stored, for `team` as it is now; None when the data
+    is of another version (the caller builds the digest instead)."""
+    if not isinstance(data, dict) or data.get("v") != FIGURES_VERSION:
+        return None
+    chart = {m: list(v) for m, v in data["chart"].items()}
+    return Digest(
+        team=team,
+        day=date.fromisoformat(data["day"]),
+        report=_report_from(data["report"]),
+        previous=_report_from(data["previous"]),
+        targets={k: float(v) for k, v in data["targets"].items()},
+        trend={m: v[-TREND_DAYS:] for m, v in chart.items()},
+        chart_days=[date.fromisoformat(day) for day in data["chart_days"]],
+        chart=chart,
+        fcr_by_category=[(cat, int(n), int(yes)) for cat, n, yes in data["fcr_by_category"]],
+        kudos=data["kudos"],
+        alerts=alert_store.AlertCounts(**data["alerts"]) if data["alerts"] is not None else None,
+    )
+
+
+def _report_data(r: Report) -> dict[str, Any]:
+    out = asdict(r)
+    out["start"] = r.start.isoformat()
+    out["end"] = r.end.isoformat()
+    return out
+
+
+def _report_from(data: dict[str, Any]) -> Report:
+    fields = dict(data)
+    fields["start"] = datetime.fromisoformat(fields["start"])
+    fields["end"] = datetime.fromisoformat(fields["end"])
+    fields["by_channel"] = [(key, int(n)) for key, n in fields["by_channel"]]
+    fields["by_category"] = [(key, int(n)) for key, n in fields["by_category"]]
+    if fields.get("escalations") is not None:
+        fields["escalations"] = EscalationFigures(**fields["escalations"])
+    return Report(**fields)
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -128,9 +198,11 @@ def digest_claim_key(team_id: int, day: date) -> str:
 
 
 def queue_digest(
-    session: Session, *, team: Team, day: date, clock: Any, claim: bool = True
+    session: Session, *, team: Team, day: date, clock: Any, claim: bool = True,
+    figures: dict[str, Any] | None = None,
 ) -> bool:
-    """Claim the team's digest for `day` and enqueue it; False when already done/no channel."""
+    """Claim the team's digest for `day` and enqueue it; False when already done/no channel.
+    `figures` (from `digest_to_data`) go with the row so delivery does not build them."""
     assert team.id is not None
     if not team.digest_channel:
         return False
@@ -142,7 +214,7 @@ def queue_digest(
         session,
         workspace_id=team.workspace_id,
         kind=DIGEST_KIND,
-        data={"team_id": team.id, "day": day.isoformat()},
+        data={"team_id": team.id, "day": day.isoformat(), **({"figures": figures} if figures else {})},
         clock=clock,
         dedupe_key=f"kpis:digest:{team.id}:{day.isoformat()}" if claim else None,
     )
@@ -151,7 +223,7 @@ def queue_digest(
 
 def run_digest(rt: Any, team_id: int, *, scheduled_for: datetime) -> None:
     """Job: the digest of one team for the day before `scheduled_for` (never twice)."""
-    with rt.transaction() as session:
+    with rt.transaction(readonly=True) as session:
         team = team_store.get_team(session=session, team_id=team_id)
         if team is None or not team.digest_channel:
             return
@@ -159,9 +231,29 @@ def run_digest(rt: Any, team_id: int, *, scheduled_for: datetime) -> None:
         if local.weekday() >= 5 or local.time().replace(second=0, microsecond=0) != digest_time(team):
             return  # the team's schedule changed since this job was installed
         day = digest_day(team, scheduled_for)
-        if queue_digest(session, team=team, day=day, clock=rt.clock):
-            log.info("digest queued for team %s, %s", team_id, day)
-    rt.outbox.kick()
+    queue_team_digest(rt, team_id, day)
+
+
+def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
+    """Build the team's digest for `day` (a read: no write lock is held meanwhile), then
+    claim and queue it with its figures, and wake the outbox. False when it was already
+    queued (another replica, a restart) or the team has no digest channel any more."""
+    with rt.transaction(readonly=True) as session:
+        team = team_store.get_team(session=session, team_id=team_id)
+        if team is None or not team.digest_channel:
+            return False
+        digest = build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
+        figures = digest_to_data(digest)
+    with rt.transaction() as session:
+        team = team_store.get_team(session=session, team_id=team_id)
+        if team is None:
+            return False
+        queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
+    if queued:
+        log.info("digest queued for team %s, %s", team_id, day)
+        chart.DRAWER.ahead(rt, chart.digest_chart(digest))  # while the post waits its turn
+    rt.outbox.kick()  # also when another replica queued it: help deliver it (and its chart)
+    return queued
 
 
 def digest_trigger(team: Team) -> Any:
@@ -176,13 +268,24 @@ def _job_id(team_id: int) -> str:
 
 
 def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) -> None:
-    """(Re)install a digest job per team with a digest channel; drop removed ones."""
+    """(Re)install a digest job per team with a digest channel; drop removed ones. Start
+    the chart-drawing processes when a digest is due within WARM_AHEAD, stop them when
+    idle that long."""
     with rt.transaction(readonly=True) as session:
         wanted = {
             t.id: (t.timezone, f"{digest_time(t):%H:%M}", t)
             for t in team_store.list_teams(session=session)
             if t.digest_channel and t.id is not None
         }
+    now = rt.clock.now()
+    soon = [
+        at for _tz, _hhmm, t in wanted.values()
+        if (at := digest_trigger(t).get_next_fire_time(None, now)) is not None and at - now <= WARM_AHEAD
+    ]
+    if soon:
+        chart.DRAWER.warm()
+    else:
+        chart.DRAWER.stop_if_idle(WARM_AHEAD.total_seconds())
     for team_id in list(installed):
         if team_id not in wanted:
             scheduler.remove(_job_id(team_id))
@@ -198,7 +301,9 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
+    chart.DRAWER.enable(rt)  # the running bot draws its digests' charts ahead
     installed: dict[int, tuple[str, str]] = {}
+    # (the sync below starts the drawing processes when a digest is due soon)
     sync_jobs(scheduler, rt, installed)
     scheduler.every(
         "kpis.digest.sync", "Pick up new or changed digest schedules", 300,
