@@ -1,7 +1,7 @@
 """Generate a realistic ticket CSV (generic format): by default 1,000,000 tickets over the
 year before 2026-11-23 for 50 agents.
 
-    python -m benchmarks.gen_tickets [--tickets N] [--agents N] [--out benchmarks/out/tickets.csv]
+    python -m benchmarks.gen_tickets [--count N] [--agents N] [--out benchmarks/out/tickets.csv]
 
 Realistic shape: fewer tickets at night and at weekends, channel mix with channel-specific
 first-response times (log-normal), priorities with their own SLA targets, ~3% never
@@ -92,7 +92,7 @@ def generate(path: Path, tickets: int, agents: int, seed: int = 7) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--count", "--tickets", dest="tickets", type=int, default=1_000_000, help="tickets to write (default 1,000,000)")
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "tickets.csv"))
     args = parser.parse_args()

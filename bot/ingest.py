@@ -362,10 +362,12 @@ def import_file(
     resolve_email: Callable[[str], str | None] | None = None,
     batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
+    bulk: bool = True,
 ) -> ImportReport:
     """Like import_csv, with reading and validation in a second process so the writer
     only writes (the two overlap on a machine with two cores). Raises ValueError for a
-    file that cannot be read at all (wrong header, not UTF-8)."""
+    file that cannot be read at all (wrong header, not UTF-8). `bulk=False` selects the
+    previous PostgreSQL write path (row by row), for benchmarks to compare against."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
@@ -390,7 +392,7 @@ def import_file(
                 with session_factory() as session:
                     report.add(
                         store.upsert_tickets(
-                            session=session, workspace_id=workspace_id, rows=good, now=now
+                            session=session, workspace_id=workspace_id, rows=good, now=now, bulk=bulk
                         )
                     )
             if progress is not None:
