@@ -166,18 +166,20 @@ def _upsert_copy(
         sql = _STAGE_SQL["postgresql"] = _stage_sql(connection.dialect)
     create, copy_sql, old_sql, upsert_sql = sql
     raw = connection.connection.driver_connection
+    # planned afresh every time (never a prepared statement's plan, made when the tables
+    # were small): the join must stay index lookups as kpi_ticket grows
     params = {"workspace_id": workspace_id, "source": source, "now": now}
     with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(create)
+        cursor.execute(create, prepare=False)
         with cursor.copy(copy_sql) as copy:
             write = copy.write_row
             for ticket_id, row in by_id.items():
                 write((ticket_id, *[row.get(name) for name in TICKET_FIELDS]))
-        cursor.execute(old_sql, params)
+        cursor.execute(old_sql, params, prepare=False)
         removed: dict[str, dict[str, Any]] = {
             rec[0]: dict(zip(TICKET_FIELDS, rec[1:], strict=True)) for rec in cursor.fetchall()
         }
-        cursor.execute(upsert_sql, params)
+        cursor.execute(upsert_sql, params, prepare=False)
         written = cursor.fetchall()
     added = [by_id[ticket_id] for ticket_id, _ in written]
     inserted = sum(1 for _, new in written if new)
