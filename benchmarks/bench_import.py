@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,18 @@ def ticket_file(count: int, path: str | None) -> Path:
 
 def tree_rss(root: int) -> int:
     """Resident bytes of `root` and all its descendants, from /proc."""
+    total = 0
+    for pid in (root, *children_of(root)):
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * PAGE
+        except OSError:
+            pass
+    return total
+
+
+def children_of(root: int) -> list[int]:
+    """All descendants of `root`, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -59,16 +72,12 @@ def tree_rss(root: int) -> int:
             continue
         ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
+    found, todo = [], [root]
     while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, ()))
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * PAGE
-        except OSError:
-            pass
-    return total
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
 
 
 def run_import(database_url: str, path: Path, write_path: str) -> dict[str, Any]:
@@ -92,7 +101,14 @@ def run_import(database_url: str, path: Path, write_path: str) -> dict[str, Any]
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, err = proc.communicate()
+    try:
+        out, err = proc.communicate()
+    finally:
+        if proc.poll() is None:  # interrupted: take the import (and its parser) down too
+            for child in children_of(proc.pid):
+                os.kill(child, signal.SIGTERM)
+            proc.terminate()
+            proc.wait()
     wall = time.perf_counter() - began
     sampler.join()
     if proc.returncode != 0:
@@ -145,6 +161,7 @@ def show(label: str, r: dict[str, Any], startup: float) -> None:
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (the server) when stopped
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1_000_000, help="tickets in the main file")
     parser.add_argument("--file", help="use this CSV as the main file instead of generating one")

@@ -54,6 +54,8 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
                 resolve_email=email_resolver(settings),
                 progress=progress,
                 bulk=args.write_path == "copy",
+                # the previous path wrote a transaction per parsed batch
+                write_batch=ingest.WRITE_BATCH if args.write_path == "copy" else ingest.BATCH,
             )
         except (ValueError, UnicodeDecodeError) as exc:
             raise CliError(f"{path}: {exc}") from None
