@@ -3,6 +3,7 @@ in step) and reading them back."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,7 +47,8 @@ def upsert_tickets(
     by_id: dict[str, dict[str, Any]] = {}
     for row in rows:
         by_id[row["ticket_id"]] = row
-    if bulk and session.connection().dialect.name == "postgresql":
+    dialect = session.connection().dialect
+    if bulk and dialect.name == "postgresql" and dialect.driver == "psycopg":
         return _upsert_copy(session, workspace_id, source, now, by_id)
     return _upsert_rows(session, workspace_id, source, now, by_id)
 
@@ -101,8 +103,8 @@ def _upsert_rows(
 
 # ----- PostgreSQL: COPY into a staging table, then set-based SQL ---------------------------
 # A temporary table (per connection, emptied at every commit) holding one batch as COPY
-# writes it; its columns have kpi_ticket's types, so COPY checks each value once.
-_STAGE = "kpi_ticket_stage"
+# writes it; its columns have kpi_ticket's types, so COPY checks each value once. Its name
+# carries a digest of its columns: a connection that outlives a migration makes a new one.
 _STAGE_COLUMNS = ("ticket_id", *TICKET_FIELDS)
 _CHANGED = "({old}) IS DISTINCT FROM ({new})"
 
@@ -110,6 +112,7 @@ _CHANGED = "({old}) IS DISTINCT FROM ({new})"
 def _stage_sql(dialect: Any) -> tuple[str, ...]:
     table = Ticket.__table__  # type: ignore[attr-defined]
     columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in _STAGE_COLUMNS)
+    stage = "kpi_ticket_stage_" + hashlib.sha256(columns.encode()).hexdigest()[:10]
     fields = ", ".join(TICKET_FIELDS)
 
     def changed(old: str, new: str) -> str:
@@ -120,21 +123,21 @@ def _stage_sql(dialect: Any) -> tuple[str, ...]:
 
     create = (
         "SET LOCAL client_min_messages = warning; "  # no "already exists" notice per batch
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ({columns}) ON COMMIT DELETE ROWS"
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DELETE ROWS"
     )
-    copy = f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
+    copy = f"COPY {stage} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
     # the stored versions the batch changes: their rollup contributions are taken back;
     # locked, so nothing else changes them before the upsert below
     old = (
         f"SELECT t.ticket_id, {', '.join(f't.{name}' for name in TICKET_FIELDS)} "  # noqa: S608 - constant identifiers
-        f"FROM {_STAGE} s JOIN kpi_ticket t "
+        f"FROM {stage} s JOIN kpi_ticket t "
         "ON t.workspace_id = %(workspace_id)s AND t.source = %(source)s AND t.ticket_id = s.ticket_id "
         f"WHERE {changed('t', 's')} FOR UPDATE OF t"
     )
     upsert = (
         f"INSERT INTO kpi_ticket (workspace_id, source, ticket_id, updated_at, {fields}) "  # noqa: S608 - constant identifiers
         f"SELECT %(workspace_id)s, %(source)s, s.ticket_id, %(now)s, {', '.join(f's.{name}' for name in TICKET_FIELDS)} "
-        f"FROM {_STAGE} s "
+        f"FROM {stage} s "
         "ON CONFLICT (workspace_id, source, ticket_id) DO UPDATE SET "
         + ", ".join(f"{name} = EXCLUDED.{name}" for name in (*TICKET_FIELDS, "updated_at"))
         + f" WHERE {changed('kpi_ticket', 'EXCLUDED')} "
