@@ -1,7 +1,7 @@
 """Generate a realistic ticket CSV (generic format): by default 1,000,000 tickets over the
 year before 2026-11-23 for 50 agents.
 
-    python -m benchmarks.gen_tickets [--tickets N] [--agents N] [--out benchmarks/out/tickets.csv]
+    python -m benchmarks.gen_tickets [--count N] [--agents N] [--days N] [--out benchmarks/out/tickets.csv]
 
 Realistic shape: fewer tickets at night and at weekends, channel mix with channel-specific
 first-response times (log-normal), priorities with their own SLA targets, ~3% never
@@ -43,20 +43,20 @@ def iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def generate(path: Path, tickets: int, agents: int, seed: int = 7) -> int:
+def generate(path: Path, tickets: int, agents: int, seed: int = 7, days: int = DAYS) -> int:
     rng = random.Random(seed)
     agent_ids = [f"U0BENCH{n:03d}" for n in range(1, agents + 1)]
-    start = END - timedelta(days=DAYS)
-    weights = [(0.45 if (start + timedelta(days=d)).weekday() >= 5 else 1.0) * (1 + 0.15 * math.sin(d / 58)) for d in range(DAYS)]
+    start = END - timedelta(days=days)
+    weights = [(0.45 if (start + timedelta(days=d)).weekday() >= 5 else 1.0) * (1 + 0.15 * math.sin(d / 58)) for d in range(days)]
     total_weight = sum(weights)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(GENERIC_COLUMNS)
-        for d in range(DAYS):
+        for d in range(days):
             day = start + timedelta(days=d)
-            count = round(tickets * weights[d] / total_weight) if d < DAYS - 1 else tickets - written
+            count = round(tickets * weights[d] / total_weight) if d < days - 1 else tickets - written
             for _ in range(count):
                 hour = rng.choices(range(24), weights=HOURS)[0] if rng.random() < 0.98 else rng.randrange(24)
                 created = day + timedelta(hours=hour, seconds=rng.randrange(3600))
@@ -92,12 +92,13 @@ def generate(path: Path, tickets: int, agents: int, seed: int = 7) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--count", "--tickets", dest="tickets", type=int, default=1_000_000, help="tickets to write (default 1,000,000)")
     parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--days", type=int, default=DAYS, help="spread over this many days before 2026-11-23 (default 365)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "tickets.csv"))
     args = parser.parse_args()
     began = time.perf_counter()
-    n = generate(Path(args.out), args.tickets, args.agents)
+    n = generate(Path(args.out), args.tickets, args.agents, days=args.days)
     print(f"{n} tickets for {args.agents} agents -> {args.out} ({time.perf_counter() - began:.1f} s)")
 
 

@@ -18,6 +18,7 @@ from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import load_settings
 from supportbot.bot.timeutil import parse_date, zone
 from supportbot.storage.db import make_engine, transaction, upgrade
+from supportbot.storage.kpis.tickets import ConcurrentImport
 from supportbot.storage.models import OutboxMessage
 
 
@@ -52,9 +53,14 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
                 now=SystemClock().now(),
                 resolve_email=email_resolver(settings),
                 progress=progress,
+                bulk=args.write_path == "copy",
+                # the previous path wrote a transaction per parsed batch
+                write_batch=ingest.WRITE_BATCH if args.write_path == "copy" else ingest.BATCH,
             )
         except (ValueError, UnicodeDecodeError) as exc:
             raise CliError(f"{path}: {exc}") from None
+        except ConcurrentImport as exc:
+            raise CliError(f"{path}: stopped: {exc} (the batches before it are saved)") from None
         finally:
             if bar is not None:
                 bar.close()
@@ -156,6 +162,8 @@ def add_parsers(sub: Any) -> None:
     tickets.add_argument("--format", choices=ingest.FORMATS, default="generic", help="generic (default) or a Zendesk ticket export")
     tickets.add_argument("--show-errors", type=int, default=20, help="rejected rows to list (default 20)")
     tickets.add_argument("--quiet", action="store_true", help="no progress bar")
+    # benchmarks/bench_import.py only: "rows" is the previous PostgreSQL write path, its baseline
+    tickets.add_argument("--write-path", choices=("copy", "rows"), default="copy", help=argparse.SUPPRESS)
     tickets.set_defaults(func=cmd_import_tickets)
 
     dig = sub.add_parser("digest", parents=[ws], help="post (or print) a team's daily KPI digest")
