@@ -58,9 +58,15 @@ def _contribute(row: dict[str, Any], sign: int, counts: Deltas, frts: Deltas, so
 
 
 def apply_rollups(
-    *, session: Session, workspace_id: str, added: Sequence[dict[str, Any]], removed: Sequence[dict[str, Any]]
+    *,
+    session: Session,
+    workspace_id: str,
+    added: Sequence[dict[str, Any]],
+    removed: Sequence[dict[str, Any]],
+    copy: bool = True,
 ) -> None:
-    """Keep the per-day tables in step with ticket rows (added minus removed)."""
+    """Keep the per-day tables in step with ticket rows (added minus removed); `copy=False`
+    keeps big batches off COPY (the previous path, for benchmarks to compare with)."""
     counts: Deltas = {}
     frts: Deltas = {}
     solved: Deltas = {}
@@ -68,9 +74,9 @@ def apply_rollups(
         _contribute(row, -1, counts, frts, solved)
     for row in added:
         _contribute(row, 1, counts, frts, solved)
-    add_deltas(session, KpiDayCount, workspace_id, ("day", "dim", "team_key", "agent_id", "value"), ("n",), counts)
-    add_deltas(session, KpiDayFrt, workspace_id, ("day", "team_key", "agent_id", "bucket"), ("n", "n_target", "met_target"), frts)
-    add_deltas(session, KpiDaySolved, workspace_id, ("day", "team_key", "agent_id"), SOLVED_SUMS, solved)
+    add_deltas(session, KpiDayCount, workspace_id, ("day", "dim", "team_key", "agent_id", "value"), ("n",), counts, copy=copy)
+    add_deltas(session, KpiDayFrt, workspace_id, ("day", "team_key", "agent_id", "bucket"), ("n", "n_target", "met_target"), frts, copy=copy)
+    add_deltas(session, KpiDaySolved, workspace_id, ("day", "team_key", "agent_id"), SOLVED_SUMS, solved, copy=copy)
 
 
 def add_deltas(
@@ -80,6 +86,8 @@ def add_deltas(
     keys: tuple[str, ...],
     values: tuple[str, ...],
     deltas: Deltas,
+    *,
+    copy: bool = True,
 ) -> None:
     """Add the deltas to the per-day rows: one INSERT ... ON CONFLICT DO UPDATE batch
     (SQLite 3.24+ and PostgreSQL), keyed by the table's unique constraint."""
@@ -101,6 +109,9 @@ def add_deltas(
             ],
         )
         return
+    if copy and len(rows) >= COPY_ROWS:
+        _add_copied(connection, table, conflict, values, [(workspace_id, *key, *delta) for key, delta in rows])
+        return
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     statement = pg_insert(table)
@@ -115,3 +126,35 @@ def add_deltas(
             for key, delta in rows
         ],
     )
+
+
+# From this many rows on (a big import's batch), PostgreSQL gets the deltas by COPY into a
+# temporary table and adds them with one INSERT ... SELECT ... ON CONFLICT: an executemany
+# of upserts costs a round of statement work per row. Fewer rows (an API ticket, a sync
+# page) go as above: three statements would cost more than they save.
+COPY_ROWS = 200
+
+
+def _add_copied(connection: Any, table: Any, conflict: tuple[str, ...], values: tuple[str, ...], records: list[tuple[Any, ...]]) -> None:
+    """COPY: https://www.psycopg.org/psycopg3/docs/basic/copy.html"""
+    columns = (*conflict, *values)
+    names = ", ".join(columns)
+    stage = f"{table.name}_delta"
+    definitions = ", ".join(f"{c} {table.c[c].type.compile(dialect=connection.dialect)}" for c in columns)
+    sets = ", ".join(f"{v} = {table.name}.{v} + EXCLUDED.{v}" for v in values)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SET LOCAL client_min_messages = warning; "  # no "already exists" notice per batch
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({definitions}) ON COMMIT DELETE ROWS; "
+            f"TRUNCATE {stage}",  # a second batch in the same transaction starts empty
+            prepare=False,
+        )
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(record)
+        cursor.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} "  # noqa: S608 - constant identifiers
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}",
+            prepare=False,
+        )

@@ -50,11 +50,11 @@ def upsert_tickets(
     dialect = session.connection().dialect
     if bulk and dialect.name == "postgresql" and dialect.driver == "psycopg":
         return _upsert_copy(session, workspace_id, source, now, by_id)
-    return _upsert_rows(session, workspace_id, source, now, by_id)
+    return _upsert_rows(session, workspace_id, source, now, by_id, copy=bulk)
 
 
 def _upsert_rows(
-    session: Session, workspace_id: str, source: str, now: datetime, by_id: dict[str, dict[str, Any]]
+    session: Session, workspace_id: str, source: str, now: datetime, by_id: dict[str, dict[str, Any]], *, copy: bool = True
 ) -> UpsertResult:
     result = UpsertResult()
     table = Ticket.__table__  # type: ignore[attr-defined]
@@ -95,7 +95,7 @@ def _upsert_rows(
     if inserts:
         _bulk_insert(session, workspace_id, source, now, inserts)
         result.inserted = len(inserts)
-    apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=removed)
+    apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=removed, copy=copy)
     if added:
         add_deltas(session, KpiDataVersion, workspace_id, (), ("version",), {(): [1]})
     return result
