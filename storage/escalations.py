@@ -384,9 +384,3 @@ def enqueue_new(
         ],
     )
 
-
-def outbox_status(*, session: Session, dedupe_key: str) -> str | None:
-    """Status of the outbox message stored under `dedupe_key` (None when there is none)."""
-    return session.exec(
-        select(OutboxMessage.status).where(OutboxMessage.dedupe_key == dedupe_key)
-    ).first()

@@ -155,6 +155,11 @@ def get_message(*, session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
+def status_of(*, session: Session, dedupe_key: str) -> str | None:
+    """Status of the message stored under `dedupe_key` (None when there is none)."""
+    return session.exec(select(OutboxMessage.status).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+
+
 def counts_by_status(*, session: Session, workspace_id: str) -> dict[str, int]:
     rows = session.exec(
         select(OutboxMessage.status, func.count())
