@@ -3,6 +3,8 @@ when the message goes out (so it shows the state at delivery, not at enqueue).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from supportbot.bot.escalations.notify import post_key
@@ -103,6 +105,17 @@ def render_thread(session: Session, message: OutboxMessage) -> SlackCall | None:
             "unfurl_links": False,
         },
     )
+
+
+def post_target(data: dict[str, Any]) -> SlackCall | None:
+    """The channel post's call as far as its rate budgets go (the outbox's `target`): the
+    channel stored with the message when the escalation was raised."""
+    return SlackCall("chat.postMessage", {"channel": data["channel"]}) if data.get("channel") else None
+
+
+def dm_target(data: dict[str, Any]) -> SlackCall | None:
+    """A DM's call as far as its rate budgets go: a post to the person."""
+    return SlackCall("chat.postMessage", {"channel": str(data["user"])}) if data.get("user") else None
 
 
 def render_dm(session: Session, message: OutboxMessage) -> SlackCall | None:
