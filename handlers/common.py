@@ -120,13 +120,14 @@ class Req:
         )
         user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
         channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
-        try:
-            with rt.transaction(readonly=True) as session:
-                lang = rt.languages.language_for(
-                    session, workspace_id, user, rt.settings.default_language
-                )
-        except (OperationalError, DBAPIError):
-            lang = rt.settings.default_language
+        default = rt.settings.default_language
+        lang = rt.languages.cached(workspace_id, user, default)  # most requests: no read
+        if lang is None:
+            try:
+                with rt.transaction(readonly=True) as session:
+                    lang = rt.languages.language_for(session, workspace_id, user, default)
+            except (OperationalError, DBAPIError):
+                lang = default
         return cls(rt, workspace_id, user, channel, lang, body, Translator(lang))
 
     @property
