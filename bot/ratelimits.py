@@ -155,6 +155,26 @@ class RateLimiter:
         until = max((self._busy.get(k, 0.0) for k in keys), default=0.0)
         return until if until > now + store.EPSILON else None
 
+    def knows(self, message_id: int) -> bool:
+        """True when this message's budgets are remembered (it was paced before)."""
+        return message_id in self._message_keys
+
+    def known_busy(self, workspace_id: str, method: str, args: dict[str, Any], *, message_id: int) -> float | None:
+        """When a call could go, if a budget it spends is known busy in this process (a
+        replica's own reservations only push that moment later, never earlier); the
+        message is then remembered as waiting on those budgets. None = reserve as usual."""
+        keys = [b.key for b in budgets(workspace_id, method, args, channel_interval=self.channel_interval)]
+        until = max((self._busy.get(k, 0.0) for k in keys), default=0.0)
+        if until <= self.now() + store.EPSILON:
+            return None
+        self._remember(message_id, keys)
+        return until
+
+    def _remember(self, message_id: int, keys: list[str]) -> None:
+        self._message_keys[message_id] = keys
+        if len(self._message_keys) > 100_000:
+            self._message_keys.clear()
+
     def busy_kinds(self) -> dict[str, float]:
         """{kind: until} for kinds whose method budget is known spent: a delivery round
         leaves their rows in the database (a 300-prompt fan-out must not hide a users.list
@@ -196,9 +216,7 @@ class RateLimiter:
         if reservation.short is not None:
             self._busy[reservation.short] = max(self._busy.get(reservation.short, 0.0), self.now() + wait)
         if message_id is not None:
-            self._message_keys[message_id] = keys
-            if len(self._message_keys) > 100_000:
-                self._message_keys.clear()
+            self._remember(message_id, keys)
         return wait
 
     def pause(self, workspace_id: str, method: str, seconds: float) -> None:

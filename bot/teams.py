@@ -298,6 +298,11 @@ class LanguageCache:
     def clear(self) -> None:
         self._entries.clear()
 
+    def cached(self, workspace_id: str, user_id: str, default: str) -> str | None:
+        """The language if known and fresh, without a database read; else None."""
+        entry = self._entries.get((workspace_id, user_id, default))
+        return entry[0] if entry is not None and entry[1] > time.monotonic() else None
+
     def language_for(self, session: Session, workspace_id: str, user_id: str, default: str) -> str:
         key = (workspace_id, user_id, default)
         cached = self._entries.get(key)

@@ -14,14 +14,13 @@ from supportbot.bot import alerts as policy
 from supportbot.bot import formats, teams
 from supportbot.bot.errors import NotFound
 from supportbot.bot.i18n import Translator
-from supportbot.bot.outbox import Deferred, SlackCall
+from supportbot.bot.outbox import SlackCall
 from supportbot.bot.runtime import Runtime
 from supportbot.bot.timeutil import format_duration
 from supportbot.handlers import blocks as bk
-from supportbot.handlers.common import Reply, Req, action, action_value, as_id
+from supportbot.handlers.common import Reply, Req, action, action_value, as_id, posted, store_posted
 from supportbot.handlers.escalations.modals import create_modal
 from supportbot.storage import alerts as store
-from supportbot.storage import outbox as outbox_store
 from supportbot.storage import teams as team_store
 from supportbot.storage.models import OutboxMessage, Team
 
@@ -185,14 +184,12 @@ def render_sla_post(session: Session, message: OutboxMessage) -> SlackCall | Non
     return SlackCall("chat.postMessage", {**args, "unfurl_links": False, "unfurl_media": False})
 
 
-def after_sla_post(session: Session, message: OutboxMessage, response: dict[str, Any]) -> None:
-    if response.get("ts") and response.get("channel"):
-        store.set_post_message(
-            session=session,
-            post_id=int(message.data["post_id"]),
-            channel_id=str(response["channel"]),
-            ts=str(response["ts"]),
-        )
+after_sla_post = store_posted(
+    "post_id",
+    lambda session, post_id, channel, ts: store.set_post_message(
+        session=session, post_id=post_id, channel_id=channel, ts=ts
+    ),
+)
 
 
 def render_sla_update(session: Session, message: OutboxMessage) -> SlackCall | None:
@@ -200,12 +197,9 @@ def render_sla_update(session: Session, message: OutboxMessage) -> SlackCall | N
     if loaded is None:
         return None
     post, team, tickets = loaded
-    if not post.message_ts:
-        assert post.id is not None
-        status = store.outbox_status(session=session, dedupe_key=policy.sla_post_key(post.id))
-        if status in (None, outbox_store.FAILED, outbox_store.SENT):
-            return None  # the post never went out: nothing to update
-        raise Deferred()
+    assert post.id is not None
+    if not posted(session, ts=post.message_ts, post_key=policy.sla_post_key(post.id)):
+        return None  # the post never went out: nothing to update
     return SlackCall("chat.update", {"channel": post.channel_id, "ts": post.message_ts, **_message(team, tickets)})
 
 

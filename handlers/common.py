@@ -18,13 +18,16 @@ from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
 
 from supportbot.bot.errors import InvalidInput, UserError
 from supportbot.bot.i18n import Translator
-from supportbot.bot.outbox import DeliveryError, SlackCall
+from supportbot.bot.outbox import AfterSend, Deferred, DeliveryError, SlackCall
 from supportbot.bot.runtime import Runtime
 from supportbot.handlers import blocks as bk
+from supportbot.storage import outbox as outbox_store
 from supportbot.storage.claims import record_event
+from supportbot.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +120,14 @@ class Req:
         )
         user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
         channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
-        try:
-            with rt.transaction(readonly=True) as session:
-                lang = rt.languages.language_for(
-                    session, workspace_id, user, rt.settings.default_language
-                )
-        except (OperationalError, DBAPIError):
-            lang = rt.settings.default_language
+        default = rt.settings.default_language
+        lang = rt.languages.cached(workspace_id, user, default)  # most requests: no read
+        if lang is None:
+            try:
+                with rt.transaction(readonly=True) as session:
+                    lang = rt.languages.language_for(session, workspace_id, user, default)
+            except (OperationalError, DBAPIError):
+                lang = default
         return cls(rt, workspace_id, user, channel, lang, body, Translator(lang))
 
     @property
@@ -407,6 +411,35 @@ def dedupe_events(rt: Runtime) -> Callable[..., Any]:
         return next()
 
     return middleware
+
+
+# ----- a message posted once, then updated in place ----------------------------------
+# The escalation's channel message and the SLA alert post: the post's `after_send` stores
+# where it landed, and the messages that follow (chat.update, a thread reply) first ask
+# whether it exists yet.
+
+
+def store_posted(id_key: str, save: Callable[[Session, int, str, str], None]) -> AfterSend:
+    """An outbox `after_send` for a post: `save(session, row id, channel, ts)` with the row
+    id from the message's `data[id_key]`, once Slack answered with where the post is."""
+
+    def after_post(session: Session, message: OutboxMessage, response: dict[str, Any]) -> None:
+        if response.get("ts") and response.get("channel"):
+            save(session, int(message.data[id_key]), str(response["channel"]), str(response["ts"]))
+
+    return after_post
+
+
+def posted(session: Session, *, ts: str | None, post_key: str) -> bool:
+    """True once the post exists (`ts` stored); False when it never will (its outbox
+    message under `post_key` is missing, failed, or went out without an answer); raises
+    Deferred while it is still on its way, so the caller's message is tried again soon."""
+    if ts:
+        return True
+    status = outbox_store.status_of(session=session, dedupe_key=post_key)
+    if status in (None, outbox_store.FAILED, outbox_store.SENT):
+        return False
+    raise Deferred()
 
 
 def make_sender(client: WebClient) -> Callable[[SlackCall], dict[str, Any]]:

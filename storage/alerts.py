@@ -36,7 +36,7 @@ from sqlmodel import select as sm_select
 from supportbot.storage.claims import insert_once
 from supportbot.storage.kpis import Scope, Ticket
 from supportbot.storage.kpis.scope import ticket_filter
-from supportbot.storage.models import JobClaim, OutboxMessage
+from supportbot.storage.models import JobClaim
 from supportbot.storage.types import UTCDateTime
 
 # Helpdesk statuses of a ticket nobody needs to answer any more (Zendesk solved/closed,
@@ -266,12 +266,6 @@ def set_outcome(
         .values(outcome=outcome, outcome_at=at, reply_seconds=reply_seconds)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def outbox_status(*, session: Session, dedupe_key: str) -> str | None:
-    return session.exec(
-        sm_select(OutboxMessage.status).where(col(OutboxMessage.dedupe_key) == dedupe_key)
-    ).first()
 
 
 SCAN_CLAIM_PREFIX = "alerts:scan:"

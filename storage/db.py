@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
@@ -89,10 +90,20 @@ def _ping_when_idle(engine: Engine) -> None:
             raise
 
 
+# One read-only view per engine, made once: building it costs about as much as a short
+# statement, and every read-only unit of work needs it.
+_READONLY: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
 def _readonly_bind(engine: Engine) -> Engine:
-    if engine.dialect.name == "postgresql":
-        return engine.execution_options(readonly=True, isolation_level="AUTOCOMMIT")
-    return engine.execution_options(readonly=True)
+    bind = _READONLY.get(engine)
+    if bind is None:
+        if engine.dialect.name == "postgresql":
+            bind = engine.execution_options(readonly=True, isolation_level="AUTOCOMMIT")
+        else:
+            bind = engine.execution_options(readonly=True)
+        _READONLY[engine] = bind
+    return bind
 
 
 @contextmanager

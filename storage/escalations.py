@@ -122,8 +122,8 @@ def insert_many(*, session: Session, escalations: Sequence[Escalation]) -> list[
     """Insert with each workspace's next numbers, all rows in one statement. Numbers are
     counted under a lock held to the end of the transaction: on SQLite the writer lock
     (BEGIN IMMEDIATE), on PostgreSQL an advisory lock per workspace, so replicas number
-    one after the other (the unique number is the safety net). Returns the stored rows,
-    detached from the session."""
+    one after the other (the unique number is the safety net). Returns the given rows
+    (never added to the session) with their ids and numbers set."""
     workspaces = sorted({e.workspace_id for e in escalations})  # one lock order everywhere
     postgres = session.get_bind().dialect.name == "postgresql"
     last: dict[str, int] = {}
@@ -134,10 +134,13 @@ def insert_many(*, session: Session, escalations: Sequence[Escalation]) -> list[
     values = []
     for escalation in escalations:
         last[escalation.workspace_id] += 1
-        number = last[escalation.workspace_id]
-        values.append({**escalation.model_dump(exclude={"id", "number"}), "number": number})
+        values.append({**escalation.model_dump(exclude={"id", "number"}), "number": last[escalation.workspace_id]})
     ids = session.execute(_INSERT_MANY, values).scalars().all()
-    return [Escalation(**v, id=i) for v, i in zip(values, ids, strict=True)]
+    # The given rows become the stored ones (building new model instances cost more than
+    # the INSERT); a batch retried after a failure numbers them afresh.
+    for escalation, v, i in zip(escalations, values, ids, strict=True):
+        escalation.id, escalation.number = i, v["number"]
+    return list(escalations)
 
 
 def add_event(
@@ -384,9 +387,3 @@ def enqueue_new(
         ],
     )
 
-
-def outbox_status(*, session: Session, dedupe_key: str) -> str | None:
-    """Status of the outbox message stored under `dedupe_key` (None when there is none)."""
-    return session.exec(
-        select(OutboxMessage.status).where(OutboxMessage.dedupe_key == dedupe_key)
-    ).first()

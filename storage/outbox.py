@@ -155,6 +155,21 @@ def get_message(*, session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
+def data_of(*, session: Session, message_ids: Sequence[int]) -> dict[int, tuple[str, str, dict[str, Any]]]:
+    """{id: (workspace, kind, data)} of the given messages, in one query."""
+    rows = session.exec(
+        select(OutboxMessage.id, OutboxMessage.workspace_id, OutboxMessage.kind, OutboxMessage.data).where(
+            col(OutboxMessage.id).in_(list(message_ids))
+        )
+    ).all()
+    return {i: (w, k, d) for i, w, k, d in rows if i is not None}
+
+
+def status_of(*, session: Session, dedupe_key: str) -> str | None:
+    """Status of the message stored under `dedupe_key` (None when there is none)."""
+    return session.exec(select(OutboxMessage.status).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+
+
 def counts_by_status(*, session: Session, workspace_id: str) -> dict[str, int]:
     rows = session.exec(
         select(OutboxMessage.status, func.count())

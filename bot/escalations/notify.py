@@ -25,6 +25,11 @@ REESCALATED, REMINDED, MARKED_OVERDUE = "re_escalated", "reminded", "overdue"
 WITHDRAWN_ACTION = "withdrawn"
 
 
+def post_key(esc: Escalation) -> str:
+    """The outbox dedupe key of the escalation's channel post."""
+    return f"esc:{esc.id}:post"
+
+
 def tell(
     session: Session,
     esc: Escalation,

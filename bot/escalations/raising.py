@@ -14,7 +14,7 @@ from sqlmodel import Session
 from supportbot.bot.away import away_among
 from supportbot.bot.clock import Clock
 from supportbot.bot.escalations.chain import timeout_for
-from supportbot.bot.escalations.notify import CREATED, KIND_DM, KIND_POST
+from supportbot.bot.escalations.notify import CREATED, KIND_DM, KIND_POST, post_key
 from supportbot.bot.escalations.parsing import Draft, check_draft
 from supportbot.bot.runtime import Runtime
 from supportbot.storage import escalations as store
@@ -83,7 +83,10 @@ def save(session: Session, news: Sequence[NewEscalation], *, clock: Clock) -> li
     )
     messages: list[tuple[str, str, dict[str, Any], str]] = []
     for esc, new in zip(rows, news, strict=True):
-        messages.append((esc.workspace_id, KIND_POST, {"id": esc.id}, f"esc:{esc.id}:post"))
+        # The channel rides along for the outbox's pacing (deliveries.post_target); the
+        # post itself goes to the team's channel as it is when it is sent.
+        post = {"id": esc.id, "channel": esc.channel_id}
+        messages.append((esc.workspace_id, KIND_POST, post, post_key(esc)))
         dm = {"id": esc.id, "user": new.first, "reason": "new", "by": None}
         messages.append((esc.workspace_id, KIND_DM, dm, f"esc:{esc.id}:dm:new:{new.first}"))
     store.enqueue_new(session=session, messages=messages, now=clock.now())

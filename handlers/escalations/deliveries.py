@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from supportbot.bot.escalations.notify import post_key
 from supportbot.bot.i18n import Translator
-from supportbot.bot.outbox import Deferred, SlackCall
+from supportbot.bot.outbox import SlackCall
 from supportbot.handlers import blocks as bk
+from supportbot.handlers.common import posted, store_posted
 from supportbot.handlers.escalations.render import (
     ALERTS,
     dm_blocks,
@@ -19,7 +21,6 @@ from supportbot.handlers.escalations.render import (
     withdrawn_dm_blocks,
 )
 from supportbot.storage import escalations as store
-from supportbot.storage import outbox as outbox_store
 from supportbot.storage import teams as team_store
 from supportbot.storage.escalations import OPEN, Escalation
 from supportbot.storage.models import OutboxMessage, Team
@@ -35,14 +36,16 @@ def _load(session: Session, message: OutboxMessage) -> tuple[Escalation, Team, T
     return esc, team, Translator(team.language)
 
 
-def _posted(session: Session, esc: Escalation) -> bool:
-    """True once the channel message exists; Deferred while its post is still on its way."""
-    if esc.message_ts:
-        return True
-    status = store.outbox_status(session=session, dedupe_key=f"esc:{esc.id}:post")
-    if status in (None, outbox_store.FAILED, outbox_store.SENT):
-        return False  # never coming: nothing to update or thread under
-    raise Deferred()
+def _load_posted(session: Session, message: OutboxMessage) -> tuple[Escalation, Translator] | None:
+    """The escalation of a message about its channel post (an update, a thread reply), once
+    that post exists; None when it never will (see common.posted)."""
+    loaded = _load(session, message)
+    if loaded is None:
+        return None
+    esc, _team, _ = loaded
+    if not posted(session, ts=esc.message_ts, post_key=post_key(esc)):
+        return None
+    return esc, _
 
 
 def render_post(session: Session, message: OutboxMessage) -> SlackCall | None:
@@ -64,23 +67,19 @@ def render_post(session: Session, message: OutboxMessage) -> SlackCall | None:
     )
 
 
-def after_post(session: Session, message: OutboxMessage, response: dict[str, Any]) -> None:
-    if response.get("ts") and response.get("channel"):
-        store.set_message(
-            session=session,
-            escalation_id=int(message.data["id"]),
-            channel_id=str(response["channel"]),
-            ts=str(response["ts"]),
-        )
+after_post = store_posted(
+    "id",
+    lambda session, esc_id, channel, ts: store.set_message(
+        session=session, escalation_id=esc_id, channel_id=channel, ts=ts
+    ),
+)
 
 
 def render_update(session: Session, message: OutboxMessage) -> SlackCall | None:
-    loaded = _load(session, message)
+    loaded = _load_posted(session, message)
     if loaded is None:
         return None
-    esc, _team, _ = loaded
-    if not _posted(session, esc):
-        return None
+    esc, _ = loaded
     return SlackCall(
         "chat.update",
         {
@@ -93,12 +92,10 @@ def render_update(session: Session, message: OutboxMessage) -> SlackCall | None:
 
 
 def render_thread(session: Session, message: OutboxMessage) -> SlackCall | None:
-    loaded = _load(session, message)
+    loaded = _load_posted(session, message)
     if loaded is None:
         return None
-    esc, _team, _ = loaded
-    if not _posted(session, esc):
-        return None
+    esc, _ = loaded
     return SlackCall(
         "chat.postMessage",
         {
@@ -108,6 +105,17 @@ def render_thread(session: Session, message: OutboxMessage) -> SlackCall | None:
             "unfurl_links": False,
         },
     )
+
+
+def post_target(data: dict[str, Any]) -> SlackCall | None:
+    """The channel post's call as far as its rate budgets go (the outbox's `target`): the
+    channel stored with the message when the escalation was raised."""
+    return SlackCall("chat.postMessage", {"channel": data["channel"]}) if data.get("channel") else None
+
+
+def dm_target(data: dict[str, Any]) -> SlackCall | None:
+    """A DM's call as far as its rate budgets go: a post to the person."""
+    return SlackCall("chat.postMessage", {"channel": str(data["user"])}) if data.get("user") else None
 
 
 def render_dm(session: Session, message: OutboxMessage) -> SlackCall | None:
