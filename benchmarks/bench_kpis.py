@@ -332,8 +332,8 @@ def synthesize(url: str, tickets: int, chunk: int = 1_000_000) -> dict[str, Any]
             conn.execute(text(statement), params or {})
         print(f"  {statement.split('(')[0].strip()[:40]} {params or ''} done ({time.perf_counter() - began:.0f} s)", flush=True)
 
-    # three connections at a time: the server's backends are single-threaded per statement
-    with ThreadPoolExecutor(3) as pool:
+    # two connections at a time: the server's backends are single-threaded per statement
+    with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda lo: run(insert, {"lo": lo, "hi": min(lo + chunk - 1, tickets)}), range(1, tickets + 1, chunk)))
     rollups = [
         *[
@@ -358,8 +358,21 @@ def synthesize(url: str, tickets: int, chunk: int = 1_000_000) -> dict[str, Any]
     from sqlalchemy.schema import CreateIndex
 
     creates = [str(CreateIndex(index).compile(dialect=postgresql.dialect())) for index in t.indexes]
-    with ThreadPoolExecutor(3) as pool:
+    with ThreadPoolExecutor(2) as pool:
         list(pool.map(run, [*creates, *rollups]))
+    # the per-month rows from the per-day ones, as migration 0014 fills them
+    month = "date_trunc('month', day)::date"
+    sums = ", ".join(f"sum({name})" for name in store.SOLVED_SUMS)
+    for statement in (
+        f"INSERT INTO kpi_month_count (workspace_id, month, dim, team_key, agent_id, value, n) "
+        f"SELECT workspace_id, {month}, dim, team_key, agent_id, value, sum(n) FROM kpi_day_count GROUP BY 1, 2, 3, 4, 5, 6",
+        f"INSERT INTO kpi_month_frt (workspace_id, month, team_key, agent_id, bucket, n, n_target, met_target) "
+        f"SELECT workspace_id, {month}, team_key, agent_id, bucket, sum(n), sum(n_target), sum(met_target) "
+        f"FROM kpi_day_frt GROUP BY 1, 2, 3, 4, 5",
+        f"INSERT INTO kpi_month_solved (workspace_id, month, team_key, agent_id, {', '.join(store.SOLVED_SUMS)}) "
+        f"SELECT workspace_id, {month}, team_key, agent_id, {sums} FROM kpi_day_solved GROUP BY 1, 2, 3, 4",
+    ):
+        run(statement)
     engine.dispose()
     _pg_sql(url, "VACUUM ANALYZE")
     return {"tickets": tickets, "seconds": round(time.perf_counter() - began, 1)}
