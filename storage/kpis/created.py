@@ -13,11 +13,12 @@ from supportbot.storage.kpis.scope import (
     Scope,
     bucket_case,
     in_range,
-    rollup_filter,
-    split_days,
+    piece_filter,
+    rollup_table,
+    split_period,
     ticket_filter,
 )
-from supportbot.storage.kpis.tables import KpiDayCount, KpiDayFrt, Ticket, bucket_bounds
+from supportbot.storage.kpis.tables import Ticket, bucket_bounds
 
 
 @dataclass
@@ -49,30 +50,30 @@ def created_stats(
     """Tickets created in [start, end): volume (and breakdowns), first-response histogram
     and SLA among answered tickets (unanswered ones are `count_unanswered_breached`)."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    days, edges = split_days(start, end)
+    pieces, edges = split_period(start, end)
     channels: dict[str, int] = {}
     categories: dict[str, int] = {}
     hist: dict[int, list[int]] = {}  # bucket -> [n, n_target, met_target]
-    if days is not None:
-        dc = KpiDayCount.__table__  # type: ignore[attr-defined]
-        dims = ("channel", "category") if detail else ("channel",)
+    dims = ("channel", "category") if detail else ("channel",)
+    for piece in pieces:
+        dc = rollup_table("count", piece.grain)
         for dim, value, n in session.connection().execute(
             select(dc.c.dim, dc.c.value, func.sum(dc.c.n))
-            .where(rollup_filter(dc, scope), dc.c.dim.in_(dims), dc.c.day >= days[0], dc.c.day < days[1])
+            .where(piece_filter(dc, scope, piece), dc.c.dim.in_(dims))
             .group_by(dc.c.dim, dc.c.value)
         ):
             target = channels if dim == "channel" else categories
-            target[value] = target.get(value, 0) + int(n or 0)
-        df = KpiDayFrt.__table__  # type: ignore[attr-defined]
+            target[value] = target.get(value, 0) + piece.sign * int(n or 0)
+        df = rollup_table("frt", piece.grain)
         for bucket, n, n_target, met in session.connection().execute(
             select(df.c.bucket, func.sum(df.c.n), func.sum(df.c.n_target), func.sum(df.c.met_target))
-            .where(rollup_filter(df, scope), df.c.day >= days[0], df.c.day < days[1])
+            .where(piece_filter(df, scope, piece))
             .group_by(df.c.bucket)
         ):
             acc = hist.setdefault(int(bucket), [0, 0, 0])
-            acc[0] += int(n or 0)
-            acc[1] += int(n_target or 0)
-            acc[2] += int(met or 0)
+            acc[0] += piece.sign * int(n or 0)
+            acc[1] += piece.sign * int(n_target or 0)
+            acc[2] += piece.sign * int(met or 0)
     for lo, hi in edges:
         where = and_(t.workspace_id == scope.workspace_id, in_range(t.created_at, lo, hi), ticket_filter(scope))
         if detail:
@@ -163,15 +164,13 @@ def count_unanswered_breached(
 
 def count_created(*, session: Session, scope: Scope, start: datetime, end: datetime) -> int:
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    days, edges = split_days(start, end)
+    pieces, edges = split_period(start, end)
     total = 0
-    if days is not None:
-        dc = KpiDayCount.__table__  # type: ignore[attr-defined]
-        total += int(
+    for piece in pieces:
+        dc = rollup_table("count", piece.grain)
+        total += piece.sign * int(
             session.connection().execute(
-                select(func.sum(dc.c.n)).where(
-                    rollup_filter(dc, scope), dc.c.dim == "channel", dc.c.day >= days[0], dc.c.day < days[1]
-                )
+                select(func.sum(dc.c.n)).where(piece_filter(dc, scope, piece), dc.c.dim == "channel")
             ).scalar_one()
             or 0
         )

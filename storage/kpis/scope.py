@@ -1,5 +1,5 @@
 """Which tickets a figure counts (a team, its members, maybe one agent) and how a period
-splits into whole UTC days (rollups) and partial edge days (tickets)."""
+splits into whole UTC months and days (rollups) and partial edge days (tickets)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, case, literal, literal_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from supportbot.storage.kpis.tables import FRT_EDGES, Ticket
+from supportbot.storage.kpis.tables import FRT_EDGES, ROLLUPS, Ticket
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,73 @@ def split_days(start: datetime, end: datetime) -> tuple[tuple[date, date] | None
     if last < end:
         edges.append((last, end))
     return (first.date(), last.date()), edges
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Rows of one rollup grain ("month" or "day") with first <= month/day < end, added
+    (sign 1) or taken away (sign -1)."""
+
+    grain: str
+    first: date
+    end: date
+    sign: int = 1
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[tuple[datetime, datetime]]]:
+    """[start, end) as rollup pieces plus the raw edge ranges (see `split_days`).
+
+    Whole UTC months come from the per-month rows. A month the period covers only in part
+    comes from its days, or, when it covers most of the month, from the month's row minus
+    the days it leaves out (the current month: minus days that have no rows yet). So a
+    year reads about a dozen month rows per team and agent plus at most half a month of
+    day rows at each end, instead of 365 days of them.
+    """
+    days, edges = split_days(start, end)
+    if days is None:
+        return [], edges
+    first, last = days
+    pieces: list[Piece] = []
+    month = first.replace(day=1)
+    while month < last:
+        after = _next_month(month)
+        lo, hi = max(first, month), min(last, after)
+        inside = (hi - lo).days
+        if inside == (after - month).days:
+            pieces.append(Piece("month", month, after))
+        elif (after - month).days - inside < inside:
+            pieces.append(Piece("month", month, after))
+            if month < lo:
+                pieces.append(Piece("day", month, lo, -1))
+            if hi < after:
+                pieces.append(Piece("day", hi, after, -1))
+        else:
+            pieces.append(Piece("day", lo, hi))
+        month = after
+    merged: list[Piece] = []  # one range per run of touching pieces of one grain and sign
+    for piece in sorted(pieces, key=lambda p: (p.grain, p.sign, p.first)):
+        prev = merged[-1] if merged else None
+        if prev and (prev.grain, prev.sign) == (piece.grain, piece.sign) and prev.end == piece.first:
+            merged[-1] = Piece(piece.grain, prev.first, piece.end, piece.sign)
+        else:
+            merged.append(piece)
+    return merged, edges
+
+
+def piece_filter(table: Any, scope: Scope, piece: Piece) -> ColumnElement[bool]:
+    """Rows of a rollup table (day or month grain) in the piece, for the scope."""
+    column = table.c[piece.grain]
+    return and_(rollup_filter(table, scope), column >= piece.first, column < piece.end)
+
+
+def rollup_table(kind: str, grain: str) -> Any:
+    """The table of rollup `kind` ("count", "frt", "solved") at `grain` ("day", "month")."""
+    day, month = ROLLUPS[kind]
+    return (month if grain == "month" else day).__table__  # type: ignore[attr-defined]
 
 
 def rollup_filter(table: Any, scope: Scope) -> ColumnElement[bool]:
