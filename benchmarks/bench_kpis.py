@@ -1,8 +1,9 @@
 """KPI benchmark on SQLite or PostgreSQL: import of the generated CSV (time, memory over
 time of the real `supportbot import tickets` process) and the full `/kpis` answer (every
 figure plus the previous-period comparison) for today, a month and the whole year, next to
-a naive single-pass SQL baseline and the previous percentile method (ordering the
-period's tickets in the bucket) measured in the same run.
+a naive single-pass SQL baseline and the previous method (main before the month rollups:
+every whole day from the per-day rows, percentiles by ordering the period's tickets in the
+bucket) measured in the same run.
 
     python -m benchmarks.gen_tickets            # once: benchmarks/out/tickets.csv
     python -m benchmarks.bench_kpis [--csv benchmarks/out/tickets.csv] [--runs 5]
@@ -23,7 +24,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,9 @@ from benchmarks.harness import write_results
 from supportbot.bot import kpis, teams
 from supportbot.storage import kpis as store
 from supportbot.storage.db import make_engine, transaction, upgrade
-from supportbot.storage.kpis.scope import bucket_case, in_range, ticket_filter
+from supportbot.storage.kpis import created as created_module
+from supportbot.storage.kpis import solved as solved_module
+from supportbot.storage.kpis.scope import Piece, bucket_case, in_range, split_days, ticket_filter
 
 OUT = Path(__file__).parent / "out"
 WORKSPACE = "T0BENCH01"
@@ -212,6 +216,25 @@ def previous_frt_quantiles(
     for lo, hi, frac in positions:
         out.append(values[lo] if frac == 0 or hi == lo else values[lo] + (values[hi] - values[lo]) * frac)
     return n, out
+
+
+def days_only_split(start: datetime, end: datetime) -> tuple[list[Piece], list[tuple[datetime, datetime]]]:
+    """The split before the month rollups: every whole UTC day from the per-day rows."""
+    days, edges = split_days(start, end)
+    return ([] if days is None else [Piece("day", days[0], days[1])]), edges
+
+
+@contextmanager
+def previous_method() -> Iterator[None]:
+    """/kpis as before this change (main): per-day rollups only, ordered percentile pass."""
+    saved = (store.frt_quantiles, created_module.split_period, solved_module.split_period)
+    store.frt_quantiles = previous_frt_quantiles  # type: ignore[assignment]
+    created_module.split_period = days_only_split  # type: ignore[assignment]
+    solved_module.split_period = days_only_split  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        store.frt_quantiles, created_module.split_period, solved_module.split_period = saved  # type: ignore[assignment]
 
 
 # ----- PostgreSQL: a throwaway server, tickets generated inside it -----------------------
@@ -414,11 +437,17 @@ def setup(url: str) -> None:
     engine.dispose()
 
 
+def _drop_frt_index(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_kpi_ticket_frt"))
+    engine.dispose()
+
+
 def measure_queries(url: str, runs: int) -> dict[str, Any]:
     engine = make_engine(url)
     timings: dict[str, Any] = {}
     answers = kpis.new_answer_cache()  # what the running bot keeps as rt.kpi_answers
-    ours_quantiles = store.frt_quantiles
     with transaction(engine, readonly=True) as session:
         team = teams.find_team(session, WORKSPACE, "Tier1")
         periods = {
@@ -436,12 +465,9 @@ def measure_queries(url: str, runs: int) -> dict[str, Any]:
 
             ours, ours_best = timed(full, runs)
             cached, _cached_best = timed(again, runs)
-            store.frt_quantiles = previous_frt_quantiles  # type: ignore[assignment]
-            try:
+            with previous_method():
                 previous, previous_best = timed(full, runs)
                 previous_report = full().current
-            finally:
-                store.frt_quantiles = ours_quantiles  # type: ignore[assignment]
             base, base_best = timed(lambda period=period: naive(url, period.start, period.end), runs)
             naive_median, naive_p90 = naive(url, period.start, period.end)
             report = full().current
@@ -483,6 +509,7 @@ def main() -> None:
     parser.add_argument("--synthesize", type=int, default=0, help="PostgreSQL: generate this many tickets in the server instead of importing --csv")
     parser.add_argument("--export-csv", default="", help="with --synthesize: write the tickets as a CSV and import it with the real CLI into a fresh database")
     parser.add_argument("--no-reimport", action="store_true")
+    parser.add_argument("--without-frt-index", action="store_true", help="import without ix_kpi_ticket_frt (what that index costs the import)")
     parser.add_argument("--pgdata", default="", help="PostgreSQL: keep the server's data here; with --synthesize generate into it, without reuse its tickets")
     parser.add_argument("--synthesize-only", action="store_true", help="with --pgdata --synthesize: stop after generating")
     args = parser.parse_args()
@@ -527,6 +554,9 @@ def main() -> None:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{db_path}{suffix}").unlink(missing_ok=True)
             setup(url)
+            if args.without_frt_index:
+                _drop_frt_index(url)
+                results["without_frt_index"] = True
             results["tickets_csv"] = str(csv_path)
             results["import"] = run_import(csv_path, url)
             print("import:", results["import"], flush=True)
