@@ -509,6 +509,8 @@ def main() -> None:
     parser.add_argument("--synthesize", type=int, default=0, help="PostgreSQL: generate this many tickets in the server instead of importing --csv")
     parser.add_argument("--export-csv", default="", help="with --synthesize: write the tickets as a CSV and import it with the real CLI into a fresh database")
     parser.add_argument("--no-reimport", action="store_true")
+    parser.add_argument("--db", default=str(OUT / "kpis.db"), help="SQLite database file")
+    parser.add_argument("--import-only", action="store_true", help="stop after the import(s)")
     parser.add_argument("--without-frt-index", action="store_true", help="import without ix_kpi_ticket_frt (what that index costs the import)")
     parser.add_argument("--pgdata", default="", help="PostgreSQL: keep the server's data here; with --synthesize generate into it, without reuse its tickets")
     parser.add_argument("--synthesize-only", action="store_true", help="with --pgdata --synthesize: stop after generating")
@@ -538,7 +540,7 @@ def main() -> None:
             results["database"] = "postgresql (throwaway, fsync off)"
             url = fresh_pg_database(admin, "kpis")
         else:
-            db_path = OUT / "kpis.db"
+            db_path = Path(args.db)
             url = f"sqlite:///{db_path}"
             results["database"] = "sqlite"
         if args.synthesize and not kept:
@@ -563,6 +565,8 @@ def main() -> None:
             if not args.no_reimport:
                 results["reimport"] = run_import(csv_path, url)  # a second import of the same file changes nothing
                 print("re-import:", results["reimport"], flush=True)
+        if args.import_only:
+            return
         results["kpis"] = measure_queries(url, args.runs)
         results["load_average_after_queries"] = os.getloadavg()
         print("results:", write_results("kpis", results), flush=True)
