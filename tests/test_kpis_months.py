@@ -163,37 +163,52 @@ def test_a_wrong_month_row_changes_the_figures(imported, table: str) -> None:  #
         session.rollback()
 
 
-def test_split_period_covers_each_whole_day_once() -> None:
-    for start, end in [
+def _coverage(pieces, edges, at: datetime) -> int:  # type: ignore[no-untyped-def]
+    """How many times the split counts an instant: rollup pieces by its UTC day/month,
+    ticket ranges by the instant itself."""
+    day = at.astimezone(UTC).date()
+    total = 0
+    for piece in pieces:
+        key = day.replace(day=1) if piece.grain == "month" else day
+        total += piece.sign * (piece.first <= key < piece.end)
+    for lo, hi, sign in edges:
+        total += sign * (lo <= at < hi)
+    return total
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
         (datetime(2026, 1, 15, 7, tzinfo=UTC), datetime(2026, 12, 3, 5, tzinfo=UTC)),
-        (datetime(2025, 11, 22, 23, tzinfo=UTC), datetime(2026, 11, 22, 23, tzinfo=UTC)),
+        (datetime(2025, 11, 22, 23, tzinfo=UTC), datetime(2026, 11, 22, 17, tzinfo=UTC)),
         (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
         (datetime(2026, 2, 27, 12, tzinfo=UTC), datetime(2026, 3, 2, 12, tzinfo=UTC)),
         (datetime(2026, 3, 30, tzinfo=UTC), datetime(2026, 5, 2, tzinfo=UTC)),
         (datetime(2026, 5, 5, 1, tzinfo=UTC), datetime(2026, 5, 5, 2, tzinfo=UTC)),
-    ]:
-        pieces, edges = split_period(start, end)
-        covered: dict[date, int] = {}
-        for piece in pieces:
-            d = piece.first
-            while d < piece.end:
-                if piece.grain == "day":
-                    covered[d] = covered.get(d, 0) + piece.sign
-                    d += timedelta(days=1)
-                else:
-                    assert d.day == 1
-                    nxt = date(d.year + d.month // 12, d.month % 12 + 1, 1)
-                    for i in range((nxt - d).days):
-                        covered[d + timedelta(days=i)] = covered.get(d + timedelta(days=i), 0) + piece.sign
-                    d = nxt
-        whole = {d for d, k in covered.items() if k}
-        assert all(k in (0, 1) for k in covered.values()), (start, end)
-        seconds = sum((hi - lo).total_seconds() for lo, hi in edges) + 86400 * len(whole)
-        assert seconds == (end - start).total_seconds(), (start, end)
-        for d in whole:
-            assert start <= datetime(d.year, d.month, d.day, tzinfo=UTC) and datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1) <= end
-    year, _ = split_period(datetime(2025, 11, 22, 23, tzinfo=UTC), datetime(2026, 11, 22, 23, tzinfo=UTC))
-    assert [(p.grain, p.sign) for p in year] == [("day", -1), ("day", 1), ("month", 1)]  # 3 range reads
+        (datetime(2026, 5, 4, 22, tzinfo=UTC), datetime(2026, 5, 5, 23, tzinfo=UTC)),
+        (datetime(2026, 9, 30, 22, tzinfo=UTC), datetime(2026, 10, 31, 23, tzinfo=UTC)),
+    ],
+)
+def test_split_period_counts_each_instant_once(start: datetime, end: datetime) -> None:
+    pieces, edges = split_period(start, end)
+    at = start - timedelta(days=2, minutes=3)
+    while at < end + timedelta(days=2):
+        assert _coverage(pieces, edges, at) == (start <= at < end), at
+        at += timedelta(minutes=7)
+    for at in (start, end, start - timedelta(microseconds=1), end - timedelta(microseconds=1)):
+        assert _coverage(pieces, edges, at) == (start <= at < end), at
+
+
+def test_split_period_reads_few_ranges() -> None:
+    # the benchmark's year (Madrid): Nov 23-30 2025 as days, Dec..Nov 2026 as months
+    # minus Nov 22-30 2026 (Nov 22 itself: its day row minus the tickets after 23:00)
+    year, edges = split_period(datetime(2025, 11, 22, 23, tzinfo=UTC), datetime(2026, 11, 22, 23, tzinfo=UTC))
+    assert [(p.grain, p.first.isoformat(), p.end.isoformat(), p.sign) for p in year] == [
+        ("month", "2025-12-01", "2026-12-01", 1),
+        ("day", "2025-11-23", "2025-12-01", 1),
+        ("day", "2026-11-23", "2026-12-01", -1),
+    ]
+    assert [(lo.hour, hi.hour, sign) for lo, hi, sign in edges] == [(23, 0, 1), (23, 0, -1)]
 
 
 def test_migration_fills_months_from_days(imported, database_url) -> None:  # type: ignore[no-untyped-def]

@@ -74,17 +74,17 @@ def created_stats(
             acc[0] += piece.sign * int(n or 0)
             acc[1] += piece.sign * int(n_target or 0)
             acc[2] += piece.sign * int(met or 0)
-    for lo, hi in edges:
+    for lo, hi, sign in edges:
         where = and_(t.workspace_id == scope.workspace_id, in_range(t.created_at, lo, hi), ticket_filter(scope))
         if detail:
             for channel, category, n in session.connection().execute(
                 select(t.channel, t.category, func.count()).where(where).group_by(t.channel, t.category)
             ):
-                channels[channel or ""] = channels.get(channel or "", 0) + int(n)
-                categories[category or ""] = categories.get(category or "", 0) + int(n)
+                channels[channel or ""] = channels.get(channel or "", 0) + sign * int(n)
+                categories[category or ""] = categories.get(category or "", 0) + sign * int(n)
         else:
             count = session.connection().execute(select(func.count()).where(where)).scalar_one()
-            channels[""] = channels.get("", 0) + int(count)
+            channels[""] = channels.get("", 0) + sign * int(count)
         bucket = bucket_case(t.frt_seconds)
         for b, n, n_target, met in session.connection().execute(
             select(
@@ -97,9 +97,9 @@ def created_stats(
             .group_by(bucket)
         ):
             acc = hist.setdefault(int(b), [0, 0, 0])
-            acc[0] += int(n)
-            acc[1] += int(n_target or 0)
-            acc[2] += int(met or 0)
+            acc[0] += sign * int(n)
+            acc[1] += sign * int(n_target or 0)
+            acc[2] += sign * int(met or 0)
     responded = sum(v[0] for v in hist.values())
     met = sum(v[2] for v in hist.values())
     # answered tickets without their own target: against the team default, bucket by
@@ -174,8 +174,8 @@ def count_created(*, session: Session, scope: Scope, start: datetime, end: datet
             ).scalar_one()
             or 0
         )
-    for lo, hi in edges:
-        total += int(
+    for lo, hi, sign in edges:
+        total += sign * int(
             session.connection().execute(
                 select(func.count()).where(
                     t.workspace_id == scope.workspace_id, in_range(t.created_at, lo, hi), ticket_filter(scope)

@@ -43,7 +43,7 @@ def solved_stats(*, session: Session, scope: Scope, start: datetime, end: dateti
             select(*[func.sum(ds.c[name]) for name in SOLVED_SUMS]).where(piece_filter(ds, scope, piece))
         ).one()
         totals = [a + piece.sign * int(v or 0) for a, v in zip(totals, row, strict=True)]
-    for lo, hi in edges:
+    for lo, hi, sign in edges:
         row = session.connection().execute(
             select(
                 func.count(),
@@ -58,7 +58,7 @@ def solved_stats(*, session: Session, scope: Scope, start: datetime, end: dateti
                 func.sum(case((t.nps <= 6, 1), else_=0)),
             ).where(t.workspace_id == scope.workspace_id, in_range(t.solved_at, lo, hi), ticket_filter(scope))
         ).one()
-        totals = [a + int(v or 0) for a, v in zip(totals, row, strict=True)]
+        totals = [a + sign * int(v or 0) for a, v in zip(totals, row, strict=True)]
     return SolvedStats(*totals)
 
 
