@@ -35,6 +35,7 @@ class Ticket(SQLModel, table=True):
         ),
         # exact percentiles: the period's tickets at one first-response second are one
         # short range here, so a bucket's per-second counts cost its tickets, not the period's
+        # (answered tickets only: unanswered ones are the partial index below)
         Index(
             "ix_kpi_ticket_frt",
             "workspace_id",
@@ -42,6 +43,8 @@ class Ticket(SQLModel, table=True):
             "created_at",
             "team_key",
             "agent_id",
+            sqlite_where=text("frt_seconds IS NOT NULL"),
+            postgresql_where=text("frt_seconds IS NOT NULL"),
         ),
         Index("ix_kpi_ticket_solved", "workspace_id", "solved_at", "created_at", "team_key", "agent_id"),
         # unanswered tickets only (a few percent): SLA breaches without scanning the period

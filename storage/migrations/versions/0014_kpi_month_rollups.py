@@ -89,7 +89,8 @@ def upgrade() -> None:
         f"SELECT workspace_id, {month}, team_key, agent_id, {sums} FROM kpi_day_solved GROUP BY 1, 2, 3, 4"
     )
     op.create_index(
-        "ix_kpi_ticket_frt", "kpi_ticket", ["workspace_id", "frt_seconds", "created_at", "team_key", "agent_id"]
+        "ix_kpi_ticket_frt", "kpi_ticket", ["workspace_id", "frt_seconds", "created_at", "team_key", "agent_id"],
+        sqlite_where=sa.text("frt_seconds IS NOT NULL"), postgresql_where=sa.text("frt_seconds IS NOT NULL"),
     )
 
 
