@@ -218,10 +218,11 @@ def previous_frt_quantiles(
     return n, out
 
 
-def days_only_split(start: datetime, end: datetime) -> tuple[list[Piece], list[tuple[datetime, datetime]]]:
-    """The split before the month rollups: every whole UTC day from the per-day rows."""
+def days_only_split(start: datetime, end: datetime) -> tuple[list[Piece], list[tuple[datetime, datetime, int]]]:
+    """The split before the month rollups: every whole UTC day from the per-day rows,
+    the partial days from their tickets."""
     days, edges = split_days(start, end)
-    return ([] if days is None else [Piece("day", days[0], days[1])]), edges
+    return ([] if days is None else [Piece("day", days[0], days[1])]), [(lo, hi, 1) for lo, hi in edges]
 
 
 @contextmanager
