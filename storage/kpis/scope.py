@@ -95,9 +95,10 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
     comes from its days, or, when it covers most of the month, from the month's row minus
     the days it leaves out (the current month: minus days that have no rows yet). A
     partial UTC day at either end comes from its tickets, or, when it covers more than
-    half the day, from the day's row minus the tickets of the hours it leaves out. So a
-    year reads about a dozen month rows per team and agent, at most half a month of day
-    rows and half a day of tickets at each end.
+    half the day of a period with whole days, from the day's row minus the tickets of the
+    hours it leaves out (a period shorter than that reads its tickets: fewer than a day's
+    rows). So a year reads about a dozen month rows per team and agent, at most half a
+    month of day rows and half a day of tickets at each end.
     """
     days, raw_edges = split_days(start, end)
     by_day: dict[date, int] = {}  # day-grain pieces, per day, signed
@@ -125,7 +126,7 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
             day_start = datetime.combine(day, time(), tzinfo=UTC)
             day_end = day_start + timedelta(days=1)
             part_end = min(hi, day_end)
-            if (part_end - lo) * 2 > day_end - day_start:
+            if days is not None and (part_end - lo) * 2 > day_end - day_start:
                 by_day[day] = by_day.get(day, 0) + 1
                 edges += [(a, b, -1) for a, b in ((day_start, lo), (part_end, day_end)) if a < b]
             else:
