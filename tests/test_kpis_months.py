@@ -217,7 +217,7 @@ def test_migration_fills_months_from_days(imported, database_url) -> None:  # ty
         before = {kind: _month_sums(session, kind)["months"] for kind in ("count", "frt", "solved")}
     engine.dispose()
     config = alembic_config(database_url)
-    command.downgrade(config, "0011")
+    command.downgrade(config, "0015")
     command.upgrade(config, "heads")
     with transaction(engine, readonly=True) as session:
         for kind in ("count", "frt", "solved"):

@@ -3,7 +3,7 @@ month (filled from the per-day rows already there), and ix_kpi_ticket_frt (first
 first) for exact percentiles
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0015
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
