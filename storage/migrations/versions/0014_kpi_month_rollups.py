@@ -1,6 +1,6 @@
 """kpi_month_count / kpi_month_frt / kpi_month_solved: the per-day rollups summed per UTC
 month (filled from the per-day rows already there), and ix_kpi_ticket_frt (first response
-first) for exact percentiles
+first) for exact percentiles, ix_kpi_ticket_inverted (open tickets from the rollups)
 
 Revision ID: 0014
 Revises: 0015
@@ -93,8 +93,14 @@ def upgrade() -> None:
         sqlite_where=sa.text("frt_seconds IS NOT NULL"), postgresql_where=sa.text("frt_seconds IS NOT NULL"),
     )
 
+    op.create_index(
+        "ix_kpi_ticket_inverted", "kpi_ticket", ["workspace_id", "solved_at", "created_at", "team_key", "agent_id"],
+        sqlite_where=sa.text("solved_at < created_at"), postgresql_where=sa.text("solved_at < created_at"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_kpi_ticket_inverted", table_name="kpi_ticket")
     op.drop_index("ix_kpi_ticket_frt", table_name="kpi_ticket")
     op.drop_table("kpi_month_solved")
     op.drop_index("ix_kpi_month_frt_cover", table_name="kpi_month_frt")
