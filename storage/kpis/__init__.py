@@ -1,9 +1,9 @@
 """Helpdesk tickets and the aggregate queries KPIs are built from.
 
-- `tables`: the ticket table, the per-day rollup tables, the data version, FRT buckets;
+- `tables`: the ticket table, the per-day and per-month rollup tables, the data version, FRT buckets;
 - `tickets`: upsert and delete (keep rollups and the data version in step), rows, the version;
-- `rollups`: ticket rows added/removed -> per-day deltas;
-- `scope`: which tickets count, and a period as whole UTC days plus edge ranges;
+- `rollups`: ticket rows added/removed -> per-day and per-month deltas;
+- `scope`: which tickets count, and a period as whole UTC months and days plus edge ranges;
 - `created`, `percentiles`, `solved`, `backlog`: the figures;
 - `escalations`: the escalation counts and spans /kpis shows.
 
@@ -31,6 +31,9 @@ from supportbot.storage.kpis.tables import (
     KpiDayCount,
     KpiDayFrt,
     KpiDaySolved,
+    KpiMonthCount,
+    KpiMonthFrt,
+    KpiMonthSolved,
     Ticket,
     bucket_bounds,
     frt_bucket,
@@ -57,6 +60,9 @@ __all__ = [
     "KpiDayCount",
     "KpiDayFrt",
     "KpiDaySolved",
+    "KpiMonthCount",
+    "KpiMonthFrt",
+    "KpiMonthSolved",
     "Scope",
     "SolvedStats",
     "Ticket",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlmodel import Session
 
 from supportbot.storage.kpis.scope import Scope, in_range, ticket_filter
@@ -23,9 +24,11 @@ def frt_quantiles(
 ) -> tuple[int, list[float | None]]:
     """(n, [seconds per quantile]) of first responses over tickets created in the period.
 
-    Exact: the bucket histogram finds the bucket holding each rank, then one ordered
-    lookup inside that bucket (index on frt_seconds) reads the value. Quantile q uses
-    linear interpolation between the two nearest ranks (q=0.5 is the usual median).
+    Exact: the bucket histogram finds the bucket holding each rank; then, in a big period,
+    per-second counts of the period's tickets inside that bucket (ix_kpi_ticket_frt, one
+    short range per second) give the value, and in a small one an ordered pass over the
+    period's tickets in the bucket. Quantile q uses linear interpolation between the two
+    nearest ranks (q=0.5 is the usual median).
     """
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     n = sum(c for _, c in histogram)
@@ -54,18 +57,39 @@ def frt_quantiles(
         positions.append((int(pos), min(int(pos) + 1, n - 1), pos - int(pos)))
     wanted = sorted({r for lo, hi, _ in positions for r in (lo, hi)})
     buckets = sorted({bucket_of(r)[0] for r in wanted})
-    # One ordered pass over just the buckets holding the wanted ranks: within their union,
-    # a rank's position is the sizes of the buckets before it plus its place in its own.
-    union_start: dict[int, int] = {}
+    values: dict[int, float] = {}
+    # Wanted ranks in a narrow bucket of a big period: count the period's tickets at each
+    # second of the bucket (one short range of ix_kpi_ticket_frt per second), walk the counts.
+    ordered_buckets = []
+    for b in buckets:
+        low, high = bucket_bounds(b)
+        count = next(c for bb, _first, c in cumulative if bb == b)
+        if high is None or (high - low) * PROBE_COST + count > n:
+            ordered_buckets.append(b)
+            continue
+        first = next(f for bb, f, _c in cumulative if bb == b)
+        places = sorted(r - first for r in wanted if first <= r < first + count)  # 0 = the bucket's smallest
+        found = _walk_seconds(session, scope, start, end, low + 1, high, count, places)
+        if found is None:  # the rollups and the tickets disagree: read the bucket's tickets instead
+            ordered_buckets.append(b)
+        else:
+            values.update({first + place: float(second) for place, second in found.items()})
+    buckets = ordered_buckets
+    if not buckets:
+        return n, _interpolate(positions, values)
+    union_start = {}
     total = 0
     for b, _first, c in cumulative:
         if b in buckets:
             union_start[b] = total
             total += c
-    by_row: dict[int, int] = {}
+    by_row = {}
     for r in wanted:
         b, first, _c = bucket_of(r)
-        by_row[union_start[b] + (r - first) + 1] = r
+        if b in buckets:
+            by_row[union_start[b] + (r - first) + 1] = r
+    # Other buckets: one ordered pass over just the period's tickets in them: within their
+    # union, a rank's position is the sizes of the buckets before it plus its place in its own.
     ranges = []
     for b in buckets:
         low, high = bucket_bounds(b)
@@ -78,13 +102,73 @@ def frt_quantiles(
         .where(where, or_(*ranges))
         .subquery()
     )
-    values: dict[int, float] = {}
     for v, rn in session.connection().execute(
         select(ordered.c.v, ordered.c.rn).where(ordered.c.rn.in_(sorted(by_row)))
     ):
         values[by_row[int(rn)]] = float(v)
+    return n, _interpolate(positions, values)
+
+
+# A per-second probe costs about this many index entries read; a bucket is read per second
+# when its width times this, plus its tickets, is below the period's answered tickets.
+PROBE_COST = 8
+
+
+# The seconds of a bucket are counted in this many slices, from the end nearer the wanted
+# ranks, stopping once they are found: on average a quarter of the bucket's tickets is read.
+SLICES = 8
+
+
+def _walk_seconds(
+    session: Session, scope: Scope, start: datetime, end: datetime, low: int, high: int,
+    count: int, places: list[int],
+) -> dict[int, int] | None:
+    """{place in the bucket (0-based, ascending): its first response in seconds} for the
+    bucket's seconds low..high holding `count` of the period's tickets; None when the
+    per-second counts do not reach a place (the tickets and the rollups disagree)."""
+    downward = count - 1 - places[-1] < places[0]  # nearer the top of the bucket
+    # walking down, a place counts from the top: the bucket's largest is 0
+    pending = sorted((count - 1 - p if downward else p, p) for p in places)
+    width = max(1, -(-(high - low + 1) // SLICES))
+    found: dict[int, int] = {}
+    seen = 0
+    lo, hi = (high - width + 1, high) if downward else (low, low + width - 1)
+    while pending and lo <= high and hi >= low:
+        rows = session.connection().execute(
+            _per_second(scope, start, end, max(lo, low), min(hi, high), descending=downward)
+        ).all()
+        for second, at in rows:
+            at = int(at or 0)
+            while pending and pending[0][0] < seen + at:
+                found[pending.pop(0)[1]] = int(second)
+            seen += at
+        lo, hi = (lo - width, hi - width) if downward else (lo + width, hi + width)
+    return None if pending else found
+
+
+def _per_second(scope: Scope, start: datetime, end: datetime, first: int, last: int, *, descending: bool) -> Any:
+    """(second, tickets of the scope created in the period with that first response) for
+    every second from `first` to `last`, in order: a recursive sequence of seconds and one
+    correlated count per second, each an index range on (workspace, frt_seconds, created_at)."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    seq = select(literal(first).label("s")).cte("frt_second", recursive=True)
+    seq = seq.union_all(select(seq.c.s + 1).where(seq.c.s < last))
+    count = (
+        select(func.count())
+        .where(
+            t.workspace_id == scope.workspace_id,
+            t.frt_seconds == seq.c.s,
+            in_range(t.created_at, start, end),
+            ticket_filter(scope),
+        )
+        .scalar_subquery()
+    )
+    return select(seq.c.s, count).order_by(seq.c.s.desc() if descending else seq.c.s)
+
+
+def _interpolate(positions: list[tuple[int, int, float]], values: dict[int, float]) -> list[float | None]:
     out: list[float | None] = []
     for lo, hi, frac in positions:
         low = values[lo]
         out.append(low if frac == 0 or hi == lo else low + (values[hi] - low) * frac)
-    return n, out
+    return out

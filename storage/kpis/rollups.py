@@ -1,5 +1,5 @@
-"""The per-day rollup tables: ticket rows added or removed become deltas, applied in one
-INSERT ... ON CONFLICT DO UPDATE batch per table."""
+"""The per-day and per-month rollup tables: ticket rows added or removed become deltas,
+applied in one INSERT ... ON CONFLICT DO UPDATE batch per table."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from supportbot.storage.kpis.tables import (
     KpiDayCount,
     KpiDayFrt,
     KpiDaySolved,
+    KpiMonthCount,
+    KpiMonthFrt,
+    KpiMonthSolved,
     frt_bucket,
 )
 
@@ -65,8 +68,9 @@ def apply_rollups(
     removed: Sequence[dict[str, Any]],
     copy: bool = True,
 ) -> None:
-    """Keep the per-day tables in step with ticket rows (added minus removed); `copy=False`
-    keeps big batches off COPY (the previous path, for benchmarks to compare with)."""
+    """Keep the per-day and per-month tables in step with ticket rows (added minus
+    removed); `copy=False` keeps big batches off COPY (the previous path, for benchmarks
+    to compare with)."""
     counts: Deltas = {}
     frts: Deltas = {}
     solved: Deltas = {}
@@ -74,9 +78,26 @@ def apply_rollups(
         _contribute(row, -1, counts, frts, solved)
     for row in added:
         _contribute(row, 1, counts, frts, solved)
-    add_deltas(session, KpiDayCount, workspace_id, ("day", "dim", "team_key", "agent_id", "value"), ("n",), counts, copy=copy)
-    add_deltas(session, KpiDayFrt, workspace_id, ("day", "team_key", "agent_id", "bucket"), ("n", "n_target", "met_target"), frts, copy=copy)
-    add_deltas(session, KpiDaySolved, workspace_id, ("day", "team_key", "agent_id"), SOLVED_SUMS, solved, copy=copy)
+    count_keys = ("dim", "team_key", "agent_id", "value")
+    frt_keys = ("team_key", "agent_id", "bucket")
+    solved_keys = ("team_key", "agent_id")
+    frt_values = ("n", "n_target", "met_target")
+    add_deltas(session, KpiDayCount, workspace_id, ("day", *count_keys), ("n",), counts, copy=copy)
+    add_deltas(session, KpiDayFrt, workspace_id, ("day", *frt_keys), frt_values, frts, copy=copy)
+    add_deltas(session, KpiDaySolved, workspace_id, ("day", *solved_keys), SOLVED_SUMS, solved, copy=copy)
+    add_deltas(session, KpiMonthCount, workspace_id, ("month", *count_keys), ("n",), by_month(counts), copy=copy)
+    add_deltas(session, KpiMonthFrt, workspace_id, ("month", *frt_keys), frt_values, by_month(frts), copy=copy)
+    add_deltas(session, KpiMonthSolved, workspace_id, ("month", *solved_keys), SOLVED_SUMS, by_month(solved), copy=copy)
+
+
+def by_month(deltas: Deltas) -> Deltas:
+    """Per-day deltas (the day first in each key) summed per month (its first day)."""
+    out: Deltas = {}
+    for (day, *rest), delta in deltas.items():
+        acc = out.setdefault((day.replace(day=1), *rest), [0] * len(delta))
+        for i, v in enumerate(delta):
+            acc[i] += v
+    return out
 
 
 def add_deltas(

@@ -8,8 +8,15 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from supportbot.storage.kpis.scope import Scope, in_range, rollup_filter, split_days, ticket_filter
-from supportbot.storage.kpis.tables import SOLVED_SUMS, KpiDaySolved, Ticket
+from supportbot.storage.kpis.scope import (
+    Scope,
+    in_range,
+    piece_filter,
+    rollup_table,
+    split_period,
+    ticket_filter,
+)
+from supportbot.storage.kpis.tables import SOLVED_SUMS, Ticket
 
 
 @dataclass
@@ -29,16 +36,14 @@ class SolvedStats:
 def solved_stats(*, session: Session, scope: Scope, start: datetime, end: datetime) -> SolvedStats:
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     totals = [0] * len(SOLVED_SUMS)
-    days, edges = split_days(start, end)
-    if days is not None:
-        ds = KpiDaySolved.__table__  # type: ignore[attr-defined]
+    pieces, edges = split_period(start, end)
+    for piece in pieces:
+        ds = rollup_table("solved", piece.grain)
         row = session.connection().execute(
-            select(*[func.sum(ds.c[name]) for name in SOLVED_SUMS]).where(
-                rollup_filter(ds, scope), ds.c.day >= days[0], ds.c.day < days[1]
-            )
+            select(*[func.sum(ds.c[name]) for name in SOLVED_SUMS]).where(piece_filter(ds, scope, piece))
         ).one()
-        totals = [a + int(v or 0) for a, v in zip(totals, row, strict=True)]
-    for lo, hi in edges:
+        totals = [a + piece.sign * int(v or 0) for a, v in zip(totals, row, strict=True)]
+    for lo, hi, sign in edges:
         row = session.connection().execute(
             select(
                 func.count(),
@@ -53,7 +58,7 @@ def solved_stats(*, session: Session, scope: Scope, start: datetime, end: dateti
                 func.sum(case((t.nps <= 6, 1), else_=0)),
             ).where(t.workspace_id == scope.workspace_id, in_range(t.solved_at, lo, hi), ticket_filter(scope))
         ).one()
-        totals = [a + int(v or 0) for a, v in zip(totals, row, strict=True)]
+        totals = [a + sign * int(v or 0) for a, v in zip(totals, row, strict=True)]
     return SolvedStats(*totals)
 
 

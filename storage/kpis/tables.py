@@ -1,5 +1,5 @@
-"""The KPI tables: helpdesk tickets, the per-day rollups kept in step with them, the
-data version, and the first-response buckets the rollups count in.
+"""The KPI tables: helpdesk tickets, the per-day and per-month rollups kept in step with
+them, the data version, and the first-response buckets the rollups count in.
 
 One row per (workspace, source, ticket id); source is "import" or the synced helpdesk. Durations are stored at import
 (`frt_seconds`), so every figure is a single indexed range scan with SQL aggregates;
@@ -32,6 +32,31 @@ class Ticket(SQLModel, table=True):
             "frt_seconds",
             "team_key",
             "agent_id",
+        ),
+        # exact percentiles: the period's tickets at one first-response second are one
+        # short range here, so a bucket's per-second counts cost its tickets, not the period's
+        # (answered tickets only: unanswered ones are the partial index below)
+        Index(
+            "ix_kpi_ticket_frt",
+            "workspace_id",
+            "frt_seconds",
+            "created_at",
+            "team_key",
+            "agent_id",
+            sqlite_where=text("frt_seconds IS NOT NULL"),
+            postgresql_where=text("frt_seconds IS NOT NULL"),
+        ),
+        # tickets whose helpdesk says they were solved before they were created: normally
+        # none; open-ticket counts from the rollups add them back (see backlog.open_at)
+        Index(
+            "ix_kpi_ticket_inverted",
+            "workspace_id",
+            "solved_at",
+            "created_at",
+            "team_key",
+            "agent_id",
+            sqlite_where=text("solved_at < created_at"),
+            postgresql_where=text("solved_at < created_at"),
         ),
         Index("ix_kpi_ticket_solved", "workspace_id", "solved_at", "created_at", "team_key", "agent_id"),
         # unanswered tickets only (a few percent): SLA breaches without scanning the period
@@ -116,6 +141,48 @@ class KpiDayFrt(SQLModel, table=True):
     met_target: int = Field(default=0)
 
 
+class KpiMonthCount(SQLModel, table=True):
+    """KpiDayCount summed per UTC month (`month` is its first day): a year reads twelve
+    months of rows instead of 365 days of them."""
+
+    __tablename__ = "kpi_month_count"
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id", "month", "dim", "team_key", "agent_id", "value", name="uq_kpi_month_count"
+        ),
+        Index("ix_kpi_month_count_cover", "workspace_id", "dim", "month", "team_key", "agent_id", "value", "n"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    month: date
+    dim: str = Field(max_length=16)
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    value: str = Field(default="", max_length=80)
+    n: int = Field(default=0)
+
+
+class KpiMonthFrt(SQLModel, table=True):
+    """KpiDayFrt summed per UTC month of creation."""
+
+    __tablename__ = "kpi_month_frt"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "month", "team_key", "agent_id", "bucket", name="uq_kpi_month_frt"),
+        Index("ix_kpi_month_frt_cover", "workspace_id", "month", "team_key", "agent_id", "bucket", "n", "n_target", "met_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    month: date
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    bucket: int
+    n: int = Field(default=0)
+    n_target: int = Field(default=0)
+    met_target: int = Field(default=0)
+
+
 SOLVED_SUMS = (
     "solved",
     "handle_n",
@@ -153,6 +220,35 @@ class KpiDaySolved(SQLModel, table=True):
     nps_n: int = Field(default=0)
     promoters: int = Field(default=0)
     detractors: int = Field(default=0)
+
+
+class KpiMonthSolved(SQLModel, table=True):
+    """KpiDaySolved summed per UTC month of solving."""
+
+    __tablename__ = "kpi_month_solved"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "month", "team_key", "agent_id", name="uq_kpi_month_solved"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    month: date
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    solved: int = Field(default=0)
+    handle_n: int = Field(default=0)
+    handle_sum: int = Field(default=0)
+    fcr_n: int = Field(default=0)
+    fcr_yes: int = Field(default=0)
+    csat_n: int = Field(default=0)
+    csat_good: int = Field(default=0)
+    nps_n: int = Field(default=0)
+    promoters: int = Field(default=0)
+    detractors: int = Field(default=0)
+
+
+# (per-day table, per-month table) of each rollup, and the column naming the day/month
+ROLLUPS = {"count": (KpiDayCount, KpiMonthCount), "frt": (KpiDayFrt, KpiMonthFrt), "solved": (KpiDaySolved, KpiMonthSolved)}
 
 
 class KpiDataVersion(SQLModel, table=True):
