@@ -120,7 +120,16 @@ class KpiDayCount(SQLModel, table=True):
     n: int = Field(default=0)
 
 
-class KpiDayFrt(SQLModel, table=True):
+class _FrtCounts(SQLModel):
+    """A first-response bucket's counts, per day and per month."""
+
+    bucket: int
+    n: int = Field(default=0)
+    n_target: int = Field(default=0)
+    met_target: int = Field(default=0)
+
+
+class KpiDayFrt(_FrtCounts, table=True):
     """Per UTC day of creation, team column, agent and first-response bucket: how many,
     how many with their own SLA target, and how many of those met it."""
 
@@ -135,10 +144,6 @@ class KpiDayFrt(SQLModel, table=True):
     day: date
     team_key: str = Field(default="", max_length=80)
     agent_id: str = Field(default="", max_length=32)
-    bucket: int
-    n: int = Field(default=0)
-    n_target: int = Field(default=0)
-    met_target: int = Field(default=0)
 
 
 class KpiMonthCount(SQLModel, table=True):
@@ -163,7 +168,7 @@ class KpiMonthCount(SQLModel, table=True):
     n: int = Field(default=0)
 
 
-class KpiMonthFrt(SQLModel, table=True):
+class KpiMonthFrt(_FrtCounts, table=True):
     """KpiDayFrt summed per UTC month of creation."""
 
     __tablename__ = "kpi_month_frt"
@@ -177,10 +182,6 @@ class KpiMonthFrt(SQLModel, table=True):
     month: date
     team_key: str = Field(default="", max_length=80)
     agent_id: str = Field(default="", max_length=32)
-    bucket: int
-    n: int = Field(default=0)
-    n_target: int = Field(default=0)
-    met_target: int = Field(default=0)
 
 
 SOLVED_SUMS = (
@@ -197,7 +198,22 @@ SOLVED_SUMS = (
 )
 
 
-class KpiDaySolved(SQLModel, table=True):
+class _SolvedSums(SQLModel):
+    """The sums solved-ticket figures need (SOLVED_SUMS), per day and per month."""
+
+    solved: int = Field(default=0)
+    handle_n: int = Field(default=0)
+    handle_sum: int = Field(default=0)
+    fcr_n: int = Field(default=0)
+    fcr_yes: int = Field(default=0)
+    csat_n: int = Field(default=0)
+    csat_good: int = Field(default=0)
+    nps_n: int = Field(default=0)
+    promoters: int = Field(default=0)
+    detractors: int = Field(default=0)
+
+
+class KpiDaySolved(_SolvedSums, table=True):
     """Per UTC day of solving, team column and agent: the sums solved-ticket figures need."""
 
     __tablename__ = "kpi_day_solved"
@@ -210,19 +226,9 @@ class KpiDaySolved(SQLModel, table=True):
     day: date
     team_key: str = Field(default="", max_length=80)
     agent_id: str = Field(default="", max_length=32)
-    solved: int = Field(default=0)
-    handle_n: int = Field(default=0)
-    handle_sum: int = Field(default=0)
-    fcr_n: int = Field(default=0)
-    fcr_yes: int = Field(default=0)
-    csat_n: int = Field(default=0)
-    csat_good: int = Field(default=0)
-    nps_n: int = Field(default=0)
-    promoters: int = Field(default=0)
-    detractors: int = Field(default=0)
 
 
-class KpiMonthSolved(SQLModel, table=True):
+class KpiMonthSolved(_SolvedSums, table=True):
     """KpiDaySolved summed per UTC month of solving."""
 
     __tablename__ = "kpi_month_solved"
@@ -235,16 +241,6 @@ class KpiMonthSolved(SQLModel, table=True):
     month: date
     team_key: str = Field(default="", max_length=80)
     agent_id: str = Field(default="", max_length=32)
-    solved: int = Field(default=0)
-    handle_n: int = Field(default=0)
-    handle_sum: int = Field(default=0)
-    fcr_n: int = Field(default=0)
-    fcr_yes: int = Field(default=0)
-    csat_n: int = Field(default=0)
-    csat_good: int = Field(default=0)
-    nps_n: int = Field(default=0)
-    promoters: int = Field(default=0)
-    detractors: int = Field(default=0)
 
 
 # (per-day table, per-month table) of each rollup, and the column naming the day/month
