@@ -198,7 +198,7 @@ def handle_standup_command(req: Req, reply: Reply) -> None:
             team = _team(req, session, team_name, leader_only=True)
             today = now.astimezone(zone(team.timezone)).date()
             read = dates.read_day(" ".join(rest), lang=req.lang, today=today)
-            standups.skip_day(session, team=team, leader_id=req.user_id, day=read.start, now=now)
+            standups.skip_day(session, team=team, leader_id=req.user_id, day=read.start, now=now, lang=req.lang)
             name = team.name
         day = dates.span_in_words(read, req.lang, today=today)
         reply.ephemeral(_("standups.skipped", team=bk.escape(name), day=day))

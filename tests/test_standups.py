@@ -136,6 +136,8 @@ def test_standup_end_to_end(rig: BotRig, standin) -> None:  # type: ignore[no-un
 def test_skipped_day_pause_resume_and_away(rig: BotRig, standin) -> None:  # type: ignore[no-untyped-def]
     setup(rig, standin)
     rig.command("/standup", "skip 2026-11-24", user="U0LEAD01", channel="C0ESCAL01")
+    past = rig.command("/standup", "skip 2026-11-01", user="U0LEAD01", channel="C0ESCAL01").json()
+    assert "Sun, Nov 1 is in the past." in past["text"] + str(past.get("blocks")), past
     fire(rig, TUE_0930, "UTC")
     assert standin.posts("C0DIGEST1") == [] and standin.dms("U0AGENT02") == []
 

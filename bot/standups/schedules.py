@@ -9,7 +9,7 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from supportbot.bot import keywords, teams
+from supportbot.bot import formats, keywords, teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import t
 from supportbot.bot.outbox import enqueue
@@ -150,12 +150,12 @@ def set_paused(
 
 
 def skip_day(
-    session: Session, *, team: Team, leader_id: str, day: date, now: datetime
+    session: Session, *, team: Team, leader_id: str, day: date, now: datetime, lang: str = "en"
 ) -> StandupSchedule:
     row = leader_schedule(session, team=team, leader_id=leader_id)
     today = now.astimezone(zone(team.timezone)).date()
     if day < today:
-        raise InvalidInput("standups.skip_past", day=day.isoformat())
+        raise InvalidInput("standups.skip_past", day=formats.day(lang, day, year=day.year != today.year))
     kept = [d for d in row.skip_days if d >= (today - timedelta(days=2)).isoformat()]
     row.skip_days = sorted({*kept, day.isoformat()})
     row.updated_at = now
