@@ -7,16 +7,16 @@ by ticket id in batches (constant memory). Importing the same data twice changes
 from __future__ import annotations
 
 import csv
-import math
 import queue as queue_module
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from sqlmodel import Session
 
+from supportbot.bot.ingest_fields import parse_csat, parse_time, utc_time, whole
 from supportbot.storage import kpis as store
 
 FORMATS = ("generic", "zendesk")
@@ -95,68 +95,6 @@ class ImportReport:
         self.unchanged += result.unchanged
 
 
-# ----- field parsing -------------------------------------------------------------------
-def parse_time(text: str) -> datetime:
-    """ISO 8601; no offset means UTC. Also `YYYY-MM-DD HH:MM[:SS]` and a `Z` suffix."""
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 time: {text!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _time(value: str) -> datetime:
-    """parse_time for a stripped value, with the common case first."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return parse_time(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
-
-
-def _whole(text: str, name: str, low: int, high: int) -> int:
-    """_int for a stripped value, with plain digits first."""
-    try:
-        number = int(text)
-    except ValueError:
-        return _int(text, name, low, high)
-    return number if low <= number <= high else _int(text, name, low, high)
-
-
-def _int(text: str, name: str, low: int, high: int) -> int:
-    try:
-        number = float(text.strip())
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {text!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a number, got {text!r}")
-    if number != int(number):
-        raise ValueError(f"{name} must be a whole number, got {text!r}")
-    if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {text!r}")
-    return int(number)
-
-
-def parse_csat(text: str) -> tuple[int | None, bool]:
-    """1-5 (4-5 satisfied) or good/bad."""
-    value = text.strip().lower()
-    if value in ("good", "satisfied"):
-        return None, True
-    if value in ("bad", "unsatisfied"):
-        return None, False
-    score = _int(value, "csat", 1, 5) if value.replace(".", "", 1).isdigit() else None
-    if score is None:
-        raise ValueError(f"csat must be 1-5, good or bad, got {text!r}")
-    return score, score >= 4
-
-
 def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None] | None = None) -> dict[str, Any]:
     """Generic fields (strings or JSON values) -> a ticket row; RowError lists every problem."""
     errors: dict[str, str] = {}
@@ -186,7 +124,7 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
                 errors[name] = "missing"
             continue
         try:
-            out[name] = _time(value)
+            out[name] = utc_time(value)
         except ValueError as exc:
             errors[name] = str(exc)
     created = out.get("created_at")
@@ -241,7 +179,7 @@ def normalize(raw: dict[str, Any], *, resolve_email: Callable[[str], str | None]
         out[name] = None
         if value:
             try:
-                out[name] = _whole(value, name, low, high)
+                out[name] = whole(value, name, low, high)
             except ValueError as exc:
                 errors[name] = str(exc)
     if errors:

@@ -82,3 +82,14 @@ def test_core_reads_time_from_the_clock() -> None:
             if "datetime.now(" in text or "datetime.utcnow(" in text or "date.today(" in text:
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == [], "use the Clock (rt.clock.now()) instead"
+
+
+def test_no_source_file_is_over_500_lines() -> None:
+    """Files a reader can hold in their head: split a module by concern before it grows past this."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for folder in ("bot", "handlers", "storage")
+        for path in (ROOT / folder).rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}
