@@ -220,8 +220,8 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
                     now=bot.rt.clock.now()))
         # As the running bot does: kpis.install_jobs turns the drawer on, and the digest
         # sync starts its processes when a digest is due within 15 minutes.
-        chart.DRAWER.enable(bot.rt)
-        for warming in chart.DRAWER.warm():
+        bot.rt.charts.enable()
+        for warming in bot.rt.charts.warm():
             warming.result(timeout=300)
         standin.limit_rates()
         load_before = os.getloadavg()[0]
@@ -250,7 +250,7 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
         after = render_cost(bot.rt, sample, day, before=False)
         charted = charts()
         result.update({
-            "charts_drawn_ahead": chart.DRAWER.drawn_ahead,
+            "charts_drawn_ahead": bot.rt.charts.drawn_ahead,
             "render_before_seconds_each": before, "render_after_seconds_each": after,
             "render_speedup_wall": round(before["wall"] / after["wall"], 2) if after["wall"] else None,
             "queued_seconds": round(queued_seconds, 2), "load_average_1min": [round(load_before, 2), round(load_after, 2)],
@@ -259,7 +259,7 @@ def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, A
         })
         return result
     finally:
-        chart.DRAWER.stop()
+        bot.rt.charts.stop()
         bot.stop()
 
 

@@ -204,6 +204,7 @@ def stop_background(rt: Runtime, scheduler: Any) -> None:
         rt.handler_pool.shutdown(wait=True)
     scheduler.shutdown(wait=True)
     rt.outbox.stop()
+    rt.charts.stop()
 
 
 def serve(rt: Runtime) -> None:

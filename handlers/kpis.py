@@ -254,11 +254,11 @@ def chart_data(_: Any, d: kpis.Digest) -> dict[str, Any]:
     return chart.digest_chart(d)
 
 
-def chart_png(_: Any, d: kpis.Digest) -> bytes:
+def chart_png(rt: Any, _: Any, d: kpis.Digest) -> bytes:
     """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes):
     the one drawn ahead for it, else drawn now. Deferred (the outbox comes back in a
     moment) while the drawing process is still at it."""
-    png = chart.DRAWER.png(chart_data(_, d))
+    png = rt.charts.png(chart_data(_, d))
     if png is None:
         raise Deferred(CHART_DRAWING_WAIT)
     return png
@@ -462,7 +462,7 @@ def make_chart_renderer(rt: Runtime) -> Any:
         try:
             # uploaded once; a render repeated (paced, retried) completes the same file
             file_id = msg.data.get("file_id") or upload_bytes(
-                rt, msg.workspace_id, filename, drawn.get(msg.id, lambda: chart_png(_, digest))
+                rt, msg.workspace_id, filename, drawn.get(msg.id, lambda: chart_png(rt, _, digest))
             )
             msg.data = {**msg.data, "file_id": file_id}
         except Paced:

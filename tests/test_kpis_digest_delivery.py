@@ -168,16 +168,16 @@ def test_chart_days_and_labels_follow_the_digest(rig: BotRig) -> None:
 def test_the_running_bot_draws_the_chart_ahead_in_a_process_of_its_own(rig: BotRig, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the drawer on (the running bot's install_jobs turns it on), the job hands the
     chart over as it queues the digest; the chart's renderer takes that PNG and draws
-    nothing itself. Another runtime's digests are not drawn ahead."""
+    nothing itself. A runtime whose jobs did not enable it draws nothing ahead."""
     team = rig.make_team()
     seed(rig)
     rig.clock.set(z("2026-11-23T09:00"))
-    drawer = chart.Drawer()
-    monkeypatch.setattr(chart, "DRAWER", drawer)
+    drawer = rig.rt.charts
     draws = count_draws(monkeypatch)  # this process only: the worker is another one
     try:
-        assert not drawer.ahead(object(), {"labels": [], "panels": []})  # not enabled for it
-        drawer.enable(rig.rt)
+        assert not drawer.ahead({"labels": [], "panels": []})  # not enabled: nothing drawn ahead
+        assert not chart.Drawer().warm()  # nor warmed
+        drawer.enable()
         kpis.run_digest(rig.rt, team.id, scheduled_for=digest_fire(rig, team.id))
         deadline = time.monotonic() + 120  # the worker process starts (imports matplotlib) first
         while not rig.standin.ok_calls("files.completeUploadExternal") and time.monotonic() < deadline:
@@ -207,7 +207,7 @@ def test_the_drawing_processes_start_before_a_digest_is_due(rig: BotRig, monkeyp
             calls.append(f"idle {seconds:.0f}")
             return False
 
-    monkeypatch.setattr(chart, "DRAWER", Recording())
+    monkeypatch.setattr(rig.rt, "charts", Recording())
     rig.make_team(settings={"digest_time": "09:00"})
     installed: dict[int, tuple[str, str]] = {}
     scheduler = type("S", (), {"cron": lambda *a, **k: None, "remove": lambda *a: None})()
@@ -229,12 +229,11 @@ def test_a_broken_drawing_process_is_replaced_and_the_chart_drawn_here() -> None
             Broken.shut = True
 
     drawer = chart.Drawer()
-    owner = object()
-    drawer.enable(owner)
+    drawer.enable()
     drawer._pool = Broken()
     data = chart.chart_data(lang="en", title="T", labels=[str(n) for n in range(14)],
                             series={m: [1.0] * 14 for g in chart.CHART_METRICS for m in g},
                             names={m: m for g in chart.CHART_METRICS for m in g}, targets={})
-    assert not drawer.ahead(owner, data)
+    assert not drawer.ahead(data)
     assert Broken.shut and drawer._pool is None  # the next chart starts a fresh pool
     assert drawer.png(data) == chart.draw_fresh(data) and drawer.drawn_ahead == 0

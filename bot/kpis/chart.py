@@ -9,7 +9,8 @@ Matplotlib documents reusing artists by updating their data
 (https://matplotlib.org/stable/users/explain/animations/blitting.html) and the object API
 without pyplot (https://matplotlib.org/stable/gallery/user_interfaces/web_application_server_sgskip.html).
 
-In the running bot, charts are also drawn ahead, in a process of their own (`DRAWER`):
+In the running bot, charts are also drawn ahead, in a process of their own (the
+runtime's `Drawer`, `rt.charts`):
 the team's digest job hands its chart over as soon as its figures are built, and the
 chart's renderer on the outbox thread takes the finished PNG instead of drawing while
 the uploads wait for Slack's pacing. A separate process, not a thread: drawing is Python
@@ -182,11 +183,12 @@ def data_key(data: dict[str, Any]) -> str:
 
 class Drawer:
     """Draws charts ahead in worker processes: started (and warmed: matplotlib imported,
-    the figure built) by `warm` before the digests are due, stopped when idle.
+    the figure built) by `warm` before the digests are due, stopped when idle. One per
+    runtime (`rt.charts`).
 
-    `ahead(owner, data)` hands a chart over (only for the runtime that `enable`d it: the
-    running bot's); `png(data)` returns it when it was drawn ahead, None while it is
-    being drawn, or draws it here. Charts are kept by content, a few at most."""
+    `ahead(data)` hands a chart over once `enable`d (the running bot's digest jobs do);
+    `png(data)` returns it when it was drawn ahead, None while it is being drawn, or
+    draws it here. Charts are kept by content, a few at most."""
 
     WAIT = 60.0  # after this long without a chart done, a renderer draws it itself
     # Two: on a busy machine each process gets its own share of the CPUs, so 50 charts
@@ -195,22 +197,22 @@ class Drawer:
 
     def __init__(self, keep: int = 128) -> None:
         self.keep = keep
-        self._owner: Any = None
+        self._enabled = False
         self._pool: Any = None
         self._futures: OrderedDict[str, tuple[Future[bytes], float]] = OrderedDict()
         self._lock = threading.Lock()
         self._used = 0.0
         self.drawn_ahead = 0
 
-    def enable(self, owner: Any) -> None:
+    def enable(self) -> None:
         with self._lock:
-            self._owner = owner
+            self._enabled = True
 
-    def ahead(self, owner: Any, data: dict[str, Any]) -> bool:
-        """Start drawing `data` in the worker process; False when not enabled for `owner`."""
+    def ahead(self, data: dict[str, Any]) -> bool:
+        """Start drawing `data` in the worker process; False when not enabled."""
         key = data_key(data)
         with self._lock:
-            if owner is None or owner is not self._owner:
+            if not self._enabled:
                 return False
             if key in self._futures:
                 return True
@@ -247,7 +249,7 @@ class Drawer:
         seconds of CPU on a busy machine) rather than when the first digest is queued.
         -> the warm-ups, to wait on if wanted."""
         with self._lock:
-            if self._owner is None:
+            if not self._enabled:
                 return []
             try:
                 pool = self._start_locked()
@@ -295,12 +297,10 @@ class Drawer:
         with self._lock:
             pool, self._pool = self._pool, None
             self._futures.clear()
-            self._owner = None
+            self._enabled = False
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-
-DRAWER = Drawer()
 
 
 def digest_chart(d: Any) -> dict[str, Any]:

@@ -251,7 +251,7 @@ def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
         queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
     if queued:
         log.info("digest queued for team %s, %s", team_id, day)
-        chart.DRAWER.ahead(rt, chart.digest_chart(digest))  # while the post waits its turn
+        rt.charts.ahead(chart.digest_chart(digest))  # while the post waits its turn
     rt.outbox.kick()  # also when another replica queued it: help deliver it (and its chart)
     return queued
 
@@ -283,9 +283,9 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
         if (at := digest_trigger(t).get_next_fire_time(None, now)) is not None and at - now <= WARM_AHEAD
     ]
     if soon:
-        chart.DRAWER.warm()
+        rt.charts.warm()
     else:
-        chart.DRAWER.stop_if_idle(WARM_AHEAD.total_seconds())
+        rt.charts.stop_if_idle(WARM_AHEAD.total_seconds())
     for team_id in list(installed):
         if team_id not in wanted:
             scheduler.remove(_job_id(team_id))
@@ -301,7 +301,7 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
-    chart.DRAWER.enable(rt)  # the running bot draws its digests' charts ahead
+    rt.charts.enable()  # the running bot draws its digests' charts ahead
     installed: dict[int, tuple[str, str]] = {}
     # (the sync below starts the drawing processes when a digest is due soon)
     sync_jobs(scheduler, rt, installed)
