@@ -150,10 +150,12 @@ class RateLimiter:
 
     def busy_until(self, message_id: int, kind: str) -> float | None:
         """When this message could go, if a budget it needs is known busy; None = try it."""
-        now = self.now()
-        keys = self._message_keys.get(message_id) or self._kind_keys.get(kind) or []
+        return self._until(self._message_keys.get(message_id) or self._kind_keys.get(kind) or [])
+
+    def _until(self, keys: list[str]) -> float | None:
+        """The latest moment one of these budgets is known busy until, if still ahead."""
         until = max((self._busy.get(k, 0.0) for k in keys), default=0.0)
-        return until if until > now + store.EPSILON else None
+        return until if until > self.now() + store.EPSILON else None
 
     def knows(self, message_id: int) -> bool:
         """True when this message's budgets are remembered (it was paced before)."""
@@ -164,10 +166,9 @@ class RateLimiter:
         replica's own reservations only push that moment later, never earlier); the
         message is then remembered as waiting on those budgets. None = reserve as usual."""
         keys = [b.key for b in budgets(workspace_id, method, args, channel_interval=self.channel_interval)]
-        until = max((self._busy.get(k, 0.0) for k in keys), default=0.0)
-        if until <= self.now() + store.EPSILON:
-            return None
-        self._remember(message_id, keys)
+        until = self._until(keys)
+        if until is not None:
+            self._remember(message_id, keys)
         return until
 
     def _remember(self, message_id: int, keys: list[str]) -> None:

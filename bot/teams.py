@@ -304,14 +304,13 @@ class LanguageCache:
         return entry[0] if entry is not None and entry[1] > time.monotonic() else None
 
     def language_for(self, session: Session, workspace_id: str, user_id: str, default: str) -> str:
-        key = (workspace_id, user_id, default)
-        cached = self._entries.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
+        cached = self.cached(workspace_id, user_id, default)
+        if cached is not None:
+            return cached
         lang = language_for(session, workspace_id, user_id, default)
         if len(self._entries) > self.size:
             self._entries.clear()
-        self._entries[key] = (lang, time.monotonic() + self.ttl)
+        self._entries[(workspace_id, user_id, default)] = (lang, time.monotonic() + self.ttl)
         return lang
 
 
