@@ -5,7 +5,8 @@ run: the bare Bolt app, each given git revision (its bot/, handlers/ and storage
 
     python -m benchmarks.bench_variants [--seconds 10] [--rounds 2] REV [REV ...]
 
-Prints requests per second, p50, p99 and p99 as a multiple of the bare app's.
+Prints requests per second, p50, p99, p99 as a multiple of the bare app's, and each bot's
+CPU time per request (all its threads).
 """
 
 from __future__ import annotations
@@ -60,21 +61,25 @@ def main(argv: list[str] | None = None) -> int:
                 measure(target.url, standin, clients=4, seconds=2, real=real)
             pooled = {name: Result() for name in targets}
             took = dict.fromkeys(targets, 0.0)
+            cpu = dict.fromkeys(targets, 0.0)
             order = list(targets)
             for n in range(args.rounds):
                 for name in order if n % 2 == 0 else order[::-1]:
                     target, real = targets[name]
-                    start = time.monotonic()
+                    start, used = time.monotonic(), target.cpu_seconds()
                     result = measure(target.url, standin, clients=20, seconds=args.seconds, real=real)
                     took[name] += time.monotonic() - start
+                    cpu[name] += target.cpu_seconds() - used
                     pooled[name].latencies += result.latencies
                     pooled[name].errors += result.errors
             bare99 = pooled["bare"].pct(99)
-            print(f"{'version':<14}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'x bare':>8}")
+            print(f"{'version':<14}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'x bare':>8}{'CPU ms/req':>11}")
             for name, result in pooled.items():
                 s = result.summary()
                 rate = len(result.latencies) / took[name]
-                print(f"{name:<14}{s['requests']:>9}{s['errors']:>7}{rate:>8.1f}{s['p50_ms']:>8}{s['p99_ms']:>8}{result.pct(99) / bare99:>8.2f}")
+                # The bare app's CPU is in gunicorn's worker process, not the one started here.
+                per = f"{cpu[name] * 1000 / max(1, len(result.latencies)):.2f}" if targets[name][1] else "-"
+                print(f"{name:<14}{s['requests']:>9}{s['errors']:>7}{rate:>8.1f}{s['p50_ms']:>8}{s['p99_ms']:>8}{result.pct(99) / bare99:>8.2f}{per:>11}")
             return 1 if any(r.errors for r in pooled.values()) else 0
         finally:
             for target, _real in targets.values():

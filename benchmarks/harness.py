@@ -5,6 +5,7 @@ latency statistics. Everything runs on loopback."""
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -51,6 +52,16 @@ class Target:
     name: str
     url: str
     stop: Callable[[], None]
+    pid: int | None = None
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system, all threads) the process has used so far: steadier than
+        latency on a shared machine, where other work stretches the wall clock."""
+        if self.pid is None:
+            return 0.0
+        with open(f"/proc/{self.pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -164,7 +175,7 @@ def spawn(name: str, argv: list[str], *, env: dict[str, str] | None = None, heal
         proc.terminate()
         proc.wait(timeout=60)
 
-    return Target(name, url, stop)
+    return Target(name, url, stop, proc.pid)
 
 
 def spawn_standin() -> tuple[Target, SlackStandIn]:
