@@ -10,7 +10,7 @@ by an older version, or by `supportbot digest`) is built at delivery as before.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -68,32 +68,42 @@ def _build_digest(
     session: Session, *, team: Team, day: date, now: datetime, answers: AnswerCache | None
 ) -> Digest:
     tz = team.timezone
-    start, end = day_bounds(day, tz)
-    report = compute(session, team=team, answers=answers, start=start, end=end, now=now)
-    prev_start, prev_end = day_bounds(day - timedelta(days=1), tz)
-    # Only the day's own report shows escalations: the others skip those queries.
-    previous = compute(
-        session, team=team, answers=answers, start=prev_start, end=prev_end, now=now, detail=False, escalations=False
-    )
     days = [day - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
-    series: dict[str, list[float | None]] = {m: [] for m in METRICS}
-    for d in days:
-        if d == day:
-            r = report
-        elif d == day - timedelta(days=1):
-            r = previous
-        else:
-            s, e = day_bounds(d, tz)
-            r = compute(session, team=team, answers=answers, start=s, end=e, now=now, detail=False, escalations=False)
-        for m in METRICS:
-            series[m].append(r.value(m))
+    bounds = [day_bounds(d, tz) for d in days]
+    # The backlog at the end of each day is one series (`store.open_series`): one count of
+    # open tickets since ever plus each day's own created and solved figures, instead of a
+    # count since ever per day, which was most of a digest's work. It covers the days
+    # that are over (and follow each other: local midnights); any later one counts its own.
+    series_days = 0
+    while (
+        series_days < len(days)
+        and bounds[series_days][1] <= now
+        and (series_days == 0 or bounds[series_days][0] == bounds[series_days - 1][1])
+    ):
+        series_days += 1
+    reports: list[Report] = []
+    for i, (d, (s, e)) in enumerate(zip(days, bounds, strict=True)):
+        # Only the day's own report shows escalations and the breakdowns.
+        reports.append(compute(
+            session, team=team, answers=answers, start=s, end=e, now=now, detail=d == day,
+            escalations=d == day, backlog=0 if i < series_days else None,  # 0: filled in below
+        ))
     scope = scope_for(session, team)
+    if series_days:
+        backlogs = store.open_series(
+            session=session, scope=scope, first=bounds[0][1],
+            steps=[(bounds[i][1], reports[i].volume, reports[i].solved) for i in range(1, series_days)],
+        )
+        for i, backlog in enumerate(backlogs):
+            reports[i] = replace(reports[i], backlog=backlog)
+    series: dict[str, list[float | None]] = {m: [r.value(m) for r in reports] for m in METRICS}
+    start, end = bounds[-1]
     assert team.id is not None
     return Digest(
         team=team,
         day=day,
-        report=report,
-        previous=previous,
+        report=reports[-1],
+        previous=reports[-2],
         targets=targets(team),
         trend={m: v[-TREND_DAYS:] for m, v in series.items()},
         chart_days=days,
