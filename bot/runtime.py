@@ -165,6 +165,9 @@ class Runtime:
     group_commit: GroupCommit = field(default_factory=GroupCommit)
     # The digest charts' drawing processes (bot.kpis.chart), enabled by the digest jobs.
     charts: Drawer = field(default_factory=Drawer)
+    # Digests are built one at a time (bot.kpis.digest.queue_team_digest): fifty teams'
+    # 09:00 jobs start together, and one after another the first is queued at once.
+    digest_builds: threading.Lock = field(default_factory=threading.Lock)
     _slot: threading.local = field(default_factory=threading.local)
 
     @contextmanager
