@@ -248,7 +248,10 @@ def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
     """Build the team's digest for `day` (a read: no write lock is held meanwhile), then
     claim and queue it with its figures, and wake the outbox. False when it was already
     queued (another replica, a restart) or the team has no digest channel any more."""
-    with rt.transaction(readonly=True) as session:
+    # One build at a time: the scheduler starts every team's job at once (ten threads),
+    # and built side by side on one interpreter the first digest would be ready only when
+    # they all were, with the outbox's thread queueing for the interpreter behind them.
+    with rt.digest_builds, rt.transaction(readonly=True) as session:
         team = team_store.get_team(session=session, team_id=team_id)
         if team is None or not team.digest_channel:
             return False
