@@ -171,10 +171,23 @@ def _draw_in_worker(data: dict[str, Any]) -> bytes:
     return draw(data)
 
 
+def blank(days: int = 14) -> dict[str, Any]:
+    """An empty chart of the digest's shape (drawn to warm up: imports, fonts, the figure)."""
+    metrics = [m for group in CHART_METRICS for m in group]
+    return chart_data(lang="en", title="", labels=[""] * days, series={m: [0.0] * days for m in metrics},
+                      names={m: m for m in metrics}, targets={})
+
+
+def warm() -> None:
+    """Import matplotlib and load its fonts now, a second or more of CPU on a busy machine,
+    rather than on the outbox's thread when the first chart is due (the digest's job sync
+    calls it when a digest is due soon)."""
+    draw_fresh(blank())
+
+
 def _warm_worker() -> None:
     time.sleep(0.2)  # so that each worker process gets one of these
-    draw(chart_data(lang="en", title="", labels=[""] * 14, series={m: [0.0] * 14 for g in CHART_METRICS for m in g},
-                    names={m: m for g in CHART_METRICS for m in g}, targets={}))
+    draw(blank())
 
 
 def data_key(data: dict[str, Any]) -> str:
