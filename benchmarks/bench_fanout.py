@@ -6,8 +6,8 @@ published floors; 429 + Retry-After past them).
    requests). Measured: each ack's time, when the last of the 300 prompts arrived.
 2. The morning digest of 50 teams, each to its own channel: every team's 09:00 job at
    once, on a pool of 10 threads as APScheduler's default executor runs them (each job
-   builds its digest's figures, queues them and hands its chart to the drawing process);
-   then the post, then its chart (upload URL, bytes, complete) in the thread. Also, same run, without Slack: the seconds of CPU
+   builds and queues its digest's figures, one job at a time); then the post, then its
+   chart (drawn when its upload is due; upload URL, bytes, complete) in the thread. Also, same run, without Slack: the seconds of CPU
    work per digest before this change (built twice, drawn with pyplot and tight_layout)
    and now (built once, drawn on a reused figure), both on this process's thread.
 
@@ -208,13 +208,7 @@ def standup(standin: SlackStandIn, database_url: str, members: int) -> dict[str,
         bot.stop()
 
 
-def digests(
-    standin: SlackStandIn, database_url: str, count: int, *, draw_ahead: bool = True, render: bool = True
-) -> dict[str, Any]:
-    """`draw_ahead`: the charts are drawn in the drawing processes (`rt.charts`, started
-    and warmed beforehand), else on the outbox's thread when their upload is due
-    (matplotlib imported beforehand by `chart.warm`). `render`: also measure the work per
-    digest without Slack."""
+def digests(standin: SlackStandIn, database_url: str, count: int) -> dict[str, Any]:
     bot = Bot(standin, database_url)
     channels = [f"C0DIG{n:04d}" for n in range(count)]
     try:
@@ -225,14 +219,7 @@ def digests(
                     session, workspace_id=WORKSPACE, name=f"Team{n:03d}", leaders=[LEADER], members=[f"U0A{n:05d}"],
                     escalation_channel="C0ESCAL01", digest_channel=channel, timezone="UTC", language="en",
                     now=bot.rt.clock.now()))
-        # As the running bot does: kpis.install_jobs turns the drawer on, and the digest
-        # sync starts its processes when a digest is due within 15 minutes.
-        if draw_ahead:
-            bot.rt.charts.enable()
-            for warming in bot.rt.charts.warm():
-                warming.result(timeout=300)
-        else:
-            chart.warm()  # as the digest's job sync does when a digest is due within 15 minutes
+        chart.warm()  # as the digest's job sync does when a digest is due within 15 minutes
         standin.limit_rates()
         load_before = os.getloadavg()[0]
         started = time.monotonic()
@@ -261,18 +248,14 @@ def digests(
         # The same work without Slack, one digest after another as one thread does it, the
         # way it was (baseline) and the way it is now; the same teams, the same run.
         charted = charts()
-        if render:
-            sample = team_rows[: min(count, 10)]
-            render_cost(bot.rt, sample[:1], day, before=True)  # warm: imports, fonts, the reused figure
-            render_cost(bot.rt, sample[:1], day, before=False)
-            before = render_cost(bot.rt, sample, day, before=True)
-            after = render_cost(bot.rt, sample, day, before=False)
-            result.update({
-                "render_before_seconds_each": before, "render_after_seconds_each": after,
-                "render_speedup_wall": round(before["wall"] / after["wall"], 2) if after["wall"] else None,
-            })
+        sample = team_rows[: min(count, 10)]
+        render_cost(bot.rt, sample[:1], day, before=True)  # warm: imports, fonts, the reused figure
+        render_cost(bot.rt, sample[:1], day, before=False)
+        before = render_cost(bot.rt, sample, day, before=True)
+        after = render_cost(bot.rt, sample, day, before=False)
         result.update({
-            "draw_ahead": draw_ahead, "charts_drawn_ahead": bot.rt.charts.drawn_ahead,
+            "render_before_seconds_each": before, "render_after_seconds_each": after,
+            "render_speedup_wall": round(before["wall"] / after["wall"], 2) if after["wall"] else None,
             "queued_seconds": round(queued_seconds, 2),
             "first_queued_seconds": round(min(queued_at), 2), "load_average_1min": [round(load_before, 2), round(load_after, 2)],
             "teams": count, "all_delivered": done and all(queued) and set(posts) == set(channels) and set(charted) == set(channels),
@@ -280,37 +263,7 @@ def digests(
         })
         return result
     finally:
-        bot.rt.charts.stop()
         bot.stop()
-
-
-def compare_drawer(count: int, rounds: int, database_url: str | None) -> None:
-    """The digest to `count` channels with the chart-drawing processes and without, in
-    alternating order (with/without, then without/with, ...), each on a fresh database."""
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    standin = SlackStandIn().start()
-    runs: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in range(rounds):
-            for ahead in ((True, False) if n % 2 == 0 else (False, True)):
-                standin.reset()
-                url = database_url or f"sqlite:///{Path(tmp) / f'drawer{n}{int(ahead)}.db'}"
-                r = digests(standin, url, count, draw_ahead=ahead, render=False)
-                runs.append(r)
-                print(f"round {n + 1}, {'with' if ahead else 'without'} the drawing processes: {r['seconds']} s, "
-                      f"ratio {r['ratio']}, load {r['load_average_1min']}, first chart {r['first_call_seconds'].get('files.completeUploadExternal')} s, "
-                      f"all delivered {r['all_delivered']}, duplicates {r['duplicates']}, 429s {r['answered_429']}, "
-                      f"inside Retry-After {r['calls_inside_retry_after']}")
-    standin.stop()
-    summary: dict[str, Any] = {}
-    for ahead, name in ((True, "with"), (False, "without")):
-        mine = [r["seconds"] for r in runs if r["draw_ahead"] == ahead]
-        summary[name] = {"seconds": mine, "mean": round(sum(mine) / len(mine), 2)}
-    summary["removing_costs"] = round(summary["without"]["mean"] / summary["with"]["mean"] - 1, 3)
-    print(f"mean with {summary['with']['mean']} s, without {summary['without']['mean']} s: "
-          f"removing the drawing processes costs {summary['removing_costs']:+.1%}")
-    print(write_results("fanout-drawer", {"runs": runs, "summary": summary}))
 
 
 def main() -> None:
@@ -318,12 +271,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--teams", type=int, default=50)
     parser.add_argument("--database-url", help="an empty database per scenario is made from a SQLite temp dir unless given (then it must hold nothing)")
-    parser.add_argument("--drawer-rounds", type=int, default=0, help="instead: the digest with the drawing processes "
-                        "and without (drawn on the outbox's thread), alternating, this many rounds of each")
     args = parser.parse_args()
-    if args.drawer_rounds:
-        compare_drawer(args.teams, args.drawer_rounds, args.database_url)
-        return
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     standin = SlackStandIn().start()

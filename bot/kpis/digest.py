@@ -37,7 +37,7 @@ DEFAULT_DIGEST_TIME = "09:00"
 DIGEST_KIND = "kpis.digest"
 TREND_DAYS = 7
 CHART_DAYS = 14
-WARM_AHEAD = timedelta(minutes=15)  # the chart-drawing processes start this long before a digest
+WARM_AHEAD = timedelta(minutes=15)  # matplotlib is imported this long before a digest
 
 
 @dataclass
@@ -248,23 +248,24 @@ def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
     """Build the team's digest for `day` (a read: no write lock is held meanwhile), then
     claim and queue it with its figures, and wake the outbox. False when it was already
     queued (another replica, a restart) or the team has no digest channel any more."""
-    # One build at a time: the scheduler starts every team's job at once (ten threads),
-    # and built side by side on one interpreter the first digest would be ready only when
-    # they all were, with the outbox's thread queueing for the interpreter behind them.
-    with rt.digest_builds, rt.transaction(readonly=True) as session:
-        team = team_store.get_team(session=session, team_id=team_id)
-        if team is None or not team.digest_channel:
-            return False
-        digest = build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
-        figures = digest_to_data(digest)
-    with rt.transaction() as session:
-        team = team_store.get_team(session=session, team_id=team_id)
-        if team is None:
-            return False
-        queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
+    # One digest built and queued at a time (`rt.digest_builds`): the scheduler starts
+    # every team's job at once on its threads, and built side by side on one interpreter
+    # the first digest would be ready only when they all were, with the outbox's thread
+    # queueing for the interpreter behind them. In turn, delivery starts with the first.
+    with rt.digest_builds:
+        with rt.transaction(readonly=True) as session:
+            team = team_store.get_team(session=session, team_id=team_id)
+            if team is None or not team.digest_channel:
+                return False
+            digest = build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
+            figures = digest_to_data(digest)
+        with rt.transaction() as session:
+            team = team_store.get_team(session=session, team_id=team_id)
+            if team is None:
+                return False
+            queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
     if queued:
         log.info("digest queued for team %s, %s", team_id, day)
-        rt.charts.ahead(chart.digest_chart(digest))  # while the post waits its turn
     rt.outbox.kick()  # also when another replica queued it: help deliver it (and its chart)
     return queued
 
@@ -281,9 +282,8 @@ def _job_id(team_id: int) -> str:
 
 
 def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) -> None:
-    """(Re)install a digest job per team with a digest channel; drop removed ones. Start
-    the chart-drawing processes when a digest is due within WARM_AHEAD, stop them when
-    idle that long."""
+    """(Re)install a digest job per team with a digest channel; drop removed ones. Import
+    matplotlib when a digest is due within WARM_AHEAD (its charts are drawn here)."""
     with rt.transaction(readonly=True) as session:
         wanted = {
             t.id: (t.timezone, f"{digest_time(t):%H:%M}", t)
@@ -296,9 +296,7 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
         if (at := digest_trigger(t).get_next_fire_time(None, now)) is not None and at - now <= WARM_AHEAD
     ]
     if soon:
-        rt.charts.warm()
-    else:
-        rt.charts.stop_if_idle(WARM_AHEAD.total_seconds())
+        chart.warm()
     for team_id in list(installed):
         if team_id not in wanted:
             scheduler.remove(_job_id(team_id))
@@ -314,9 +312,7 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
-    rt.charts.enable()  # the running bot draws its digests' charts ahead
     installed: dict[int, tuple[str, str]] = {}
-    # (the sync below starts the drawing processes when a digest is due soon)
     sync_jobs(scheduler, rt, installed)
     scheduler.every(
         "kpis.digest.sync", "Pick up new or changed digest schedules", 300,
