@@ -71,9 +71,9 @@ def _build_digest(
     days = [day - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
     bounds = [day_bounds(d, tz) for d in days]
     # The backlog at the end of each day is one series (`store.open_series`): one count of
-    # open tickets since ever plus each day's own created and solved figures, instead of a
-    # count since ever per day, which was most of a digest's work. It covers the days
-    # that are over (and follow each other: local midnights); any later one counts its own.
+    # open tickets since ever plus each day's own created and solved figures; a count
+    # since ever per day would be most of a digest's work. It covers the days that are
+    # over (and follow each other: local midnights); a later one counts its own.
     series_days = 0
     while (
         series_days < len(days)
