@@ -204,7 +204,6 @@ def stop_background(rt: Runtime, scheduler: Any) -> None:
         rt.handler_pool.shutdown(wait=True)
     scheduler.shutdown(wait=True)
     rt.outbox.stop()
-    rt.charts.stop()
 
 
 def serve(rt: Runtime) -> None:

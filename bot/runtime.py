@@ -17,7 +17,6 @@ from sqlmodel import Session
 from supportbot.bot.clock import Clock, SystemClock
 from supportbot.bot.config import Settings
 from supportbot.bot.kpis.cache import AnswerCache, new_answer_cache
-from supportbot.bot.kpis.chart import Drawer
 from supportbot.bot.outbox import Outbox, OutboxKinds, instance_id
 from supportbot.bot.teams import LanguageCache
 from supportbot.storage.db import make_engine, transaction
@@ -163,8 +162,9 @@ class Runtime:
     handler_slots: Slots = field(default_factory=lambda: Slots(HANDLER_SLOTS))
     # Writes arriving together stored in one transaction (new escalations use it).
     group_commit: GroupCommit = field(default_factory=GroupCommit)
-    # The digest charts' drawing processes (bot.kpis.chart), enabled by the digest jobs.
-    charts: Drawer = field(default_factory=Drawer)
+    # Digests are built and queued one at a time (bot.kpis.digest.queue_team_digest):
+    # fifty teams' 09:00 jobs start together, and in turn the first is queued at once.
+    digest_builds: threading.Lock = field(default_factory=threading.Lock)
     _slot: threading.local = field(default_factory=threading.local)
 
     @contextmanager

@@ -37,7 +37,6 @@ PERCENT = ("csat", "sla", "fcr")
 MINUTES = ("frt", "aht")
 SHOWN = ("volume", "frt", "sla", "aht", "fcr", "csat", "nps", "backlog")
 MAX_UPLOAD_TRIES = 5
-CHART_DRAWING_WAIT = 0.25  # seconds a chart still being drawn ahead waits for another try
 LONG_PERIOD = timedelta(days=8)
 
 
@@ -250,18 +249,13 @@ def digest_text(_: Any, d: kpis.Digest) -> str:
 
 def chart_data(_: Any, d: kpis.Digest) -> dict[str, Any]:
     """What the digest's chart shows, in the team's language (JSON: drawing it needs no
-    database; the running bot draws it ahead, see bot/kpis/chart.py)."""
+    database)."""
     return chart.digest_chart(d)
 
 
-def chart_png(rt: Any, _: Any, d: kpis.Digest) -> bytes:
-    """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes):
-    the one drawn ahead for it, else drawn now. Deferred (the outbox comes back in a
-    moment) while the drawing process is still at it."""
-    png = rt.charts.png(chart_data(_, d))
-    if png is None:
-        raise Deferred(CHART_DRAWING_WAIT)
-    return png
+def chart_png(_: Any, d: kpis.Digest) -> bytes:
+    """A PNG of the last CHART_DAYS days (three panels: counts, percentages, minutes)."""
+    return chart.draw(chart_data(_, d))
 
 
 # ----- /kpis ---------------------------------------------------------------------------
@@ -462,7 +456,7 @@ def make_chart_renderer(rt: Runtime) -> Any:
         try:
             # uploaded once; a render repeated (paced, retried) completes the same file
             file_id = msg.data.get("file_id") or upload_bytes(
-                rt, msg.workspace_id, filename, drawn.get(msg.id, lambda: chart_png(rt, _, digest))
+                rt, msg.workspace_id, filename, drawn.get(msg.id, lambda: chart_png(_, digest))
             )
             msg.data = {**msg.data, "file_id": file_id}
         except Paced:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
@@ -165,75 +166,55 @@ def test_chart_days_and_labels_follow_the_digest(rig: BotRig) -> None:
     assert built.chart_days[0] == date(2026, 11, 22) - timedelta(days=13)
 
 
-def test_the_running_bot_draws_the_chart_ahead_in_a_process_of_its_own(rig: BotRig, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the drawer on (the running bot's install_jobs turns it on), the job hands the
-    chart over as it queues the digest; the chart's renderer takes that PNG and draws
-    nothing itself. A runtime whose jobs did not enable it draws nothing ahead."""
-    team = rig.make_team()
-    seed(rig)
-    rig.clock.set(z("2026-11-23T09:00"))
-    drawer = rig.rt.charts
-    draws = count_draws(monkeypatch)  # this process only: the worker is another one
-    try:
-        assert not drawer.ahead({"labels": [], "panels": []})  # not enabled: nothing drawn ahead
-        assert not chart.Drawer().warm()  # nor warmed
-        drawer.enable()
-        kpis.run_digest(rig.rt, team.id, scheduled_for=digest_fire(rig, team.id))
-        deadline = time.monotonic() + 120  # the worker process starts (imports matplotlib) first
-        while not rig.standin.ok_calls("files.completeUploadExternal") and time.monotonic() < deadline:
-            rig.deliver()  # the chart's row comes back while the worker still draws
-            rig.clock.advance(seconds=1)
-            time.sleep(0.1)
-        assert drawer.drawn_ahead == 1 and draws == []
-        assert len(rig.standin.posts("C0DIGEST1")) == 1
-        (complete,) = rig.standin.ok_calls("files.completeUploadExternal")
-        png = rig.standin.uploads[complete.args["files"][0]["id"]]
-        with rig.rt.transaction(readonly=True) as session:
-            again = kpis.build_digest(session, team=get_team(session=session, team_id=team.id), day=date(2026, 11, 22), now=rig.clock.now())
-        assert png == chart.draw_fresh(chart_data(Translator("en"), again))  # the same chart
-    finally:
-        drawer.stop()
-
-
-def test_the_drawing_processes_start_before_a_digest_is_due(rig: BotRig, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-
-    class Recording(chart.Drawer):
-        def warm(self) -> list[Any]:
-            calls.append("warm")
-            return []
-
-        def stop_if_idle(self, seconds: float) -> bool:
-            calls.append(f"idle {seconds:.0f}")
-            return False
-
-    monkeypatch.setattr(rig.rt, "charts", Recording())
+def test_matplotlib_is_imported_before_a_digest_is_due(rig: BotRig, monkeypatch: pytest.MonkeyPatch) -> None:
+    warmed: list[bool] = []
+    monkeypatch.setattr(chart, "warm", lambda: warmed.append(True))
     rig.make_team(settings={"digest_time": "09:00"})
     installed: dict[int, tuple[str, str]] = {}
     scheduler = type("S", (), {"cron": lambda *a, **k: None, "remove": lambda *a: None})()
-    rig.clock.set(z("2026-11-23T08:50"))  # Monday, ten minutes before the digest
+    rig.clock.set(z("2026-11-23T08:30"))  # Monday, half an hour before the digest
     digest_mod.sync_jobs(scheduler, rig.rt, installed)
+    assert warmed == []
+    rig.clock.set(z("2026-11-23T08:50"))  # ten minutes before
+    digest_mod.sync_jobs(scheduler, rig.rt, installed)
+    assert warmed == [True]
     rig.clock.set(z("2026-11-23T10:00"))  # the next one is tomorrow
     digest_mod.sync_jobs(scheduler, rig.rt, installed)
-    assert calls == ["warm", "idle 900"]
+    assert warmed == [True]
+    chart.draw_fresh(chart.blank())  # what warm() draws: an empty chart of the digest's shape
 
 
-def test_a_broken_drawing_process_is_replaced_and_the_chart_drawn_here() -> None:
-    class Broken:
-        shut = False
+def test_teams_jobs_at_the_same_minute_build_one_at_a_time(rig: BotRig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduler starts every team's 09:00 job at once on its threads: the builds take
+    turns (the first digest is queued while the others wait), each is queued and delivered
+    once, and jobs run again (a second replica, a restart) queue nothing more."""
+    made = [rig.make_team(f"Team{n}", digest_channel=f"C0DIGEST{n}") for n in range(4)]
+    seed(rig)
+    rig.clock.set(z("2026-11-23T09:00"))
+    running: list[int] = []
+    most = [0]
+    queued_while_building: list[int] = []
+    real = digest_mod._build_digest
 
-        def submit(self, *args: Any) -> Any:
-            raise RuntimeError("A process in the process pool was terminated abruptly")
+    def build(*args: Any, **kwargs: Any) -> kpis.Digest:
+        running.append(kwargs["team"].id)
+        most[0] = max(most[0], len(running))
+        queued_while_building.append(len(rows(rig, kpis.DIGEST_KIND)))
+        time.sleep(0.05)  # long enough for the other threads to arrive meanwhile
+        try:
+            return real(*args, **kwargs)
+        finally:
+            running.remove(kwargs["team"].id)
 
-        def shutdown(self, **kwargs: Any) -> None:
-            Broken.shut = True
-
-    drawer = chart.Drawer()
-    drawer.enable()
-    drawer._pool = Broken()
-    data = chart.chart_data(lang="en", title="T", labels=[str(n) for n in range(14)],
-                            series={m: [1.0] * 14 for g in chart.CHART_METRICS for m in g},
-                            names={m: m for g in chart.CHART_METRICS for m in g}, targets={})
-    assert not drawer.ahead(data)
-    assert Broken.shut and drawer._pool is None  # the next chart starts a fresh pool
-    assert drawer.png(data) == chart.draw_fresh(data) and drawer.drawn_ahead == 0
+    monkeypatch.setattr(digest_mod, "_build_digest", build)
+    with ThreadPoolExecutor(max_workers=4) as jobs:
+        first = list(jobs.map(lambda t: digest_mod.queue_team_digest(rig.rt, t.id, date(2026, 11, 22)), made))
+        again = list(jobs.map(lambda t: digest_mod.queue_team_digest(rig.rt, t.id, date(2026, 11, 22)), made))
+    assert first == [True] * 4 and again == [False] * 4
+    assert most[0] == 1
+    assert sorted(queued_while_building[:4]) == [0, 1, 2, 3]  # each queued before the next built
+    for _ in range(3):
+        rig.deliver()
+    for n in range(4):
+        assert len(rig.standin.posts(f"C0DIGEST{n}")) == 1
+    assert len(rig.standin.ok_calls("files.completeUploadExternal")) == 4

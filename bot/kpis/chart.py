@@ -9,33 +9,21 @@ Matplotlib documents reusing artists by updating their data
 (https://matplotlib.org/stable/users/explain/animations/blitting.html) and the object API
 without pyplot (https://matplotlib.org/stable/gallery/user_interfaces/web_application_server_sgskip.html).
 
-In the running bot, charts are also drawn ahead, in a process of their own (the
-runtime's `Drawer`, `rt.charts`):
-the team's digest job hands its chart over as soon as its figures are built, and the
-chart's renderer on the outbox thread takes the finished PNG instead of drawing while
-the uploads wait for Slack's pacing. A separate process, not a thread: drawing is Python
-work that would hold the interpreter lock the delivery thread needs
-(https://docs.python.org/3/library/concurrent.futures.html#processpoolexecutor).
-Without it (tests, the CLI) or when it fails, the renderer draws the chart itself.
+Charts are drawn in the bot's own process, on the outbox's thread when a chart's upload
+is due: a draw is about 0.08 s of CPU and uploads go one per 0.6 s at Slack's pace, so
+drawing keeps up with them. `warm` imports matplotlib (a second or more of CPU) before
+the first digest is due, not while uploads wait for it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import logging
 import math
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from supportbot.bot import formats
-
-log = logging.getLogger(__name__)
 
 # The panels, top to bottom, and the metrics drawn in each.
 CHART_METRICS: tuple[tuple[str, ...], ...] = (("volume", "backlog"), ("csat", "sla", "fcr"), ("frt", "aht"))
@@ -171,136 +159,18 @@ def _draw_in_worker(data: dict[str, Any]) -> bytes:
     return draw(data)
 
 
-def _warm_worker() -> None:
-    time.sleep(0.2)  # so that each worker process gets one of these
-    draw(chart_data(lang="en", title="", labels=[""] * 14, series={m: [0.0] * 14 for g in CHART_METRICS for m in g},
-                    names={m: m for g in CHART_METRICS for m in g}, targets={}))
+def blank(days: int = 14) -> dict[str, Any]:
+    """An empty chart of the digest's shape (drawn to warm up: imports, fonts, the figure)."""
+    metrics = [m for group in CHART_METRICS for m in group]
+    return chart_data(lang="en", title="", labels=[""] * days, series={m: [0.0] * days for m in metrics},
+                      names={m: m for m in metrics}, targets={})
 
 
-def data_key(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-class Drawer:
-    """Draws charts ahead in worker processes: started (and warmed: matplotlib imported,
-    the figure built) by `warm` before the digests are due, stopped when idle. One per
-    runtime (`rt.charts`).
-
-    `ahead(data)` hands a chart over once `enable`d (the running bot's digest jobs do);
-    `png(data)` returns it when it was drawn ahead, None while it is being drawn, or
-    draws it here. Charts are kept by content, a few at most."""
-
-    WAIT = 60.0  # after this long without a chart done, a renderer draws it itself
-    # Two: on a busy machine each process gets its own share of the CPUs, so 50 charts
-    # keep up with Slack's upload pace (one per 0.6 s) where one process fell behind.
-    PROCESSES = 2
-
-    def __init__(self, keep: int = 128) -> None:
-        self.keep = keep
-        self._enabled = False
-        self._pool: Any = None
-        self._futures: OrderedDict[str, tuple[Future[bytes], float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._used = 0.0
-        self.drawn_ahead = 0
-
-    def enable(self) -> None:
-        with self._lock:
-            self._enabled = True
-
-    def ahead(self, data: dict[str, Any]) -> bool:
-        """Start drawing `data` in the worker process; False when not enabled."""
-        key = data_key(data)
-        with self._lock:
-            if not self._enabled:
-                return False
-            if key in self._futures:
-                return True
-            try:
-                self._futures[key] = (self._start_locked().submit(_draw_in_worker, data), time.monotonic())
-            except Exception:  # no process to be had (a broken pool, limits): drawn later
-                log.warning("chart: cannot draw ahead", exc_info=True)
-                self._drop_pool_locked()  # the next chart starts a fresh one
-                return False
-            self._used = time.monotonic()
-            while len(self._futures) > self.keep:
-                self._futures.popitem(last=False)[1][0].cancel()
-            return True
-
-    def _drop_pool_locked(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def _start_locked(self) -> Any:
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # spawn: a fresh interpreter, not a fork of a process that has threads
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.PROCESSES, mp_context=multiprocessing.get_context("spawn")
-            )
-            self._used = time.monotonic()
-        return self._pool
-
-    def warm(self) -> list[Future[None]]:
-        """Start the worker processes now (each imports matplotlib and builds its figure,
-        seconds of CPU on a busy machine) rather than when the first digest is queued.
-        -> the warm-ups, to wait on if wanted."""
-        with self._lock:
-            if not self._enabled:
-                return []
-            try:
-                pool = self._start_locked()
-                warming = [pool.submit(_warm_worker) for _ in range(self.PROCESSES)]
-            except Exception:
-                log.warning("chart: cannot start the drawing processes", exc_info=True)
-                return []
-            self._used = time.monotonic()
-            return warming
-
-    def png(self, data: dict[str, Any]) -> bytes | None:
-        """The chart: drawn ahead, or drawn here when it was not handed over (or the
-        worker failed, or took longer than WAIT); None while the worker is still drawing
-        it (the caller comes back for it instead of waiting)."""
-        key = data_key(data)
-        with self._lock:
-            future, since = self._futures.get(key, (None, 0.0))
-            if future is not None and not future.done() and time.monotonic() - since < self.WAIT:
-                return None
-            self._futures.pop(key, None)
-        if future is not None and future.done() and not future.cancelled():
-            try:
-                png = future.result()
-                self.drawn_ahead += 1
-                return png
-            except Exception:  # the worker died or could not draw it: draw it here
-                log.warning("chart: the drawing process failed; drawing here", exc_info=True)
-        elif future is not None:
-            future.cancel()
-            log.warning("chart: the drawing process is too slow; drawing here")
-        return draw(data)
-
-    def stop_if_idle(self, seconds: float) -> bool:
-        """Stop the worker process when nothing was handed over for `seconds`."""
-        with self._lock:
-            busy = any(not future.done() for future, _since in self._futures.values())
-            if self._pool is None or busy or time.monotonic() - self._used < seconds:
-                return False
-            self._futures.clear()
-            pool, self._pool = self._pool, None
-        pool.shutdown(wait=False, cancel_futures=True)
-        return True
-
-    def stop(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-            self._futures.clear()
-            self._enabled = False
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
+def warm() -> None:
+    """Import matplotlib and load its fonts now, a second or more of CPU on a busy machine,
+    rather than on the outbox's thread when the first chart is due (the digest's job sync
+    calls it when a digest is due soon)."""
+    draw_fresh(blank())
 
 
 def digest_chart(d: Any) -> dict[str, Any]:

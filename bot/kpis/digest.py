@@ -10,7 +10,7 @@ by an older version, or by `supportbot digest`) is built at delivery as before.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -37,7 +37,7 @@ DEFAULT_DIGEST_TIME = "09:00"
 DIGEST_KIND = "kpis.digest"
 TREND_DAYS = 7
 CHART_DAYS = 14
-WARM_AHEAD = timedelta(minutes=15)  # the chart-drawing processes start this long before a digest
+WARM_AHEAD = timedelta(minutes=15)  # matplotlib is imported this long before a digest
 
 
 @dataclass
@@ -68,32 +68,42 @@ def _build_digest(
     session: Session, *, team: Team, day: date, now: datetime, answers: AnswerCache | None
 ) -> Digest:
     tz = team.timezone
-    start, end = day_bounds(day, tz)
-    report = compute(session, team=team, answers=answers, start=start, end=end, now=now)
-    prev_start, prev_end = day_bounds(day - timedelta(days=1), tz)
-    # Only the day's own report shows escalations: the others skip those queries.
-    previous = compute(
-        session, team=team, answers=answers, start=prev_start, end=prev_end, now=now, detail=False, escalations=False
-    )
     days = [day - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
-    series: dict[str, list[float | None]] = {m: [] for m in METRICS}
-    for d in days:
-        if d == day:
-            r = report
-        elif d == day - timedelta(days=1):
-            r = previous
-        else:
-            s, e = day_bounds(d, tz)
-            r = compute(session, team=team, answers=answers, start=s, end=e, now=now, detail=False, escalations=False)
-        for m in METRICS:
-            series[m].append(r.value(m))
+    bounds = [day_bounds(d, tz) for d in days]
+    # The backlog at the end of each day is one series (`store.open_series`): one count of
+    # open tickets since ever plus each day's own created and solved figures; a count
+    # since ever per day would be most of a digest's work. It covers the days that are
+    # over (and follow each other: local midnights); a later one counts its own.
+    series_days = 0
+    while (
+        series_days < len(days)
+        and bounds[series_days][1] <= now
+        and (series_days == 0 or bounds[series_days][0] == bounds[series_days - 1][1])
+    ):
+        series_days += 1
+    reports: list[Report] = []
+    for i, (d, (s, e)) in enumerate(zip(days, bounds, strict=True)):
+        # Only the day's own report shows escalations and the breakdowns.
+        reports.append(compute(
+            session, team=team, answers=answers, start=s, end=e, now=now, detail=d == day,
+            escalations=d == day, backlog=0 if i < series_days else None,  # 0: filled in below
+        ))
     scope = scope_for(session, team)
+    if series_days:
+        backlogs = store.open_series(
+            session=session, scope=scope, first=bounds[0][1],
+            steps=[(bounds[i][1], reports[i].volume, reports[i].solved) for i in range(1, series_days)],
+        )
+        for i, backlog in enumerate(backlogs):
+            reports[i] = replace(reports[i], backlog=backlog)
+    series: dict[str, list[float | None]] = {m: [r.value(m) for r in reports] for m in METRICS}
+    start, end = bounds[-1]
     assert team.id is not None
     return Digest(
         team=team,
         day=day,
-        report=report,
-        previous=previous,
+        report=reports[-1],
+        previous=reports[-2],
         targets=targets(team),
         trend={m: v[-TREND_DAYS:] for m, v in series.items()},
         chart_days=days,
@@ -238,20 +248,24 @@ def queue_team_digest(rt: Any, team_id: int, day: date) -> bool:
     """Build the team's digest for `day` (a read: no write lock is held meanwhile), then
     claim and queue it with its figures, and wake the outbox. False when it was already
     queued (another replica, a restart) or the team has no digest channel any more."""
-    with rt.transaction(readonly=True) as session:
-        team = team_store.get_team(session=session, team_id=team_id)
-        if team is None or not team.digest_channel:
-            return False
-        digest = build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
-        figures = digest_to_data(digest)
-    with rt.transaction() as session:
-        team = team_store.get_team(session=session, team_id=team_id)
-        if team is None:
-            return False
-        queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
+    # One digest built and queued at a time (`rt.digest_builds`): the scheduler starts
+    # every team's job at once on its threads, and built side by side on one interpreter
+    # the first digest would be ready only when they all were, with the outbox's thread
+    # queueing for the interpreter behind them. In turn, delivery starts with the first.
+    with rt.digest_builds:
+        with rt.transaction(readonly=True) as session:
+            team = team_store.get_team(session=session, team_id=team_id)
+            if team is None or not team.digest_channel:
+                return False
+            digest = build_digest(session, team=team, day=day, now=rt.clock.now(), answers=rt.kpi_answers)
+            figures = digest_to_data(digest)
+        with rt.transaction() as session:
+            team = team_store.get_team(session=session, team_id=team_id)
+            if team is None:
+                return False
+            queued = queue_digest(session, team=team, day=day, clock=rt.clock, figures=figures)
     if queued:
         log.info("digest queued for team %s, %s", team_id, day)
-        rt.charts.ahead(chart.digest_chart(digest))  # while the post waits its turn
     rt.outbox.kick()  # also when another replica queued it: help deliver it (and its chart)
     return queued
 
@@ -268,9 +282,8 @@ def _job_id(team_id: int) -> str:
 
 
 def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) -> None:
-    """(Re)install a digest job per team with a digest channel; drop removed ones. Start
-    the chart-drawing processes when a digest is due within WARM_AHEAD, stop them when
-    idle that long."""
+    """(Re)install a digest job per team with a digest channel; drop removed ones. Import
+    matplotlib when a digest is due within WARM_AHEAD (its charts are drawn here)."""
     with rt.transaction(readonly=True) as session:
         wanted = {
             t.id: (t.timezone, f"{digest_time(t):%H:%M}", t)
@@ -283,9 +296,7 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
         if (at := digest_trigger(t).get_next_fire_time(None, now)) is not None and at - now <= WARM_AHEAD
     ]
     if soon:
-        rt.charts.warm()
-    else:
-        rt.charts.stop_if_idle(WARM_AHEAD.total_seconds())
+        chart.warm()
     for team_id in list(installed):
         if team_id not in wanted:
             scheduler.remove(_job_id(team_id))
@@ -301,9 +312,7 @@ def sync_jobs(scheduler: Any, rt: Any, installed: dict[int, tuple[str, str]]) ->
 
 
 def install_jobs(scheduler: Any, rt: Any) -> None:
-    rt.charts.enable()  # the running bot draws its digests' charts ahead
     installed: dict[int, tuple[str, str]] = {}
-    # (the sync below starts the drawing processes when a digest is due soon)
     sync_jobs(scheduler, rt, installed)
     scheduler.every(
         "kpis.digest.sync", "Pick up new or changed digest schedules", 300,

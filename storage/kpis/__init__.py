@@ -11,7 +11,7 @@ Nothing here loads rows in bulk into Python. Callers use this package's names
 (`from supportbot.storage import kpis as store; store.created_stats(...)`).
 """
 
-from supportbot.storage.kpis.backlog import OPEN_CACHE, backlog_at, open_at
+from supportbot.storage.kpis.backlog import OPEN_CACHE, backlog_at, open_at, open_series
 from supportbot.storage.kpis.created import (
     CreatedStats,
     count_created,
@@ -82,6 +82,7 @@ __all__ = [
     "frt_quantiles",
     "get_ticket",
     "open_at",
+    "open_series",
     "solved_stats",
     "split_days",
     "ticket_rows",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from supportbot.storage.kpis.created import count_created
@@ -50,3 +50,35 @@ def open_at(*, session: Session, scope: Scope, at: datetime) -> int:
 def backlog_at(*, session: Session, scope: Scope, at: datetime, now: datetime) -> int:
     """Tickets created before `at` and not solved by then (`now` is kept for callers)."""
     return open_at(session=session, scope=scope, at=at)
+
+
+def open_series(
+    *, session: Session, scope: Scope, first: datetime, steps: list[tuple[datetime, int, int]]
+) -> list[int]:
+    """`open_at` at `first` and at the end of each step, for a caller that already counted
+    each step's tickets (a digest's daily figures): a step is (end, created, solved), the
+    tickets created and solved in [the previous end, end). One `open_at` and one read of
+    the inverted tickets for all the moments, instead of an `open_at` each: open(b) =
+    open(a) + created in [a, b) - solved in [a, b), corrected by the inverted tickets at
+    a and at b (see `open_at`). -> [open at first, open at each step's end]."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    ats = [first, *(end for end, _c, _s in steps)]
+    if any(b <= a for a, b in zip(ats, ats[1:], strict=False)):
+        raise ValueError("open_series: the moments must ascend")
+    out = [open_at(session=session, scope=scope, at=first)]
+    if not steps:
+        return out
+    # tickets solved before `at` but created at or after it, for every moment in one pass
+    row = session.connection().execute(
+        select(*[func.sum(case((and_(t.solved_at < at, t.created_at >= at), 1), else_=0)) for at in ats]).where(
+            t.workspace_id == scope.workspace_id,
+            t.solved_at < t.created_at,
+            t.solved_at < ats[-1],
+            t.created_at >= ats[0],
+            ticket_filter(scope),
+        )
+    ).one()
+    inverted = [int(v or 0) for v in row]
+    for i, (_end, created, solved) in enumerate(steps, start=1):
+        out.append(out[-1] + created - solved + inverted[i] - inverted[i - 1])
+    return out
