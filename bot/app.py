@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -130,12 +131,21 @@ def build_web(rt: Runtime, app: App, readiness: startup.Readiness | None = None)
 HTTP_THREADS = 4
 
 
-def settle_memory() -> None:
+# How long a thread may hold the GIL while another waits for it (Python's default is 5 ms).
+# A command crosses threads several times (HTTP thread, listener, the ack back), and each
+# crossing can wait out the holder's whole interval: 1 ms keeps those waits short
+# (benchmarks/README.md, "The GIL switch interval").
+SWITCH_INTERVAL_SECONDS = 0.001
+
+
+def settle_process() -> None:
     """Once the app is built: everything allocated so far (modules, mappers, the Bolt app)
     lives as long as the process, so the garbage collector stops re-scanning it and a full
-    collection no longer pauses every thread for as long (benchmarks/README.md, "Load")."""
+    collection no longer pauses every thread for as long (benchmarks/README.md, "Load");
+    and threads hand the interpreter over sooner."""
     gc.collect()
     gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 class HttpServer:
@@ -234,7 +244,7 @@ def serve(rt: Runtime) -> None:
         server.stop(timeout=1)
         raise
     scheduler = start_background(rt)
-    settle_memory()
+    settle_process()
     if rt.settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
         from slack_sdk.errors import SlackApiError

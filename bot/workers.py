@@ -26,12 +26,12 @@ GRACEFUL_SECONDS = 30
 
 def _post_worker_init(worker: Any) -> None:
     """In each worker once its app is loaded: its scheduler and outbox thread start."""
-    from supportbot.bot.app import settle_memory, start_background
+    from supportbot.bot.app import settle_process, start_background
 
     workers: Workers = worker.app
     assert workers.rt is not None
     start_background(workers.rt)  # sets rt.scheduler
-    settle_memory()
+    settle_process()
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:
