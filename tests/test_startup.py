@@ -258,3 +258,21 @@ def test_run_help_lists_what_it_does(tmp_path: Path) -> None:
     done = run_cli(tmp_path, clean_env(), "run", "--help")
     assert done.returncode == 0
     assert "Start the bot (HTTP on PORT" in done.stdout and "--workers N" in done.stdout
+
+
+def test_a_served_process_freezes_its_startup_heap_and_shortens_the_switch_interval() -> None:
+    """What `supportbot run` (and each `--workers` process) does once its app is built."""
+    import gc
+    import sys
+
+    from supportbot.bot.app import SWITCH_INTERVAL_SECONDS, settle_process
+
+    before = sys.getswitchinterval()
+    try:
+        settle_process()
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_SECONDS)
+        assert SWITCH_INTERVAL_SECONDS < before
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(before)
