@@ -68,13 +68,16 @@ def fine_counts(
         width = high - low
         if n * share <= width * PROBE_COST + count * share:  # fewer tickets than probes: read them
             t = Ticket.__table__.c  # type: ignore[attr-defined]
+            # (through coalesce: a plain range on frt_seconds makes SQLite read the bucket's
+            # tickets of all time from ix_kpi_ticket_frt instead of the range's from ix_kpi_ticket_created)
+            frt = func.coalesce(t.frt_seconds, -1)
             rows: Any = session.connection().execute(
                 select(t.frt_seconds, func.count())
                 .where(
                     t.workspace_id == scope.workspace_id,
                     in_range(t.created_at, lo, hi),
-                    t.frt_seconds > low,
-                    t.frt_seconds <= high,
+                    frt > low,
+                    frt <= high,
                     ticket_filter(scope),
                 )
                 .group_by(t.frt_seconds)
