@@ -81,7 +81,7 @@ class Piece:
     sign: int = 1
 
 
-def _next_month(d: date) -> date:
+def next_month(d: date) -> date:
     """The first day of the month after d's."""
     return date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
@@ -106,14 +106,14 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
     pieces: list[Piece] = []
     if days is not None:
         first, last = days
-        whole_first = first if first.day == 1 else _next_month(first)
+        whole_first = first if first.day == 1 else next_month(first)
         whole_end = last.replace(day=1)
         partial = []  # (month, first day inside, day after the last inside)
         if whole_first >= whole_end:  # no whole month: the days of one or two months
             month = first.replace(day=1)
             while month < last:
-                partial.append((month, max(first, month), min(last, _next_month(month))))
-                month = _next_month(month)
+                partial.append((month, max(first, month), min(last, next_month(month))))
+                month = next_month(month)
         else:
             pieces.append(Piece("month", whole_first, whole_end))  # every whole month at once
             if first < whole_first:
@@ -121,7 +121,7 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
             if whole_end < last:
                 partial.append((whole_end, whole_end, last))
         for month, lo, hi in partial:
-            after = _next_month(month)
+            after = next_month(month)
             inside = (hi - lo).days
             outside = (after - month).days - inside
             if outside < inside:
