@@ -451,6 +451,62 @@ def export_csv(url: str, path: Path) -> int:
     return 0
 
 
+# ----- what the fine rows cost the import's rollup step ----------------------------------
+
+
+def rollup_cost(source_db: Path, url: str, tickets: int, batch: int = 20_000, rounds: int = 3) -> dict[str, Any]:
+    """`apply_rollups` (the import's rollup step) on `tickets` stored tickets of the SQLite
+    benchmark database, in creation order and batches of `batch` (the COPY path's
+    transaction), into a fresh database: with the fine rows, and with their deltas left
+    out (main before migration 0016), alternating `rounds` times. Seconds per run, wall and
+    this process's CPU (on SQLite all of the work; on PostgreSQL only the client's share)."""
+    from supportbot.storage.kpis import rollups
+
+    con = sqlite3.connect(f"file:{source_db}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    skip = ("created_at", "solved_at", "first_response_at", "tags")  # (the benchmark database predates tags)
+    names = ("created_at", "solved_at", *[n for n in store.TICKET_FIELDS if n not in skip])
+    rows = []
+    for r in con.execute(f"SELECT {', '.join(names)} FROM kpi_ticket ORDER BY created_at LIMIT ?", (tickets,)):  # noqa: S608
+        row = dict(r)
+        for name in ("created_at", "solved_at"):
+            if row[name] is not None:
+                row[name] = datetime.fromisoformat(row[name]).replace(tzinfo=UTC)
+        rows.append(row)
+    con.close()
+    real = rollups.add_deltas
+
+    def no_fine(session: Any, model: Any, *args: Any, **kwargs: Any) -> None:
+        if model is not store.KpiMonthFrtFine:
+            real(session, model, *args, **kwargs)
+
+    out: dict[str, list[float]] = {"with_fine_rows_s": [], "without_fine_rows_s": [], "with_fine_rows_cpu_s": [], "without_fine_rows_cpu_s": []}
+    for _ in range(rounds):
+        for label, adder in (("with_fine_rows_s", real), ("without_fine_rows_s", no_fine)):
+            if url.startswith("sqlite"):
+                db = Path(url.removeprefix("sqlite:///"))
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                target = url
+            else:
+                target = fresh_pg_database(url, "kpis_rollups")
+            upgrade(target)
+            engine = make_engine(target)
+            rollups.add_deltas = adder  # type: ignore[assignment]
+            try:
+                began, cpu = time.perf_counter(), time.process_time()  # this process: all of SQLite's work
+                for i in range(0, len(rows), batch):
+                    with transaction(engine) as session:
+                        rollups.apply_rollups(session=session, workspace_id=WORKSPACE, added=rows[i : i + batch], removed=[])
+                out[label].append(round(time.perf_counter() - began, 2))
+                out[label.replace("_s", "_cpu_s")].append(round(time.process_time() - cpu, 2))
+            finally:
+                rollups.add_deltas = real  # type: ignore[assignment]
+                engine.dispose()
+            print(label, out[label][-1], "s, CPU", out[label.replace("_s", "_cpu_s")][-1], "s", flush=True)
+    return {"tickets": len(rows), "batch": batch, **out, "load_average": os.getloadavg()}
+
+
 # ----- the run ---------------------------------------------------------------------------
 
 
@@ -551,11 +607,23 @@ def main() -> None:
     parser.add_argument("--without-frt-index", action="store_true", help="import without ix_kpi_ticket_frt (what that index costs the import)")
     parser.add_argument("--pgdata", default="", help="PostgreSQL: keep the server's data here; with --synthesize generate into it, without reuse its tickets")
     parser.add_argument("--synthesize-only", action="store_true", help="with --pgdata --synthesize: stop after generating")
+    parser.add_argument("--rollup-cost", type=int, default=0, help="time apply_rollups on this many tickets of --db, with and without the fine rows, then stop")
     args = parser.parse_args()
     csv_path = Path(args.csv)
     results: dict[str, Any] = {"load_average_at_start": os.getloadavg(), "started": datetime.now(UTC).isoformat()}
     server = None
     try:
+        if args.rollup_cost:
+            if args.postgres:
+                from tests.pgserver import PostgresServer
+
+                server = PostgresServer()
+                target = server.start()
+            else:
+                target = f"sqlite:///{OUT / 'rollup-cost.db'}"
+            results["rollup_cost"] = rollup_cost(Path(args.db), target, args.rollup_cost)
+            print("rollup cost:", results["rollup_cost"], flush=True)
+            return
         kept = False
         if args.pgdata:
             server = KeptPostgres(Path(args.pgdata))
