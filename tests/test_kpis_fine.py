@@ -90,6 +90,7 @@ def test_migration_fills_fine_rows_from_the_tickets(imported, database_url) -> N
 @pytest.mark.parametrize("range_probe_cost", [0, 10**9], ids=["ranges-per-second", "ranges-in-one-pass"])
 def test_long_periods_read_fine_rows_and_match_brute_force(imported, monkeypatch, range_probe_cost: int) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(percentiles, "PROBE_COST", 0)  # every bucket by counting seconds
+    monkeypatch.setattr(percentiles, "FINE_FROM", 0)  # through the fine rows when the period has months
     monkeypatch.setattr(fine, "PROBE_COST", range_probe_cost)
     used = []
     real = fine.fine_counts
@@ -116,6 +117,7 @@ def test_partial_months_are_read_from_their_cheaper_side(imported, monkeypatch) 
     August 1st-2nd (fewer) and October's its month row minus the 31st; the ticket ranges
     read say which."""
     monkeypatch.setattr(percentiles, "PROBE_COST", 0)
+    monkeypatch.setattr(percentiles, "FINE_FROM", 0)
     read = []
     real = fine._read_range
 
@@ -139,6 +141,7 @@ def test_a_wrong_fine_row_is_noticed(imported, monkeypatch) -> None:  # type: ig
     """Fine rows that do not add up to the bucket's count are not trusted: the bucket's
     tickets are read in order instead, and the figures stay exact."""
     monkeypatch.setattr(percentiles, "PROBE_COST", 0)
+    monkeypatch.setattr(percentiles, "FINE_FROM", 0)
     engine, team_id, rows = imported
     with transaction(engine) as session:
         session.connection().execute(text(

@@ -71,7 +71,7 @@ def frt_quantiles(
             continue
         first = next(f for bb, f, _c in cumulative if bb == b)
         places = sorted(r - first for r in wanted if first <= r < first + count)  # 0 = the bucket's smallest
-        fines = fine_counts(session, scope, start, end, b, count, n)
+        fines = fine_counts(session, scope, start, end, b, count, n) if count >= FINE_FROM else None
         if fines is None:  # no whole month in the period: per-second counts over the bucket
             found = _walk_seconds(session, scope, start, end, low + 1, high, count, places)
         else:
@@ -125,6 +125,11 @@ PROBE_COST = 8
 SLICES = 8
 
 
+# From this many of the period's tickets in a bucket on, the fine rows narrow it first
+# (below, counting the bucket's seconds reads about as much as the fine path's statements).
+FINE_FROM = 100_000
+
+
 def _walk_fine(
     session: Session, scope: Scope, start: datetime, end: datetime, fines: dict[int, int],
     count: int, places: list[int],
@@ -142,7 +147,8 @@ def _walk_fine(
         if mine:
             low, high = fine_bounds(fine)
             assert high is not None  # the open-ended bucket is read in order (see frt_quantiles)
-            got = _walk_seconds(session, scope, start, end, low + 1, high, here, mine)
+            # (a fine bucket's few thousand tickets: one statement, or a few for a big one)
+            got = _walk_seconds(session, scope, start, end, low + 1, high, here, mine, slices=min(SLICES, 1 + here // 20_000))
             if got is None:
                 return None
             found.update({below + place: second for place, second in got.items()})
@@ -152,7 +158,7 @@ def _walk_fine(
 
 def _walk_seconds(
     session: Session, scope: Scope, start: datetime, end: datetime, low: int, high: int,
-    count: int, places: list[int],
+    count: int, places: list[int], *, slices: int = 0,
 ) -> dict[int, int] | None:
     """{place in the bucket (0-based, ascending): its first response in seconds} for the
     bucket's seconds low..high holding `count` of the period's tickets; None when the
@@ -160,7 +166,7 @@ def _walk_seconds(
     downward = count - 1 - places[-1] < places[0]  # nearer the top of the bucket
     # walking down, a place counts from the top: the bucket's largest is 0
     pending = sorted((count - 1 - p if downward else p, p) for p in places)
-    width = max(1, -(-(high - low + 1) // SLICES))
+    width = max(1, -(-(high - low + 1) // (slices or SLICES)))
     found: dict[int, int] = {}
     seen = 0
     lo, hi = (high - width + 1, high) if downward else (low, low + width - 1)
