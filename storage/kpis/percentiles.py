@@ -127,7 +127,7 @@ SLICES = 8
 
 # From this many of the period's tickets in a bucket on, the fine rows narrow it first
 # (below, counting the bucket's seconds reads about as much as the fine path's statements).
-FINE_FROM = 100_000
+FINE_FROM = 20_000
 
 
 def _walk_fine(
