@@ -1,9 +1,10 @@
 """KPI benchmark on SQLite or PostgreSQL: import of the generated CSV (time, memory over
 time of the real `supportbot import tickets` process) and the full `/kpis` answer (every
 figure plus the previous-period comparison) for today, a month and the whole year, next to
-a naive single-pass SQL baseline and the previous method (main before the month rollups:
+a naive single-pass SQL baseline, the previous method (main before the month rollups:
 every whole day from the per-day rows, percentiles by ordering the period's tickets in the
-bucket) measured in the same run.
+bucket) and the method before the fine rows (migration 0016: per-second counts over the
+whole bucket, SLA breaches over every unanswered ticket) measured in the same run.
 
     python -m benchmarks.gen_tickets            # once: benchmarks/out/tickets.csv
     python -m benchmarks.bench_kpis [--csv benchmarks/out/tickets.csv] [--runs 5]
@@ -38,6 +39,7 @@ from supportbot.bot import kpis, teams
 from supportbot.storage import kpis as store
 from supportbot.storage.db import make_engine, transaction, upgrade
 from supportbot.storage.kpis import created as created_module
+from supportbot.storage.kpis import percentiles as percentiles_module
 from supportbot.storage.kpis import solved as solved_module
 from supportbot.storage.kpis.scope import Piece, bucket_case, in_range, split_days, ticket_filter
 
@@ -238,6 +240,26 @@ def previous_method() -> Iterator[None]:
         store.frt_quantiles, created_module.split_period, solved_module.split_period = saved  # type: ignore[assignment]
 
 
+@contextmanager
+def without_fine_rows() -> Iterator[None]:
+    """/kpis as on main before the fine rows (migration 0016): percentiles by per-second
+    counts over the whole bucket, and SLA breaches counted over every unanswered ticket
+    of the period."""
+    saved = (percentiles_module.fine_counts, store.count_unanswered_breached)
+    full_breaches = store.count_unanswered_breached
+
+    def every_unanswered(**kwargs: Any) -> int:
+        kwargs.pop("unanswered", None)
+        return full_breaches(**kwargs)
+
+    percentiles_module.fine_counts = lambda *args, **kwargs: None  # type: ignore[assignment]
+    store.count_unanswered_breached = every_unanswered  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        percentiles_module.fine_counts, store.count_unanswered_breached = saved  # type: ignore[assignment]
+
+
 # ----- PostgreSQL: a throwaway server, tickets generated inside it -----------------------
 
 
@@ -395,6 +417,12 @@ def synthesize(url: str, tickets: int, chunk: int = 1_000_000) -> dict[str, Any]
         f"FROM kpi_day_frt GROUP BY 1, 2, 3, 4, 5",
         f"INSERT INTO kpi_month_solved (workspace_id, month, team_key, agent_id, {', '.join(store.SOLVED_SUMS)}) "
         f"SELECT workspace_id, {month}, team_key, agent_id, {sums} FROM kpi_day_solved GROUP BY 1, 2, 3, 4",
+        # the fine first-response rows from the tickets, as migration 0016 fills them
+        "INSERT INTO kpi_month_frt_fine (workspace_id, month, team_key, agent_id, bucket, fine, n) "
+        "SELECT workspace_id, date_trunc('month', created_at AT TIME ZONE 'UTC')::date, COALESCE(team_key, ''), "
+        f"COALESCE(agent_id, ''), width_bucket(frt_seconds - 1, ARRAY[{', '.join(map(str, store.FRT_EDGES))}]), "
+        f"width_bucket(frt_seconds - 1, ARRAY[{', '.join(map(str, store.FINE_EDGES))}]), count(*) "
+        "FROM kpi_ticket WHERE frt_seconds IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6",
     ):
         run(statement)
     engine.dispose()
@@ -421,6 +449,62 @@ def export_csv(url: str, path: Path) -> int:
             for data in copy:
                 f.write(data)
     return 0
+
+
+# ----- what the fine rows cost the import's rollup step ----------------------------------
+
+
+def rollup_cost(source_db: Path, url: str, tickets: int, batch: int = 20_000, rounds: int = 3) -> dict[str, Any]:
+    """`apply_rollups` (the import's rollup step) on `tickets` stored tickets of the SQLite
+    benchmark database, in creation order and batches of `batch` (the COPY path's
+    transaction), into a fresh database: with the fine rows, and with their deltas left
+    out (main before migration 0016), alternating `rounds` times. Seconds per run, wall and
+    this process's CPU (on SQLite all of the work; on PostgreSQL only the client's share)."""
+    from supportbot.storage.kpis import rollups
+
+    con = sqlite3.connect(f"file:{source_db}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    skip = ("created_at", "solved_at", "first_response_at", "tags")  # (the benchmark database predates tags)
+    names = ("created_at", "solved_at", *[n for n in store.TICKET_FIELDS if n not in skip])
+    rows = []
+    for r in con.execute(f"SELECT {', '.join(names)} FROM kpi_ticket ORDER BY created_at LIMIT ?", (tickets,)):  # noqa: S608
+        row = dict(r)
+        for name in ("created_at", "solved_at"):
+            if row[name] is not None:
+                row[name] = datetime.fromisoformat(row[name]).replace(tzinfo=UTC)
+        rows.append(row)
+    con.close()
+    real = rollups.add_deltas
+
+    def no_fine(session: Any, model: Any, *args: Any, **kwargs: Any) -> None:
+        if model is not store.KpiMonthFrtFine:
+            real(session, model, *args, **kwargs)
+
+    out: dict[str, list[float]] = {"with_fine_rows_s": [], "without_fine_rows_s": [], "with_fine_rows_cpu_s": [], "without_fine_rows_cpu_s": []}
+    for _ in range(rounds):
+        for label, adder in (("with_fine_rows_s", real), ("without_fine_rows_s", no_fine)):
+            if url.startswith("sqlite"):
+                db = Path(url.removeprefix("sqlite:///"))
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                target = url
+            else:
+                target = fresh_pg_database(url, "kpis_rollups")
+            upgrade(target)
+            engine = make_engine(target)
+            rollups.add_deltas = adder  # type: ignore[assignment]
+            try:
+                began, cpu = time.perf_counter(), time.process_time()  # this process: all of SQLite's work
+                for i in range(0, len(rows), batch):
+                    with transaction(engine) as session:
+                        rollups.apply_rollups(session=session, workspace_id=WORKSPACE, added=rows[i : i + batch], removed=[])
+                out[label].append(round(time.perf_counter() - began, 2))
+                out[label.replace("_s", "_cpu_s")].append(round(time.process_time() - cpu, 2))
+            finally:
+                rollups.add_deltas = real  # type: ignore[assignment]
+                engine.dispose()
+            print(label, out[label][-1], "s, CPU", out[label.replace("_s", "_cpu_s")][-1], "s", flush=True)
+    return {"tickets": len(rows), "batch": batch, **out, "load_average": os.getloadavg()}
 
 
 # ----- the run ---------------------------------------------------------------------------
@@ -466,7 +550,10 @@ def measure_queries(url: str, runs: int) -> dict[str, Any]:
 
             ours, ours_best = timed(full, runs)
             cached, _cached_best = timed(again, runs)
-            with previous_method():
+            with without_fine_rows():
+                before, before_best = timed(full, runs)
+                before_report = full().current
+            with without_fine_rows(), previous_method():
                 previous, previous_best = timed(full, runs)
                 previous_report = full().current
             base, base_best = timed(lambda period=period: naive(url, period.start, period.end), runs)
@@ -476,6 +563,11 @@ def measure_queries(url: str, runs: int) -> dict[str, Any]:
                 "kpis_ms": round(ours, 1),
                 "kpis_best_ms": round(ours_best, 1),
                 "kpis_cached_ms": round(cached, 1),
+                "without_fine_rows_ms": round(before, 1),
+                "without_fine_rows_best_ms": round(before_best, 1),
+                "ratio_without_fine_rows_over_kpis": round(before / ours, 2) if ours else None,
+                "without_fine_rows_same_figures": (before_report.frt_median, before_report.frt_p90, before_report.sla_n)
+                == (report.frt_median, report.frt_p90, report.sla_n),
                 "previous_method_ms": round(previous, 1),
                 "previous_method_best_ms": round(previous_best, 1),
                 "naive_ms": round(base, 1),
@@ -515,11 +607,23 @@ def main() -> None:
     parser.add_argument("--without-frt-index", action="store_true", help="import without ix_kpi_ticket_frt (what that index costs the import)")
     parser.add_argument("--pgdata", default="", help="PostgreSQL: keep the server's data here; with --synthesize generate into it, without reuse its tickets")
     parser.add_argument("--synthesize-only", action="store_true", help="with --pgdata --synthesize: stop after generating")
+    parser.add_argument("--rollup-cost", type=int, default=0, help="time apply_rollups on this many tickets of --db, with and without the fine rows, then stop")
     args = parser.parse_args()
     csv_path = Path(args.csv)
     results: dict[str, Any] = {"load_average_at_start": os.getloadavg(), "started": datetime.now(UTC).isoformat()}
     server = None
     try:
+        if args.rollup_cost:
+            if args.postgres:
+                from tests.pgserver import PostgresServer
+
+                server = PostgresServer()
+                target = server.start()
+            else:
+                target = f"sqlite:///{OUT / 'rollup-cost.db'}"
+            results["rollup_cost"] = rollup_cost(Path(args.db), target, args.rollup_cost)
+            print("rollup cost:", results["rollup_cost"], flush=True)
+            return
         kept = False
         if args.pgdata:
             server = KeptPostgres(Path(args.pgdata))

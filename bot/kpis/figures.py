@@ -110,7 +110,7 @@ def _ticket_report(
     if created.volume > created.responded:
         breached = store.count_unanswered_breached(
             session=session, scope=scope, start=start, end=end, now=now,
-            default_sla_minutes=default_sla,
+            default_sla_minutes=default_sla, unanswered=created.volume - created.responded,
         )
     frt_n, quantiles = store.frt_quantiles(
         session=session, scope=scope, start=start, end=end, histogram=created.histogram,

@@ -1,6 +1,7 @@
 """Helpdesk tickets and the aggregate queries KPIs are built from.
 
-- `tables`: the ticket table, the per-day and per-month rollup tables, the data version, FRT buckets;
+- `tables`: the ticket table, the per-day and per-month rollup tables, the data version, FRT
+  buckets (and the fine ones of the per-month fine table);
 - `tickets`: upsert and delete (keep rollups and the data version in step), rows, the version;
 - `rollups`: ticket rows added/removed -> per-day and per-month deltas;
 - `scope`: which tickets count, and a period as whole UTC months and days plus edge ranges;
@@ -24,6 +25,7 @@ from supportbot.storage.kpis.rollups import Deltas, apply_rollups
 from supportbot.storage.kpis.scope import Scope, split_days
 from supportbot.storage.kpis.solved import SolvedStats, fcr_by_category, solved_stats
 from supportbot.storage.kpis.tables import (
+    FINE_EDGES,
     FRT_EDGES,
     SOLVED_SUMS,
     TICKET_FIELDS,
@@ -33,9 +35,11 @@ from supportbot.storage.kpis.tables import (
     KpiDaySolved,
     KpiMonthCount,
     KpiMonthFrt,
+    KpiMonthFrtFine,
     KpiMonthSolved,
     Ticket,
     bucket_bounds,
+    fine_bucket,
     frt_bucket,
 )
 from supportbot.storage.kpis.tickets import (
@@ -49,6 +53,7 @@ from supportbot.storage.kpis.tickets import (
 )
 
 __all__ = [
+    "FINE_EDGES",
     "FRT_EDGES",
     "INSERT_COLUMNS",
     "OPEN_CACHE",
@@ -62,6 +67,7 @@ __all__ = [
     "KpiDaySolved",
     "KpiMonthCount",
     "KpiMonthFrt",
+    "KpiMonthFrtFine",
     "KpiMonthSolved",
     "Scope",
     "SolvedStats",
@@ -78,6 +84,7 @@ __all__ = [
     "escalation_counts",
     "escalation_spans",
     "fcr_by_category",
+    "fine_bucket",
     "frt_bucket",
     "frt_quantiles",
     "get_ticket",

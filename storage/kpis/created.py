@@ -141,9 +141,33 @@ def count_unanswered_breached(
     end: datetime,
     now: datetime,
     default_sla_minutes: int,
+    unanswered: int | None = None,
 ) -> int:
     """Unanswered tickets created in the period whose target has passed by `now`: a
-    ticket with target T is breached when created_at <= now - T (partial index)."""
+    ticket with target T is breached when created_at <= now - T (partial index).
+
+    `unanswered`, the period's unanswered tickets when the caller has them from the
+    rollups (`created_stats`: volume - responded): every one created before now minus the
+    largest target (ix_kpi_ticket_unanswered_target: one lookup) is breached, so only the
+    tickets created since then are read, instead of all of a long period's."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    if unanswered is not None:
+        longest = session.connection().execute(
+            select(func.max(t.sla_target_minutes)).where(t.workspace_id == scope.workspace_id, t.frt_seconds.is_(None))
+        ).scalar_one()
+        cut = now - timedelta(minutes=max(default_sla_minutes, default_sla_minutes if longest is None else int(longest)))
+        if cut >= end:
+            return unanswered
+        if cut > start:
+            recent, breached = _unanswered(session, scope, cut, end, now, default_sla_minutes)
+            return unanswered - recent + breached
+    return _unanswered(session, scope, start, end, now, default_sla_minutes)[1]
+
+
+def _unanswered(
+    session: Session, scope: Scope, start: datetime, end: datetime, now: datetime, default_sla_minutes: int
+) -> tuple[int, int]:
+    """(unanswered tickets created in [start, end), of which breached by `now`)."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     base = and_(
         t.workspace_id == scope.workspace_id,
@@ -156,13 +180,16 @@ def count_unanswered_breached(
     own_targets = select(t.sla_target_minutes.label("target")).where(base).order_by(t.created_at).subquery()
     targets = session.connection().execute(select(own_targets.c.target).distinct()).scalars().all()
     if not targets:
-        return 0
+        return 0, 0
     whens = []
     for target in targets:
         minutes = target if target is not None else default_sla_minutes
         own = t.sla_target_minutes.is_(None) if target is None else t.sla_target_minutes == target
         whens.append((and_(own, t.created_at <= now - timedelta(minutes=minutes)), 1))
-    return int(session.connection().execute(select(func.sum(case(*whens, else_=0))).where(base)).scalar_one() or 0)
+    total, breached = session.connection().execute(
+        select(func.count(), func.sum(case(*whens, else_=0))).where(base)
+    ).one()
+    return int(total), int(breached or 0)
 
 
 def count_created(*, session: Session, scope: Scope, start: datetime, end: datetime) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
+from supportbot.storage.kpis.fine import fine_counts, per_second
 from supportbot.storage.kpis.scope import Scope, in_range, ticket_filter
-from supportbot.storage.kpis.tables import Ticket, bucket_bounds
+from supportbot.storage.kpis.tables import Ticket, bucket_bounds, fine_bounds
 
 
 def frt_quantiles(
@@ -27,7 +27,9 @@ def frt_quantiles(
     Exact: the bucket histogram finds the bucket holding each rank; then, in a big period,
     per-second counts of the period's tickets inside that bucket (ix_kpi_ticket_frt, one
     short range per second) give the value, and in a small one an ordered pass over the
-    period's tickets in the bucket. Quantile q uses linear interpolation between the two
+    period's tickets in the bucket. A period with whole UTC months first narrows the
+    bucket to one fine bucket (kpi_month_frt_fine, see `fine.fine_counts`), so the
+    per-second counts read a few thousand tickets of a year instead of most of them. Quantile q uses linear interpolation between the two
     nearest ranks (q=0.5 is the usual median).
     """
     t = Ticket.__table__.c  # type: ignore[attr-defined]
@@ -69,7 +71,11 @@ def frt_quantiles(
             continue
         first = next(f for bb, f, _c in cumulative if bb == b)
         places = sorted(r - first for r in wanted if first <= r < first + count)  # 0 = the bucket's smallest
-        found = _walk_seconds(session, scope, start, end, low + 1, high, count, places)
+        fines = fine_counts(session, scope, start, end, b, count, n) if count >= FINE_FROM else None
+        if fines is None:  # no whole month in the period: per-second counts over the bucket
+            found = _walk_seconds(session, scope, start, end, low + 1, high, count, places)
+        else:
+            found = _walk_fine(session, scope, start, end, fines, count, places)
         if found is None:  # the rollups and the tickets disagree: read the bucket's tickets instead
             ordered_buckets.append(b)
         else:
@@ -119,9 +125,40 @@ PROBE_COST = 8
 SLICES = 8
 
 
+# From this many of the period's tickets in a bucket on, the fine rows narrow it first
+# (below, counting the bucket's seconds reads about as much as the fine path's statements).
+FINE_FROM = 20_000
+
+
+def _walk_fine(
+    session: Session, scope: Scope, start: datetime, end: datetime, fines: dict[int, int],
+    count: int, places: list[int],
+) -> dict[int, int] | None:
+    """{place in the bucket: its first response in seconds}: the fine bucket holding each
+    place from the period's fine counts, then per-second counts inside that fine bucket;
+    None when the fine counts do not add up to the bucket's (the rollups disagree)."""
+    if sum(fines.values()) != count or any(c < 0 for c in fines.values()):
+        return None
+    found: dict[int, int] = {}
+    below = 0  # the bucket's tickets in the fine buckets before this one
+    for fine in sorted(fines):
+        here = fines[fine]
+        mine = [p - below for p in places if below <= p < below + here]
+        if mine:
+            low, high = fine_bounds(fine)
+            assert high is not None  # the open-ended bucket is read in order (see frt_quantiles)
+            # (a fine bucket's few thousand tickets: one statement, or a few for a big one)
+            got = _walk_seconds(session, scope, start, end, low + 1, high, here, mine, slices=min(SLICES, 1 + here // 20_000))
+            if got is None:
+                return None
+            found.update({below + place: second for place, second in got.items()})
+        below += here
+    return found
+
+
 def _walk_seconds(
     session: Session, scope: Scope, start: datetime, end: datetime, low: int, high: int,
-    count: int, places: list[int],
+    count: int, places: list[int], *, slices: int = 0,
 ) -> dict[int, int] | None:
     """{place in the bucket (0-based, ascending): its first response in seconds} for the
     bucket's seconds low..high holding `count` of the period's tickets; None when the
@@ -129,13 +166,13 @@ def _walk_seconds(
     downward = count - 1 - places[-1] < places[0]  # nearer the top of the bucket
     # walking down, a place counts from the top: the bucket's largest is 0
     pending = sorted((count - 1 - p if downward else p, p) for p in places)
-    width = max(1, -(-(high - low + 1) // SLICES))
+    width = max(1, -(-(high - low + 1) // (slices or SLICES)))
     found: dict[int, int] = {}
     seen = 0
     lo, hi = (high - width + 1, high) if downward else (low, low + width - 1)
     while pending and lo <= high and hi >= low:
         rows = session.connection().execute(
-            _per_second(scope, start, end, max(lo, low), min(hi, high), descending=downward)
+            per_second(scope, start, end, max(lo, low), min(hi, high), descending=downward)
         ).all()
         for second, at in rows:
             at = int(at or 0)
@@ -144,26 +181,6 @@ def _walk_seconds(
             seen += at
         lo, hi = (lo - width, hi - width) if downward else (lo + width, hi + width)
     return None if pending else found
-
-
-def _per_second(scope: Scope, start: datetime, end: datetime, first: int, last: int, *, descending: bool) -> Any:
-    """(second, tickets of the scope created in the period with that first response) for
-    every second from `first` to `last`, in order: a recursive sequence of seconds and one
-    correlated count per second, each an index range on (workspace, frt_seconds, created_at)."""
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
-    seq = select(literal(first).label("s")).cte("frt_second", recursive=True)
-    seq = seq.union_all(select(seq.c.s + 1).where(seq.c.s < last))
-    count = (
-        select(func.count())
-        .where(
-            t.workspace_id == scope.workspace_id,
-            t.frt_seconds == seq.c.s,
-            in_range(t.created_at, start, end),
-            ticket_filter(scope),
-        )
-        .scalar_subquery()
-    )
-    return select(seq.c.s, count).order_by(seq.c.s.desc() if descending else seq.c.s)
 
 
 def _interpolate(positions: list[tuple[int, int, float]], values: dict[int, float]) -> list[float | None]:

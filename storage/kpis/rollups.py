@@ -1,5 +1,6 @@
-"""The per-day and per-month rollup tables: ticket rows added or removed become deltas,
-applied in one INSERT ... ON CONFLICT DO UPDATE batch per table."""
+"""The per-day and per-month rollup tables (and the per-month fine first-response
+buckets): ticket rows added or removed become deltas, applied in one INSERT ... ON
+CONFLICT DO UPDATE batch per table."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from supportbot.storage.kpis.tables import (
     KpiDaySolved,
     KpiMonthCount,
     KpiMonthFrt,
+    KpiMonthFrtFine,
     KpiMonthSolved,
+    fine_bucket,
     frt_bucket,
 )
 
 Deltas = dict[tuple[Any, ...], list[int]]
 
 
-def _contribute(row: dict[str, Any], sign: int, counts: Deltas, frts: Deltas, solved: Deltas) -> None:
+def _contribute(row: dict[str, Any], sign: int, counts: Deltas, frts: Deltas, fines: Deltas, solved: Deltas) -> None:
     team = row.get("team_key") or ""
     agent = row.get("agent_id") or ""
     created_day = row["created_at"].astimezone(UTC).date()
@@ -33,7 +36,9 @@ def _contribute(row: dict[str, Any], sign: int, counts: Deltas, frts: Deltas, so
     frt = row.get("frt_seconds")
     if frt is not None:
         target = row.get("sla_target_minutes")
-        acc = frts.setdefault((created_day, team, agent, frt_bucket(frt)), [0, 0, 0])
+        bucket = frt_bucket(frt)
+        fines.setdefault((created_day.replace(day=1), team, agent, bucket, fine_bucket(frt)), [0])[0] += sign
+        acc = frts.setdefault((created_day, team, agent, bucket), [0, 0, 0])
         acc[0] += sign
         if target is not None:
             acc[1] += sign
@@ -73,11 +78,12 @@ def apply_rollups(
     to compare with)."""
     counts: Deltas = {}
     frts: Deltas = {}
+    fines: Deltas = {}  # per month already
     solved: Deltas = {}
     for row in removed:
-        _contribute(row, -1, counts, frts, solved)
+        _contribute(row, -1, counts, frts, fines, solved)
     for row in added:
-        _contribute(row, 1, counts, frts, solved)
+        _contribute(row, 1, counts, frts, fines, solved)
     count_keys = ("dim", "team_key", "agent_id", "value")
     frt_keys = ("team_key", "agent_id", "bucket")
     solved_keys = ("team_key", "agent_id")
@@ -88,6 +94,7 @@ def apply_rollups(
     add_deltas(session, KpiMonthCount, workspace_id, ("month", *count_keys), ("n",), by_month(counts), copy=copy)
     add_deltas(session, KpiMonthFrt, workspace_id, ("month", *frt_keys), frt_values, by_month(frts), copy=copy)
     add_deltas(session, KpiMonthSolved, workspace_id, ("month", *solved_keys), SOLVED_SUMS, by_month(solved), copy=copy)
+    add_deltas(session, KpiMonthFrtFine, workspace_id, ("month", *frt_keys, "fine"), ("n",), fines, copy=copy)
 
 
 def by_month(deltas: Deltas) -> Deltas:

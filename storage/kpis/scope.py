@@ -81,7 +81,8 @@ class Piece:
     sign: int = 1
 
 
-def _next_month(d: date) -> date:
+def next_month(d: date) -> date:
+    """The first day of the month after d's."""
     return date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
 
@@ -105,10 +106,22 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
     pieces: list[Piece] = []
     if days is not None:
         first, last = days
-        month = first.replace(day=1)
-        while month < last:
-            after = _next_month(month)
-            lo, hi = max(first, month), min(last, after)
+        whole_first = first if first.day == 1 else next_month(first)
+        whole_end = last.replace(day=1)
+        partial = []  # (month, first day inside, day after the last inside)
+        if whole_first >= whole_end:  # no whole month: the days of one or two months
+            month = first.replace(day=1)
+            while month < last:
+                partial.append((month, max(first, month), min(last, next_month(month))))
+                month = next_month(month)
+        else:
+            pieces.append(Piece("month", whole_first, whole_end))  # every whole month at once
+            if first < whole_first:
+                partial.append((first.replace(day=1), first, whole_first))
+            if whole_end < last:
+                partial.append((whole_end, whole_end, last))
+        for month, lo, hi in partial:
+            after = next_month(month)
             inside = (hi - lo).days
             outside = (after - month).days - inside
             if outside < inside:
@@ -118,7 +131,7 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
             else:
                 for d in _days(lo, hi):
                     by_day[d] = by_day.get(d, 0) + 1
-            month = after
+        pieces.sort(key=lambda piece: piece.first)  # months in order, so neighbours merge
     edges: list[Edge] = []
     for lo, hi in raw_edges:
         while lo < hi:  # one UTC day at a time

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from datetime import date, datetime
+from math import ceil
 
 from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -66,6 +67,15 @@ class Ticket(SQLModel, table=True):
             "created_at",
             "team_key",
             "agent_id",
+            "sla_target_minutes",
+            sqlite_where=text("frt_seconds IS NULL"),
+            postgresql_where=text("frt_seconds IS NULL"),
+        ),
+        # the largest SLA target among unanswered tickets (one lookup): tickets created
+        # longer ago than that are breached without looking at them
+        Index(
+            "ix_kpi_ticket_unanswered_target",
+            "workspace_id",
             "sla_target_minutes",
             sqlite_where=text("frt_seconds IS NULL"),
             postgresql_where=text("frt_seconds IS NULL"),
@@ -184,6 +194,30 @@ class KpiMonthFrt(_FrtCounts, table=True):
     agent_id: str = Field(default="", max_length=32)
 
 
+class KpiMonthFrtFine(SQLModel, table=True):
+    """Per UTC month of creation, team column, agent and fine first-response bucket
+    (FINE_EDGES, about 3% wide, inside one bucket of FRT_EDGES): how many. An exact
+    percentile of a long period reads the fine rows of the one bucket holding its rank,
+    then per-second counts of the period's tickets in one fine bucket (a few thousand a
+    year, where a bucket of FRT_EDGES can hold most of a year's tickets)."""
+
+    __tablename__ = "kpi_month_frt_fine"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "month", "team_key", "agent_id", "bucket", "fine", name="uq_kpi_month_frt_fine"),
+        # one bucket's fine rows over a range of months: one index range, covering
+        Index("ix_kpi_month_frt_fine_cover", "workspace_id", "bucket", "month", "team_key", "agent_id", "fine", "n"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    month: date
+    team_key: str = Field(default="", max_length=80)
+    agent_id: str = Field(default="", max_length=32)
+    bucket: int  # the FRT_EDGES bucket holding the fine one
+    fine: int
+    n: int = Field(default=0)
+
+
 SOLVED_SUMS = (
     "solved",
     "handle_n",
@@ -275,6 +309,41 @@ def bucket_bounds(bucket: int) -> tuple[int, int | None]:
     low = FRT_EDGES[bucket - 1] if bucket > 0 else -1
     high = FRT_EDGES[bucket] if bucket < len(FRT_EDGES) else None
     return low, high
+
+
+def _fine_edges(step: float) -> tuple[int, ...]:
+    """Every second up to where `step` of it is a second, then edges `step` apart
+    (relative), plus every edge of FRT_EDGES, so each fine bucket lies inside one bucket."""
+    edges = set(FRT_EDGES)
+    edge = 1
+    while edge < FRT_EDGES[-1]:
+        edges.add(edge)
+        edge = edge + 1 if edge * step < 1 else ceil(edge * (1 + step))
+    return tuple(sorted(edges))
+
+
+# Fine first-response buckets (kpi_month_frt_fine): fine bucket i holds
+# FINE_EDGES[i-1] < seconds <= FINE_EDGES[i]; the last (len(FINE_EDGES)) everything longer.
+# Changing them needs a migration that refills kpi_month_frt_fine.
+FINE_EDGES = _fine_edges(0.03)
+
+
+def fine_bucket(seconds: int) -> int:
+    return bisect_left(FINE_EDGES, seconds)
+
+
+def fine_bounds(fine: int) -> tuple[int, int | None]:
+    """(exclusive low, inclusive high or None) in seconds."""
+    low = FINE_EDGES[fine - 1] if fine > 0 else -1
+    high = FINE_EDGES[fine] if fine < len(FINE_EDGES) else None
+    return low, high
+
+
+def fines_of(bucket: int) -> range:
+    """The fine buckets inside a bucket of FRT_EDGES."""
+    low, high = bucket_bounds(bucket)
+    first = 0 if low < 0 else fine_bucket(low) + 1
+    return range(first, len(FINE_EDGES) + 1 if high is None else fine_bucket(high) + 1)
 
 
 TICKET_FIELDS = (
