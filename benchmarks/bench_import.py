@@ -136,14 +136,14 @@ def parse_only(path: Path) -> dict[str, Any]:
     """The parser process's work alone (read, validate, pickle the batches), no database."""
     code = (
         "import pickle, sys, time\n"
-        "from supportbot.bot import ingest\n"
+        "from supportbot.bot import ingest, ingest_file\n"
         "class Null:\n"
         "    n = 0\n"
         "    def put(self, msg):\n"
         "        pickle.dumps(msg)\n"
         "        self.n += len(msg[1] or []) if msg[0] == 'batch' else 0\n"
         "q = Null(); c = time.process_time(); t = time.perf_counter()\n"
-        "ingest._parse_file(sys.argv[1], 'generic', ingest.BATCH, q)\n"
+        "ingest_file._parse_file(sys.argv[1], 'generic', ingest_file.WRITE_BATCH, q, True)\n"
         "print(q.n, time.perf_counter() - t, time.process_time() - c)\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True).stdout.split()

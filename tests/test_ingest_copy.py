@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from supportbot.bot import ingest
+from supportbot.bot import ingest, ingest_file
 from supportbot.bot.cli import main
 from supportbot.storage import kpis as store
 from supportbot.storage.db import make_engine, transaction
@@ -68,7 +68,7 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] =
 
 
 def import_file(engine: Any, path: Path, workspace: str = WS, **kwargs: Any) -> ingest.ImportReport:
-    return ingest.import_file(
+    return ingest_file.import_file(
         lambda: transaction(engine), workspace_id=workspace, path=str(path), fmt="generic",
         now=NOW, batch=7, write_batch=10, **kwargs,
     )
