@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlmodel import Session
 
 from supportbot.storage.kpis.tables import (
@@ -85,12 +86,13 @@ def upsert_copy_text(
         with cursor.copy(copy_sql) as copy:
             for chunk in lines:
                 copy.write(chunk)
-        cursor.execute(upsert, {"workspace_id": workspace_id, "source": source, "now": now}, prepare=False)
-        inserted, updated, removed, strays, rows = cursor.fetchone()  # type: ignore[misc]
-    if updated != removed or strays:
-        raise ConcurrentImport(
-            "some of these tickets were written by someone else at the same time; nothing of this batch was saved, run it again"
-        )
+        try:
+            cursor.execute(upsert, {"workspace_id": workspace_id, "source": source, "now": now}, prepare=False)
+        except psycopg.errors.UniqueViolation:
+            raise ConcurrentImport(
+                "some of these tickets were written by someone else at the same time; nothing of this batch was saved, run it again"
+            ) from None
+        inserted, updated, rows = cursor.fetchone()  # type: ignore[misc]
     return inserted, updated, rows - inserted - updated
 
 
@@ -126,52 +128,56 @@ def _build(dialect: Any) -> tuple[str, str, str]:
 
     # What the rollups read of a ticket; `sign` -1 takes an old version's share back.
     used = "created_at, solved_at, frt_seconds, team_key, agent_id, channel, category, sla_target_minutes, handle_time_seconds, agent_replies, csat_good, nps"
+    returned = ", ".join(f"kpi_ticket.{c.strip()}" for c in used.split(","))
     upsert = f"""
-WITH old AS (
-    -- the stored versions this batch changes, locked: their share of the rollups goes.
-    -- One index lookup per staged ticket (a subquery that locks is never flattened into a
-    -- join, so no plan can scan the workspace's tickets, whatever the statistics say).
+WITH found AS (
+    -- the stored versions of the batch's tickets, locked. One index lookup per staged
+    -- ticket: a subquery that locks is never flattened into a join, so no plan can scan
+    -- the workspace's tickets, whatever the statistics say.
     SELECT t.* FROM {stage} s CROSS JOIN LATERAL (
-        SELECT t.ticket_id, {', '.join(f't.{name}' for name in TICKET_FIELDS)}
+        SELECT t.ticket_id, {changed('t', 's')} AS changed, {', '.join(f't.{name}' for name in TICKET_FIELDS)}
         FROM kpi_ticket t
         WHERE t.workspace_id = %(workspace_id)s AND t.source = %(source)s AND t.ticket_id = s.ticket_id
-          AND {changed('t', 's')}
         FOR UPDATE OF t
     ) t
-), up AS (
+), old AS (
+    SELECT * FROM found WHERE changed
+), ins AS (
+    -- a plain INSERT for the new ones: a ticket someone else inserts meanwhile is a
+    -- unique violation (ConcurrentImport), not a silent conflict
     INSERT INTO kpi_ticket (workspace_id, source, ticket_id, updated_at, {fields})
     SELECT %(workspace_id)s, %(source)s, s.ticket_id, %(now)s, {', '.join(f's.{name}' for name in TICKET_FIELDS)}
-    FROM {stage} s
-    -- after `old` is complete: its FOR UPDATE skips a row this statement already changed
-    WHERE (SELECT count(*) FROM old) >= 0
+    FROM {stage} s WHERE s.ticket_id NOT IN (SELECT ticket_id FROM found)
+    RETURNING {returned}
+), upd AS (
+    -- the changed ones, found again through the unique index (rows `found` locked)
+    INSERT INTO kpi_ticket (workspace_id, source, ticket_id, updated_at, {fields})
+    SELECT %(workspace_id)s, %(source)s, s.ticket_id, %(now)s, {', '.join(f's.{name}' for name in TICKET_FIELDS)}
+    FROM {stage} s JOIN old o ON o.ticket_id = s.ticket_id
     ON CONFLICT (workspace_id, source, ticket_id) DO UPDATE SET
         {', '.join(f'{name} = EXCLUDED.{name}' for name in (*TICKET_FIELDS, 'updated_at'))}
-    WHERE {changed('kpi_ticket', 'EXCLUDED')}
-    -- xmax is 0 on a row this statement inserted, set on one it updated
-    RETURNING kpi_ticket.ticket_id, kpi_ticket.xmax = 0 AS fresh, {', '.join(f'kpi_ticket.{c.strip()}' for c in used.split(','))}
+    RETURNING {returned}
 ), delta AS MATERIALIZED (
-    SELECT -1 AS sign, {used} FROM old
-    UNION ALL
-    SELECT 1, {used} FROM up
-), batch AS MATERIALIZED (
+    -- each version's share of the rollups: +1 for the new ones, -1 for the old ones
     SELECT sign,
         (created_at AT TIME ZONE 'UTC')::date AS created_day,
         (solved_at AT TIME ZONE 'UTC')::date AS solved_day,
         coalesce(team_key, '') AS team_key, coalesce(agent_id, '') AS agent_id,
         coalesce(channel, '') AS channel, coalesce(category, '') AS category,
         frt_seconds, sla_target_minutes, handle_time_seconds, agent_replies, csat_good, nps
-    FROM delta
+    FROM (
+        SELECT -1 AS sign, {used} FROM old
+        UNION ALL
+        SELECT 1, {used} FROM ins
+        UNION ALL
+        SELECT 1, {used} FROM upd
+    ) versions
 ){_rollup_ctes()}, bump AS (
     INSERT INTO {KpiDataVersion.__tablename__} (workspace_id, version)
-    SELECT %(workspace_id)s, 1 WHERE EXISTS (SELECT 1 FROM up)
+    SELECT %(workspace_id)s, 1 WHERE EXISTS (SELECT 1 FROM delta)
     ON CONFLICT (workspace_id) DO UPDATE SET version = {KpiDataVersion.__tablename__}.version + 1
 )
-SELECT
-    (SELECT count(*) FROM up WHERE fresh),
-    (SELECT count(*) FROM up WHERE NOT fresh),
-    (SELECT count(*) FROM old),
-    (SELECT count(*) FROM up WHERE NOT fresh AND ticket_id NOT IN (SELECT ticket_id FROM old)),
-    (SELECT count(*) FROM {stage})
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM {stage})
 """  # noqa: S608 - constant identifiers
     return create, copy, upsert
 
@@ -182,7 +188,7 @@ def _frt_bucket_sql(seconds: str) -> str:
     return f"width_bucket({seconds} - 1, ARRAY[{', '.join(str(e) for e in FRT_EDGES)}]::integer[])"
 
 
-# The sums of `_contribute`, per rollup, over the `batch` CTE.
+# The sums of `_contribute`, per rollup, over the `delta` CTE.
 _FRT_SUMS = {
     "n": "sum(sign)",
     "n_target": "sum(sign) FILTER (WHERE sla_target_minutes IS NOT NULL)",
@@ -203,36 +209,44 @@ _SOLVED_SUMS = {
 
 
 def _rollup_ctes() -> str:
-    """One data-modifying CTE per rollup table: the batch's deltas grouped by the table's
-    key, rows whose deltas are all 0 left out, added with ON CONFLICT DO UPDATE."""
-    month = "date_trunc('month', {}::timestamp)::date"
+    """Per rollup: the batch's deltas per day (one grouping, kept), added to the per-day
+    table and, summed per month, to the per-month one; rows whose deltas are all 0 are
+    left out; ON CONFLICT DO UPDATE adds to the stored counts. The month first-response
+    rows are grouped from the tickets themselves (their buckets could differ)."""
     counts = (
-        "(SELECT sign, created_day, team_key, agent_id, 'channel' AS dim, channel AS value FROM batch "
-        "UNION ALL SELECT sign, created_day, team_key, agent_id, 'category', category FROM batch)"
+        "(SELECT sign, created_day, team_key, agent_id, 'channel' AS dim, channel AS value FROM delta "
+        "UNION ALL SELECT sign, created_day, team_key, agent_id, 'category', category FROM delta)"
     )
-    answered = "(SELECT *, " + _frt_bucket_sql("frt_seconds") + " AS bucket FROM batch WHERE frt_seconds IS NOT NULL)"  # noqa: S608 - constant identifiers
-    solved = "(SELECT * FROM batch WHERE solved_day IS NOT NULL)"
-    specs = [
-        (KpiDayCount, counts, ("day", "created_day"), ("dim", "team_key", "agent_id", "value"), {"n": "sum(sign)"}),
-        (KpiMonthCount, counts, ("month", month.format("created_day")), ("dim", "team_key", "agent_id", "value"), {"n": "sum(sign)"}),
-        (KpiDayFrt, answered, ("day", "created_day"), ("team_key", "agent_id", "bucket"), _FRT_SUMS),
-        (KpiMonthFrt, answered, ("month", month.format("created_day")), ("team_key", "agent_id", "bucket"), _FRT_SUMS),
-        (KpiDaySolved, solved, ("day", "solved_day"), ("team_key", "agent_id"), {k: _SOLVED_SUMS[k] for k in SOLVED_SUMS}),
-        (KpiMonthSolved, solved, ("month", month.format("solved_day")), ("team_key", "agent_id"), {k: _SOLVED_SUMS[k] for k in SOLVED_SUMS}),
+    answered = "(SELECT *, " + _frt_bucket_sql("frt_seconds") + " AS bucket FROM delta WHERE frt_seconds IS NOT NULL)"  # noqa: S608 - constant identifiers
+    solved = "(SELECT * FROM delta WHERE solved_day IS NOT NULL)"
+    solved_sums = {k: _SOLVED_SUMS[k] for k in SOLVED_SUMS}
+    specs = [  # (per day, per month, rows, their day, key, sums, month from the day rows)
+        (KpiDayCount, KpiMonthCount, counts, "created_day", ("dim", "team_key", "agent_id", "value"), {"n": "sum(sign)"}, True),
+        (KpiDayFrt, KpiMonthFrt, answered, "created_day", ("team_key", "agent_id", "bucket"), _FRT_SUMS, False),
+        (KpiDaySolved, KpiMonthSolved, solved, "solved_day", ("team_key", "agent_id"), solved_sums, True),
     ]
     out = []
-    for model, source, (period, period_sql), keys, sums in specs:
-        name = model.__tablename__
-        sums_sql = ", ".join(f"coalesce({expr}, 0) AS {column}" for column, expr in sums.items())
-        out.append(
-            f""", {name} AS (
-    INSERT INTO {name} AS r (workspace_id, {period}, {', '.join(keys)}, {', '.join(sums)})
-    SELECT %(workspace_id)s, * FROM (
-        SELECT {period_sql} AS {period}, {', '.join(keys)}, {sums_sql}
-        FROM {source} AS d GROUP BY 1, {', '.join(keys)}
-    ) g WHERE {' OR '.join(f'{column} <> 0' for column in sums)}
-    ON CONFLICT (workspace_id, {period}, {', '.join(keys)}) DO UPDATE SET
+    for day_model, month_model, rows, day, keys, sums, from_days in specs:
+        grouped = f"{day_model.__tablename__}_delta"
+        key = ", ".join(keys)
+        per_day = ", ".join(f"coalesce({expr}, 0) AS {column}" for column, expr in sums.items())
+        month = f"date_trunc('month', {day}::timestamp)::date"
+        if from_days:
+            summed = ", ".join(f"sum({c}) AS {c}" for c in sums)
+            per_month = f"SELECT {month.replace(day, 'day')} AS month, {key}, {summed} FROM {grouped} GROUP BY 1, {key}"  # noqa: S608 - constant identifiers
+        else:
+            per_month = f"SELECT {month} AS month, {key}, {per_day} FROM {rows} AS d GROUP BY 1, {key}"  # noqa: S608 - constant identifiers
+        out.append(f""", {grouped} AS MATERIALIZED (
+    SELECT {day} AS day, {key}, {per_day} FROM {rows} AS d GROUP BY 1, {key}
+)""")  # noqa: S608 - constant identifiers
+        for model, period, source in ((day_model, "day", f"SELECT * FROM {grouped}"), (month_model, "month", per_month)):  # noqa: S608 - constant identifiers
+            name = model.__tablename__
+            out.append(
+                f""", {name} AS (
+    INSERT INTO {name} AS r (workspace_id, {period}, {key}, {', '.join(sums)})
+    SELECT %(workspace_id)s, * FROM ({source}) g WHERE {' OR '.join(f'{column} <> 0' for column in sums)}
+    ON CONFLICT (workspace_id, {period}, {key}) DO UPDATE SET
         {', '.join(f'{column} = r.{column} + EXCLUDED.{column}' for column in sums)}
 )"""  # noqa: S608 - constant identifiers
-        )
+            )
     return "".join(out)
