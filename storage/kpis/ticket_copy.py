@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from supportbot.storage.kpis.tables import (
@@ -34,7 +36,6 @@ from supportbot.storage.kpis.tables import (
     Ticket,
 )
 
-STAGE_COLUMNS = ("ticket_id", *TICKET_FIELDS)
 _NULL = "\\N"
 # COPY text's special characters inside a value: backslash, and the tab, newline and
 # carriage return that would end the value or the row
@@ -46,27 +47,37 @@ class ConcurrentImport(RuntimeError):
     """Another writer changed or inserted some of the batch's tickets while it was written."""
 
 
+def _columns_of(kind: type) -> tuple[str, ...]:
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    types = {name: table.c[name].type for name in ("ticket_id", *TICKET_FIELDS)}
+    return tuple(name for name, t in types.items() if isinstance(t.impl if isinstance(t, TypeDecorator) else t, kind))
+
+
+# The staging table's columns, grouped by type (COPY names them, so any order does).
+_TEXTS, _TIMES, _INTS, _BOOLS = (_columns_of(kind) for kind in (String, DateTime, Integer, Boolean))
+STAGE_COLUMNS = (*_TEXTS, *_TIMES, *_INTS, *_BOOLS)
+assert sorted(STAGE_COLUMNS) == sorted(("ticket_id", *TICKET_FIELDS)), "a ticket column of another type"
+
+
+def _time(value: datetime | None) -> str:
+    if value is None:
+        return _NULL
+    if value.tzinfo is None:  # as the UTCDateTime column refuses one
+        raise ValueError("naive datetime given to a UTC column")
+    return value.isoformat()  # with its offset: the session's time zone plays no part
+
+
 def copy_line(row: dict[str, Any]) -> str:
-    """A ticket row (as `bot.ingest.normalize` makes it: aware datetimes, ints, bools,
-    str or None) as one line of COPY text in STAGE_COLUMNS order, newline included."""
-    values = []
-    texts = []
-    for name in STAGE_COLUMNS:
-        value = row.get(name)
-        kind = type(value)
-        if value is None:
-            values.append(_NULL)
-        elif kind is str:
-            values.append(value)
-            texts.append(value)
-        elif kind is datetime:
-            values.append(value.isoformat())  # with its offset: the session's zone plays no part
-        elif kind is bool:
-            values.append("t" if value else "f")
-        else:
-            values.append(str(int(value)))
-    if texts and _SPECIAL.search("".join(texts)):
-        values = [v if v is _NULL else v.translate(_ESCAPES) for v in values]
+    """A ticket row (as `bot.ingest.normalize` makes it: timezone-aware datetimes, ints,
+    bools, str or None) as one line of COPY text in STAGE_COLUMNS order, newline included."""
+    get = row.get
+    texts = [get(name) for name in _TEXTS]
+    if _SPECIAL.search("".join(filter(None, texts))):  # rare: one search for all of them
+        texts = [None if t is None else t.translate(_ESCAPES) for t in texts]
+    values = [_NULL if t is None else t for t in texts]
+    values += [_time(get(name)) for name in _TIMES]
+    values += [_NULL if (number := get(name)) is None else str(int(number)) for name in _INTS]
+    values += [_NULL if (flag := get(name)) is None else ("t" if flag else "f") for name in _BOOLS]
     return "\t".join(values) + "\n"
 
 
