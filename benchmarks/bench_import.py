@@ -15,7 +15,7 @@ its own empty database. The files come from benchmarks/gen_tickets.py (kept in
 benchmarks/out/, reused when present; `--days 37` gives 1,000,000 tickets the density of
 10,000,000 over a year). Also timed: the parser alone (read, validate and make the COPY
 text, no database), the ceiling of the pipeline. 10,000,000: `--count 10000000` (the file
-takes about 5 minutes to generate and 2.2 GB) or `--file`.
+takes about 5 minutes to generate and 1.2 GB) or `--file`.
 """
 
 from __future__ import annotations
