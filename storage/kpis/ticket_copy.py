@@ -44,7 +44,8 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class ConcurrentImport(RuntimeError):
-    """Another writer changed or inserted some of the batch's tickets while it was written."""
+    """Another writer inserted one of the batch's new tickets while it was written (one it
+    changed meanwhile is waited for and taken as it is then: the lookup locks it)."""
 
 
 def _columns_of(kind: type) -> tuple[str, ...]:
@@ -86,7 +87,7 @@ def upsert_copy_text(
 ) -> tuple[int, int, int]:
     """Store tickets given as COPY text (`copy_line`), each ticket id at most once:
     (inserted, updated, unchanged). Identical rows are left alone. Raises ConcurrentImport
-    (the caller rolls back) if another writer changed some of them meanwhile."""
+    (the caller rolls back) if another writer inserted one of the new ones meanwhile."""
     connection = session.connection()
     create, copy_sql, upsert = _statements(connection.dialect)
     raw = connection.connection.driver_connection
@@ -145,7 +146,7 @@ WITH found AS (
     -- the stored versions of the batch's tickets, locked. One index lookup per staged
     -- ticket: a subquery that locks is never flattened into a join, so no plan can scan
     -- the workspace's tickets, whatever the statistics say.
-    SELECT t.* FROM {stage} s CROSS JOIN LATERAL (
+    SELECT t.*, {', '.join(f's.{name} AS new_{name}' for name in TICKET_FIELDS)} FROM {stage} s CROSS JOIN LATERAL (
         SELECT t.ticket_id, {changed('t', 's')} AS changed, {', '.join(f't.{name}' for name in TICKET_FIELDS)}
         FROM kpi_ticket t
         WHERE t.workspace_id = %(workspace_id)s AND t.source = %(source)s AND t.ticket_id = s.ticket_id
@@ -161,10 +162,11 @@ WITH found AS (
     FROM {stage} s WHERE s.ticket_id NOT IN (SELECT ticket_id FROM found)
     RETURNING {returned}
 ), upd AS (
-    -- the changed ones, found again through the unique index (rows `found` locked)
+    -- the changed ones (with their new values from `found`: no second join), found again
+    -- through the unique index (rows `found` locked)
     INSERT INTO kpi_ticket (workspace_id, source, ticket_id, updated_at, {fields})
-    SELECT %(workspace_id)s, %(source)s, s.ticket_id, %(now)s, {', '.join(f's.{name}' for name in TICKET_FIELDS)}
-    FROM {stage} s JOIN old o ON o.ticket_id = s.ticket_id
+    SELECT %(workspace_id)s, %(source)s, ticket_id, %(now)s, {', '.join(f'new_{name}' for name in TICKET_FIELDS)}
+    FROM old
     ON CONFLICT (workspace_id, source, ticket_id) DO UPDATE SET
         {', '.join(f'{name} = EXCLUDED.{name}' for name in (*TICKET_FIELDS, 'updated_at'))}
     RETURNING {returned}
