@@ -22,19 +22,20 @@ from supportbot.bot.cli import main
 from supportbot.storage import kpis as store
 from supportbot.storage.db import make_engine, transaction
 from supportbot.storage.kpis.tables import ROLLUPS as ROLLUP_MODELS
+from supportbot.storage.kpis.tables import KpiMonthFrtFine
 from supportbot.storage.kpis.ticket_copy import ConcurrentImport
 
 WS = "T0COPY001"
 FRESH = "T0COPY002"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-# every rollup table, per day and per month: (its key columns, its counts)
+# every rollup table, per day and per month, and the fine first-response rows: (its key
+# columns, its counts)
 ROLLUPS = {
     model.__tablename__: (
         keys := next(c for c in model.__table__.constraints if isinstance(c, UniqueConstraint)).columns.keys(),
         [c.name for c in model.__table__.columns if c.name not in ("id", *keys)],
     )
-    for pair in ROLLUP_MODELS.values()
-    for model in pair
+    for model in (*(m for pair in ROLLUP_MODELS.values() for m in pair), KpiMonthFrtFine)
 }
 
 
@@ -93,14 +94,14 @@ def stored(engine: Any, workspace: str) -> dict[str, tuple[Any, ...]]:
 
 def rollups(engine: Any, workspace: str) -> dict[str, set[tuple[Any, ...]]]:
     """Every rollup row that counts something (a row whose counts all went back to 0 is
-    the same as no row), in all six tables."""
+    the same as no row), in all seven tables."""
     out: dict[str, set[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for table, (keys, counts) in ROLLUPS.items():
             columns = [c for c in keys if c != "workspace_id"] + counts
             found = conn.execute(text(f"SELECT {', '.join(columns)} FROM {table} WHERE workspace_id = :ws"), {"ws": workspace})  # noqa: S608
             out[table] = {tuple(r) for r in found if any(r[len(columns) - len(counts) :])}
-    assert len(out) == 6
+    assert len(out) == 7
     return out
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from supportbot.storage.kpis.tables import (
+    FINE_EDGES,
     FRT_EDGES,
     SOLVED_SUMS,
     TICKET_FIELDS,
@@ -32,6 +33,7 @@ from supportbot.storage.kpis.tables import (
     KpiDaySolved,
     KpiMonthCount,
     KpiMonthFrt,
+    KpiMonthFrtFine,
     KpiMonthSolved,
     Ticket,
 )
@@ -195,10 +197,10 @@ SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) 
     return create, copy, upsert
 
 
-def _frt_bucket_sql(seconds: str) -> str:
-    """tables.frt_bucket in SQL: how many edges lie below `seconds` (whole seconds, >= 0);
-    width_bucket counts the thresholds <= its operand."""
-    return f"width_bucket({seconds} - 1, ARRAY[{', '.join(str(e) for e in FRT_EDGES)}]::integer[])"
+def _bucket_sql(seconds: str, edges: tuple[int, ...]) -> str:
+    """tables.frt_bucket (or fine_bucket) in SQL: how many edges lie below `seconds` (whole
+    seconds, >= 0); width_bucket counts the thresholds <= its operand."""
+    return f"width_bucket({seconds} - 1, ARRAY[{', '.join(str(e) for e in edges)}]::integer[])"
 
 
 # The sums of `_contribute`, per rollup, over the `delta` CTE.
@@ -230,7 +232,8 @@ def _rollup_ctes() -> str:
         "(SELECT sign, created_day, team_key, agent_id, 'channel' AS dim, channel AS value FROM delta "
         "UNION ALL SELECT sign, created_day, team_key, agent_id, 'category', category FROM delta)"
     )
-    answered = "(SELECT *, " + _frt_bucket_sql("frt_seconds") + " AS bucket FROM delta WHERE frt_seconds IS NOT NULL)"  # noqa: S608 - constant identifiers
+    buckets = f"{_bucket_sql('frt_seconds', FRT_EDGES)} AS bucket, {_bucket_sql('frt_seconds', FINE_EDGES)} AS fine"
+    answered = f"(SELECT *, {buckets} FROM delta WHERE frt_seconds IS NOT NULL)"  # noqa: S608 - constant identifiers
     solved = "(SELECT * FROM delta WHERE solved_day IS NOT NULL)"
     solved_sums = {k: _SOLVED_SUMS[k] for k in SOLVED_SUMS}
     specs = [  # (per day, per month, rows, their day, key, sums, month from the day rows)
@@ -262,4 +265,14 @@ def _rollup_ctes() -> str:
         {', '.join(f'{column} = r.{column} + EXCLUDED.{column}' for column in sums)}
 )"""  # noqa: S608 - constant identifiers
             )
+    # the per-month fine first-response buckets (no per-day table)
+    fine = KpiMonthFrtFine.__tablename__
+    out.append(f""", {fine} AS (
+    INSERT INTO {fine} AS r (workspace_id, month, team_key, agent_id, bucket, fine, n)
+    SELECT %(workspace_id)s, * FROM (
+        SELECT date_trunc('month', created_day::timestamp)::date AS month, team_key, agent_id, bucket, fine, sum(sign) AS n
+        FROM {answered} AS d GROUP BY 1, team_key, agent_id, bucket, fine
+    ) g WHERE n <> 0
+    ON CONFLICT (workspace_id, month, team_key, agent_id, bucket, fine) DO UPDATE SET n = r.n + EXCLUDED.n
+)""")  # noqa: S608 - constant identifiers
     return "".join(out)
