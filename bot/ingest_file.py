@@ -26,6 +26,7 @@ QUEUE_DEPTH = 2  # batches in flight between the parser and the writer: bounded 
 # 50,000 took 19% less server CPU a ticket than 20,000 (1,000,000 tickets over 37 days),
 # at about 0.25 KB of memory per ticket as COPY text (1.5 KB as a row, the rows path).
 WRITE_BATCH = 50_000
+ROWS_WRITE_BATCH = 20_000  # the rows path (SQLite) keeps 1.5 KB a row: at most this many
 
 
 def _parse_file(path: str, fmt: str, batch: int, queue: Any, copy: bool = False, resolving: bool = False) -> None:
@@ -162,7 +163,7 @@ def import_file(
                         if row["agent_id"] is None and row["agent_email"]:
                             row["agent_id"] = resolve_email(row["agent_email"])
                 pending.extend(good)
-                if len(pending) >= write_batch:
+                if len(pending) >= min(write_batch, ROWS_WRITE_BATCH):
                     write()
             if progress is not None:
                 progress(read)
