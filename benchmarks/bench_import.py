@@ -2,20 +2,27 @@
 throwaway PostgreSQL server, with its wall time, tickets per second and the peak memory of
 its process tree (the CLI and its parser process) in each tenth of the run.
 
-    python -m benchmarks.bench_import [--count 1000000] [--baseline-count 100000] [--again]
+    python -m benchmarks.bench_import [--count 1000000] [--days 365] [--baseline-count 100000]
+        [--compare /work/main/.venv/bin/python] [--again] [--file FILE.csv] [--no-baseline]
 
 In the same run, on a smaller file (`--baseline-count` tickets), the previous write path
 (`--write-path rows`: a SELECT of the batch's tickets, SQLAlchemy INSERTs and one UPDATE per
-changed ticket) and the current one (COPY into a staging table, one set-based upsert) each
-import the same file into their own empty database: their ratio is the speed-up. The files
-come from benchmarks/gen_tickets.py (kept in benchmarks/out/, reused when present). Also
-timed: the parser alone (read and validate, no database), the ceiling of the pipeline.
+changed ticket) and the current one (the parser makes COPY text, one statement upserts and
+moves the rollups) each import the same file into their own empty database: their ratio is
+the speed-up. `--compare PYTHON` also runs another checkout's `import tickets` (that
+interpreter's installed `supportbot`, e.g. the main branch's venv) on the main file, into
+its own empty database. The files come from benchmarks/gen_tickets.py (kept in
+benchmarks/out/, reused when present; `--days 37` gives 1,000,000 tickets the density of
+10,000,000 over a year). Also timed: the parser alone (read, validate and make the COPY
+text, no database), the ceiling of the pipeline. 10,000,000: `--count 10000000` (the file
+takes about 5 minutes to generate and 1.2 GB) or `--file`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -25,23 +32,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.gen_tickets import generate
+from benchmarks.gen_tickets import DAYS, generate
 from benchmarks.harness import database, write_results
 from supportbot.storage.db import upgrade
 
 WORKSPACE = "T0BENCH01"
 OUT = Path(__file__).parent / "out"
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def ticket_file(count: int, path: str | None) -> Path:
+def ticket_file(count: int, path: str | None, days: int = DAYS) -> Path:
     if path:
         return Path(path)
-    target = OUT / f"tickets-{count}.csv"
+    target = OUT / (f"tickets-{count}.csv" if days == DAYS else f"tickets-{count}-{days}d.csv")
     if not target.exists():
         began = time.perf_counter()
         partial = target.with_suffix(".partial")
-        generate(partial, count, 50)
+        generate(partial, count, 50, days=days)
         partial.rename(target)
         print(f"generated {count} tickets -> {target} ({time.perf_counter() - began:.0f} s)")
     return target
@@ -80,10 +88,47 @@ def children_of(root: int) -> list[int]:
     return found
 
 
-def run_import(database_url: str, path: Path, write_path: str) -> dict[str, Any]:
-    """The CLI in a subprocess; memory of its tree sampled every 0.2 s, load every 5 s."""
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a process and of its children it has reaped, from /proc."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return sum(int(v) for v in fields[11:15]) / TICKS
+
+
+def server_cpu(postmaster: int) -> float:
+    """CPU seconds of the database server: the postmaster, its backends and workers (live,
+    and those that have exited)."""
+    total = process_cpu(postmaster)
+    for pid in children_of(postmaster):
+        try:
+            total += process_cpu(pid)
+        except OSError:
+            pass
+    return total
+
+
+def postmaster_of(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            data = conn.execute(text("SHOW data_directory")).scalar()
+    finally:
+        engine.dispose()
+    return int(Path(str(data), "postmaster.pid").read_text().split()[0])
+
+
+def run_import(database_url: str, path: Path, write_path: str, python: str = sys.executable) -> dict[str, Any]:
+    """The CLI in a subprocess; memory of its tree sampled every 0.2 s, load every 5 s;
+    CPU seconds of the CLI's process tree and of the database server."""
+    postmaster = postmaster_of(database_url)
+    server_before = server_cpu(postmaster)
+    tree_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = {**os.environ, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "", "PYTHONUNBUFFERED": "1"}
-    argv = [sys.executable, "-m", "supportbot.bot.cli", "import", "tickets", str(path), "--workspace", WORKSPACE, "--quiet", "--write-path", write_path]
+    env.pop("PYTHONPATH", None)  # `python`'s own installed supportbot
+    argv = [python, "-m", "supportbot.bot.cli", "import", "tickets", str(path), "--workspace", WORKSPACE, "--quiet", "--write-path", write_path]
     samples: list[tuple[float, int]] = []
     loads: list[float] = []
     began = time.perf_counter()
@@ -110,6 +155,8 @@ def run_import(database_url: str, path: Path, write_path: str) -> dict[str, Any]
             proc.terminate()
             proc.wait()
     wall = time.perf_counter() - began
+    tree_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_seconds = server_cpu(postmaster) - server_before
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"import failed ({proc.returncode}): {err.strip()[-2000:]}")
@@ -121,6 +168,7 @@ def run_import(database_url: str, path: Path, write_path: str) -> dict[str, Any]
     rows = sum(int(part.split()[0]) for part in summary.split(": ", 1)[1].split(", "))
     return {
         "write_path": write_path,
+        "python": python,
         "file": path.name,
         "rows": rows,
         "output": summary,
@@ -129,21 +177,27 @@ def run_import(database_url: str, path: Path, write_path: str) -> dict[str, Any]
         "peak_mb_by_tenth": [round(b / 2**20) for b in tenths],
         "peak_mb": round(max(tenths) / 2**20),
         "load_avg": [round(min(loads or [0]), 1), round(max(loads or [0]), 1)],
+        # CPU per 1,000 tickets: what the run cost, whatever else the machine was doing
+        "cpu_s": {
+            "import": round(tree_after.ru_utime + tree_after.ru_stime - tree_before.ru_utime - tree_before.ru_stime, 1),
+            "server": round(server_seconds, 1),
+        },
     }
 
 
 def parse_only(path: Path) -> dict[str, Any]:
-    """The parser process's work alone (read, validate, pickle the batches), no database."""
+    """The parser process's work alone (read, validate, make and pickle the COPY text of
+    each batch), no database."""
     code = (
         "import pickle, sys, time\n"
-        "from supportbot.bot import ingest\n"
+        "from supportbot.bot import ingest_file\n"
         "class Null:\n"
         "    n = 0\n"
         "    def put(self, msg):\n"
         "        pickle.dumps(msg)\n"
-        "        self.n += len(msg[1] or []) if msg[0] == 'batch' else 0\n"
+        "        self.n += msg[1][2] if msg[0] == 'copy' else 0\n"
         "q = Null(); c = time.process_time(); t = time.perf_counter()\n"
-        "ingest._parse_file(sys.argv[1], 'generic', ingest.BATCH, q)\n"
+        "ingest_file._parse_file(sys.argv[1], 'generic', ingest_file.WRITE_BATCH, q, True)\n"
         "print(q.n, time.perf_counter() - t, time.process_time() - c)\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True).stdout.split()
@@ -156,7 +210,8 @@ def show(label: str, r: dict[str, Any], startup: float) -> None:
     print(
         f"  {label:34s} {r['rows']:>9,d} rows  {r['wall_s']:8.1f} s  {r['tickets_per_s']:>7,d} tickets/s ({r['net_tickets_per_s']:,d} net)  "
         f"peak {r['peak_mb']} MB  load {r['load_avg'][0]}-{r['load_avg'][1]}\n"
-        f"  {'':34s} {r['output']}\n  {'':34s} peak MB by tenth: {r['peak_mb_by_tenth']}"
+        f"  {'':34s} {r['output']}\n  {'':34s} peak MB by tenth: {r['peak_mb_by_tenth']}\n"
+        f"  {'':34s} CPU s: import (CLI + parser) {r['cpu_s']['import']}, database server {r['cpu_s']['server']}"
     )
 
 
@@ -164,13 +219,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (the server) when stopped
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1_000_000, help="tickets in the main file")
+    parser.add_argument("--days", type=int, default=DAYS, help="days the generated main file spans (default 365; 37 = the density of 10M a year)")
     parser.add_argument("--file", help="use this CSV as the main file instead of generating one")
+    parser.add_argument("--compare", metavar="PYTHON", help="also import the main file with this interpreter's supportbot (e.g. /work/main/.venv/bin/python)")
     parser.add_argument("--baseline-count", type=int, default=100_000, help="tickets in the file both write paths import")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--again", action="store_true", help="then import the main file once more (nothing changes)")
     args = parser.parse_args()
 
-    main_file = ticket_file(args.count, args.file)
+    main_file = ticket_file(args.count, args.file, args.days)
     small = None if args.no_baseline else ticket_file(args.baseline_count, None)
     print(f"load average at start: {os.getloadavg()}")
     results: dict[str, Any] = {"args": vars(args)}
@@ -202,6 +259,13 @@ def main() -> int:
         url = fresh("main")
         r = results["main"] = run_import(url, main_file, "copy")
         show(f"{main_file.name}, copy", r, startup["wall_s"])
+        if args.compare:
+            r = results["compare"] = run_import(fresh("compare"), main_file, "copy", args.compare)
+            show(f"{main_file.name}, {args.compare}", r, startup["wall_s"])
+            ratio = results["main"]["tickets_per_s"] / r["tickets_per_s"]
+            net = results["main"]["net_tickets_per_s"] / r["net_tickets_per_s"]
+            results["speedup_vs_compare"], results["speedup_vs_compare_net"] = round(ratio, 2), round(net, 2)
+            print(f"  this checkout / {args.compare} on the same file: {ratio:.2f}x tickets/s ({net:.2f}x net of start-up)")
         if args.again:
             r = results["again"] = run_import(url, main_file, "copy")
             show(f"{main_file.name}, copy, again", r, startup["wall_s"])

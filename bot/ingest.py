@@ -7,7 +7,6 @@ by ticket id in batches (constant memory). Importing the same data twice changes
 from __future__ import annotations
 
 import csv
-import queue as queue_module
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -297,113 +296,6 @@ def import_csv(
         resolve_email=resolve_email,
         progress=progress,
     )
-
-
-# ----- a file, parsed in a second process -----------------------------------------------
-QUEUE_DEPTH = 2  # batches in flight between the parser and the writer: bounded memory
-# Rows per transaction of a file import. A transaction's tickets add to the per-day rollup
-# rows in one statement each; a bigger one shares those rows between more tickets (the
-# days it spans stay few), at about 1.5 KB of memory per row.
-WRITE_BATCH = 20_000
-
-
-def _parse_file(path: str, fmt: str, batch: int, queue: Any) -> None:
-    """Child process: read and validate, hand over batches of good rows and rejects. On a
-    fault, the rows read before it go first, then the fault with the line it follows."""
-    good: list[dict[str, Any]] = []
-    bad: list[tuple[int, str]] = []
-    line = 1
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            for line, raw in read_rows(stream, fmt):
-                try:
-                    good.append(normalize(raw))
-                except RowError as exc:
-                    bad.append((line, str(exc)))
-                if len(good) + len(bad) >= batch:
-                    queue.put(("batch", good, bad))
-                    good, bad = [], []
-            queue.put(("batch", good, bad))
-        queue.put(("done", None, None))
-    except (ValueError, UnicodeDecodeError, OSError, csv.Error) as exc:
-        queue.put(("batch", good, bad))
-        reason = str(exc) if isinstance(exc, ValueError) and line == 1 else f"after line {line}: {exc}"
-        queue.put(("error", reason, None))
-
-
-def import_file(
-    session_factory: Callable[[], Any],
-    *,
-    workspace_id: str,
-    path: str,
-    fmt: str,
-    now: datetime,
-    resolve_email: Callable[[str], str | None] | None = None,
-    batch: int = BATCH,
-    write_batch: int = WRITE_BATCH,
-    progress: Callable[[int], None] | None = None,
-    bulk: bool = True,
-) -> ImportReport:
-    """Like import_csv, with reading and validation in a second process so the writer
-    only writes (the two overlap on a machine with two cores). The parser hands over
-    `batch` rows at a time; the writer stores `write_batch` rows per transaction. Raises
-    ValueError for a file that cannot be read at all (wrong header, not UTF-8), after
-    storing the rows read before the fault. `bulk=False` selects the previous PostgreSQL
-    write path (row by row), for benchmarks to compare against."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue(maxsize=QUEUE_DEPTH)
-    parser = context.Process(target=_parse_file, args=(path, fmt, batch, queue), daemon=True)
-    parser.start()
-    report = ImportReport()
-    pending: list[dict[str, Any]] = []
-
-    def write() -> None:
-        if pending:
-            with session_factory() as session:
-                report.add(
-                    store.upsert_tickets(session=session, workspace_id=workspace_id, rows=pending, now=now, bulk=bulk)
-                )
-            pending.clear()
-
-    def receive() -> tuple[str, Any, Any]:
-        while True:
-            try:
-                return queue.get(timeout=2)  # type: ignore[no-any-return]
-            except queue_module.Empty:
-                if parser.is_alive():
-                    continue
-                try:  # it may have finished writing just now
-                    return queue.get(timeout=2)  # type: ignore[no-any-return]
-                except queue_module.Empty:
-                    raise ValueError(f"the parser process stopped (exit code {parser.exitcode}) before the end of the file") from None
-
-    try:
-        while True:
-            kind, good, bad = receive()
-            if kind == "error":
-                write()
-                raise ValueError(good)
-            if kind == "done":
-                break
-            for line, reason in bad:
-                report.reject(line, reason)
-            if resolve_email is not None:
-                for row in good:
-                    if row["agent_id"] is None and row["agent_email"]:
-                        row["agent_id"] = resolve_email(row["agent_email"])
-            pending.extend(good)
-            if len(pending) >= write_batch:
-                write()
-            if progress is not None:
-                progress(len(good) + len(bad))
-        write()
-    finally:
-        parser.join(timeout=5)
-        if parser.is_alive():
-            parser.terminate()
-    return report
 
 
 def import_json(

@@ -8,25 +8,34 @@ backslashes and quotes comes back exactly."""
 from __future__ import annotations
 
 import csv
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import UniqueConstraint, text
 
-from supportbot.bot import ingest
+from supportbot.bot import ingest, ingest_file
 from supportbot.bot.cli import main
 from supportbot.storage import kpis as store
 from supportbot.storage.db import make_engine, transaction
+from supportbot.storage.kpis.tables import ROLLUPS as ROLLUP_MODELS
+from supportbot.storage.kpis.tables import KpiMonthFrtFine
+from supportbot.storage.kpis.ticket_copy import ConcurrentImport
 
 WS = "T0COPY001"
 FRESH = "T0COPY002"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+# every rollup table, per day and per month, and the fine first-response rows: (its key
+# columns, its counts)
 ROLLUPS = {
-    "kpi_day_count": ("day", "dim", "team_key", "agent_id", "value", "n"),
-    "kpi_day_frt": ("day", "team_key", "agent_id", "bucket", "n", "n_target", "met_target"),
-    "kpi_day_solved": ("day", "team_key", "agent_id", *store.SOLVED_SUMS),
+    model.__tablename__: (
+        keys := next(c for c in model.__table__.constraints if isinstance(c, UniqueConstraint)).columns.keys(),
+        [c.name for c in model.__table__.columns if c.name not in ("id", *keys)],
+    )
+    for model in (*(m for pair in ROLLUP_MODELS.values() for m in pair), KpiMonthFrtFine)
 }
 
 
@@ -68,7 +77,7 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] =
 
 
 def import_file(engine: Any, path: Path, workspace: str = WS, **kwargs: Any) -> ingest.ImportReport:
-    return ingest.import_file(
+    return ingest_file.import_file(
         lambda: transaction(engine), workspace_id=workspace, path=str(path), fmt="generic",
         now=NOW, batch=7, write_batch=10, **kwargs,
     )
@@ -85,17 +94,15 @@ def stored(engine: Any, workspace: str) -> dict[str, tuple[Any, ...]]:
 
 def rollups(engine: Any, workspace: str) -> dict[str, set[tuple[Any, ...]]]:
     """Every rollup row that counts something (a row whose counts all went back to 0 is
-    the same as no row)."""
+    the same as no row), in all seven tables."""
     out: dict[str, set[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
-        for table, columns in ROLLUPS.items():
-            counts = [i for i, c in enumerate(columns) if c in _COUNTS]
+        for table, (keys, counts) in ROLLUPS.items():
+            columns = [c for c in keys if c != "workspace_id"] + counts
             found = conn.execute(text(f"SELECT {', '.join(columns)} FROM {table} WHERE workspace_id = :ws"), {"ws": workspace})  # noqa: S608
-            out[table] = {tuple(r) for r in found if any(r[i] for i in counts)}
+            out[table] = {tuple(r) for r in found if any(r[len(columns) - len(counts) :])}
+    assert len(out) == 7
     return out
-
-
-_COUNTS = {"n", "n_target", "met_target", *store.SOLVED_SUMS}
 
 
 def version(engine: Any, workspace: str) -> int:
@@ -118,6 +125,9 @@ def test_reimport_changes_nothing(engine, tmp_path) -> None:  # type: ignore[no-
     again = import_file(engine, path)
     assert (again.inserted, again.updated, again.unchanged, again.rejected) == (0, 0, 37, 0)
     assert (stored(engine, WS), rollups(engine, WS), version(engine, WS)) == before
+    # the rollups are those of the previous write path (storage.kpis.rollups in Python)
+    import_file(engine, path, workspace=FRESH, bulk=False)
+    assert rollups(engine, FRESH) == before[1]
 
 
 def test_updated_tickets_move_their_rollups(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -209,3 +219,74 @@ def test_unreadable_record_stops_with_its_line_and_keeps_what_came_before(engine
     monkeypatch.setenv("SLACK_BOT_TOKEN", "")
     assert main(["import", "tickets", str(path), "--workspace", FRESH, "--quiet"]) == 2
     assert "after line 21: field larger than field limit" in capsys.readouterr().err
+
+
+def test_agent_emails_are_resolved_by_the_writer(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Rows with an agent email and no Slack id wait for the writer's resolver (it has the
+    Slack client); the last occurrence of a ticket still wins, whichever kind it is."""
+    known = {"ana@example.com": "U0ANA0001"}
+    rows = [ticket(n) for n in range(1, 26)]
+    rows[1] = ticket(2, agent_slack_id="", agent_email="Ana@example.com")
+    rows[2] = ticket(3, agent_slack_id="", agent_email="nobody@example.com")
+    rows.append(ticket(4, agent_slack_id="", agent_email="ana@example.com", channel="phone"))  # C-4 again, now held back
+    rows.append(ticket(2, agent_slack_id="U0AGENT07"))  # C-2 again, with its Slack id
+    path = write_csv(tmp_path / "t.csv", rows)
+    asked: list[str] = []
+
+    def resolve(email: str) -> str | None:
+        asked.append(email)
+        return known.get(email)
+
+    report = import_file(engine, path, resolve_email=resolve)
+    assert (report.inserted, report.rejected) == (25, 0)
+    got = stored(engine, WS)
+    agent, email, channel = (store.TICKET_FIELDS.index(name) for name in ("agent_id", "agent_email", "channel"))
+    assert (got["C-4"][agent], got["C-4"][email], got["C-4"][channel]) == ("U0ANA0001", "ana@example.com", "phone")
+    assert (got["C-3"][agent], got["C-3"][email]) == (None, "nobody@example.com")
+    assert got["C-2"][agent] == "U0AGENT07"
+    assert sorted(set(asked)) == ["ana@example.com", "nobody@example.com"]
+    fresh = import_file(engine, path, workspace=FRESH, resolve_email=resolve, bulk=False)
+    assert fresh.inserted == 25
+    assert {k: v[:-1] for k, v in stored(engine, FRESH).items()} == {k: v[:-1] for k, v in got.items()}
+    assert rollups(engine, FRESH) == rollups(engine, WS)
+
+
+def test_a_ticket_inserted_meanwhile_by_someone_else_stops_the_batch(engine, tmp_path, database_url) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: the batch's new tickets go in with a plain INSERT; one that another
+    transaction inserts meanwhile stops the batch (nothing of it stored, rollups intact)
+    instead of being overwritten or counted twice."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the COPY path is PostgreSQL's")
+    path = write_csv(tmp_path / "t.csv", [ticket(n) for n in range(1, 8)])
+    other = make_engine(database_url)
+    try:
+        with transaction(other) as session:
+            store.upsert_tickets(session=session, workspace_id=WS, rows=[ingest.normalize(ticket(5, channel="phone"))], now=NOW)
+            # ...still uncommitted while the import's INSERT reaches C-5 and waits for it
+            outcome: list[BaseException | ingest.ImportReport] = []
+
+            def run() -> None:
+                try:
+                    outcome.append(import_file(engine, path))
+                except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+                    outcome.append(exc)
+
+            worker = threading.Thread(target=run)
+            worker.start()
+            deadline = time.monotonic() + 20
+            while not waiting_on_a_lock(other) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert waiting_on_a_lock(other)
+        worker.join(timeout=30)
+    finally:
+        other.dispose()
+    assert len(outcome) == 1 and isinstance(outcome[0], ConcurrentImport), outcome
+    got = stored(engine, WS)
+    assert list(got) == ["C-5"] and got["C-5"][store.TICKET_FIELDS.index("channel")] == "phone"
+    channels = {(r[1], r[4]): r[5] for r in rollups(engine, WS)["kpi_day_count"] if r[1] == "channel"}
+    assert channels == {("channel", "phone"): 1}
+
+
+def waiting_on_a_lock(engine: Any) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar())

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from supportbot.bot import ingest, kpis, teams
+from supportbot.bot import ingest, ingest_file, kpis, teams
 from supportbot.bot.cli.common import CliError, resolve_workspace
 from supportbot.bot.clock import SystemClock
 from supportbot.bot.config import load_settings
@@ -45,7 +45,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
             workspace = resolve_workspace(args, settings, session)
         bar, progress = _progress(sys.stderr.isatty() and not args.quiet)
         try:
-            report = ingest.import_file(
+            report = ingest_file.import_file(
                 lambda: transaction(engine),
                 workspace_id=workspace,
                 path=str(path),
@@ -55,7 +55,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
                 progress=progress,
                 bulk=args.write_path == "copy",
                 # the previous path wrote a transaction per parsed batch
-                write_batch=ingest.WRITE_BATCH if args.write_path == "copy" else ingest.BATCH,
+                write_batch=ingest_file.WRITE_BATCH if args.write_path == "copy" else ingest.BATCH,
             )
         except (ValueError, UnicodeDecodeError) as exc:
             raise CliError(f"{path}: {exc}") from None

@@ -3,7 +3,6 @@ in step) and reading them back."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,8 @@ from sqlmodel import select as sm_select
 
 from supportbot.storage.kpis.rollups import add_deltas, apply_rollups
 from supportbot.storage.kpis.tables import TICKET_FIELDS, KpiDataVersion, Ticket
+from supportbot.storage.kpis.ticket_copy import ConcurrentImport as ConcurrentImport  # noqa: F401 - the CLI catches it from here
+from supportbot.storage.kpis.ticket_copy import copy_line, upsert_copy_text
 
 
 @dataclass
@@ -38,8 +39,8 @@ def upsert_tickets(
     `rows` wins.
 
     On PostgreSQL (unless `bulk=False`, the previous path, kept for benchmarks to compare
-    with): COPY into a staging table, one join for the old versions of changed tickets, one
-    set-based upsert. Elsewhere: one SELECT of the existing rows, one bulk INSERT and an
+    with): COPY into a staging table, then one statement for the upsert and the rollups
+    (storage/kpis/ticket_copy.py). Elsewhere: one SELECT of the existing rows, one bulk INSERT and an
     UPDATE per changed row.
     """
     if not rows:
@@ -101,99 +102,16 @@ def _upsert_rows(
     return result
 
 
-# ----- PostgreSQL: COPY into a staging table, then set-based SQL ---------------------------
-# A temporary table (per connection, emptied at every commit) holding one batch as COPY
-# writes it; its columns have kpi_ticket's types, so COPY checks each value once. Its name
-# carries a digest of its columns: a connection that outlives a migration makes a new one.
-_STAGE_COLUMNS = ("ticket_id", *TICKET_FIELDS)
-_CHANGED = "({old}) IS DISTINCT FROM ({new})"
-
-
-def _stage_sql(dialect: Any) -> tuple[str, ...]:
-    table = Ticket.__table__  # type: ignore[attr-defined]
-    columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in _STAGE_COLUMNS)
-    stage = "kpi_ticket_stage_" + hashlib.sha256(columns.encode()).hexdigest()[:10]
-    fields = ", ".join(TICKET_FIELDS)
-
-    def changed(old: str, new: str) -> str:
-        return _CHANGED.format(
-            old=", ".join(f"{old}.{name}" for name in TICKET_FIELDS),
-            new=", ".join(f"{new}.{name}" for name in TICKET_FIELDS),
-        )
-
-    create = (
-        "SET LOCAL client_min_messages = warning; "  # no "already exists" notice per batch
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DELETE ROWS"
-    )
-    copy = f"COPY {stage} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
-    # the stored versions the batch changes: their rollup contributions are taken back;
-    # locked, so nothing else changes them before the upsert below
-    old = (
-        f"SELECT t.ticket_id, {', '.join(f't.{name}' for name in TICKET_FIELDS)} "  # noqa: S608 - constant identifiers
-        f"FROM {stage} s JOIN kpi_ticket t "
-        "ON t.workspace_id = %(workspace_id)s AND t.source = %(source)s AND t.ticket_id = s.ticket_id "
-        f"WHERE {changed('t', 's')} FOR UPDATE OF t"
-    )
-    upsert = (
-        f"INSERT INTO kpi_ticket (workspace_id, source, ticket_id, updated_at, {fields}) "  # noqa: S608 - constant identifiers
-        f"SELECT %(workspace_id)s, %(source)s, s.ticket_id, %(now)s, {', '.join(f's.{name}' for name in TICKET_FIELDS)} "
-        f"FROM {stage} s "
-        "ON CONFLICT (workspace_id, source, ticket_id) DO UPDATE SET "
-        + ", ".join(f"{name} = EXCLUDED.{name}" for name in (*TICKET_FIELDS, "updated_at"))
-        + f" WHERE {changed('kpi_ticket', 'EXCLUDED')} "
-        # xmax is 0 on a row this statement inserted, set on one it updated
-        "RETURNING kpi_ticket.ticket_id, kpi_ticket.xmax = 0"
-    )
-    return create, copy, old, upsert
-
-
-_STAGE_SQL: dict[str, tuple[str, ...]] = {}
-
-
-class ConcurrentImport(RuntimeError):
-    """Another writer changed or inserted some of the batch's tickets while it was written."""
-
-
 def _upsert_copy(
     session: Session, workspace_id: str, source: str, now: datetime, by_id: dict[str, dict[str, Any]]
 ) -> UpsertResult:
-    """COPY the batch into the staging table, read the old versions of the tickets it
-    changes (one join), then one INSERT ... SELECT ... ON CONFLICT DO UPDATE WHERE changed.
-
-    COPY: https://www.psycopg.org/psycopg3/docs/basic/copy.html (write_row quotes tabs,
-    newlines and backslashes). Rows carry timezone-aware datetimes, as `normalize` makes them.
-    """
-    connection = session.connection()
-    sql = _STAGE_SQL.get("postgresql")
-    if sql is None:
-        sql = _STAGE_SQL["postgresql"] = _stage_sql(connection.dialect)
-    create, copy_sql, old_sql, upsert_sql = sql
-    raw = connection.connection.driver_connection
-    # planned afresh every time (never a prepared statement's plan, made when the tables
-    # were small): the join must stay index lookups as kpi_ticket grows
-    params = {"workspace_id": workspace_id, "source": source, "now": now}
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(create, prepare=False)
-        with cursor.copy(copy_sql) as copy:
-            write = copy.write_row
-            for ticket_id, row in by_id.items():
-                write((ticket_id, *[row.get(name) for name in TICKET_FIELDS]))
-        cursor.execute(old_sql, params, prepare=False)
-        removed: dict[str, dict[str, Any]] = {
-            rec[0]: dict(zip(TICKET_FIELDS, rec[1:], strict=True)) for rec in cursor.fetchall()
-        }
-        cursor.execute(upsert_sql, params, prepare=False)
-        written = cursor.fetchall()
-    added = [by_id[ticket_id] for ticket_id, _ in written]
-    inserted = sum(1 for _, new in written if new)
-    if len(written) - inserted != len(removed) or any(not new and t not in removed for t, new in written):
-        raise ConcurrentImport(
-            "some of these tickets were written by someone else at the same time; nothing of this batch was saved, run it again"
-        )
-    apply_rollups(session=session, workspace_id=workspace_id, added=added, removed=list(removed.values()))
-    if added:
-        add_deltas(session, KpiDataVersion, workspace_id, (), ("version",), {(): [1]})
-    return UpsertResult(inserted=inserted, updated=len(removed), unchanged=len(by_id) - len(written))
+    """COPY the batch into a staging table, then one statement upserts it and moves the
+    rollups (storage/kpis/ticket_copy.py)."""
+    data = "".join(map(copy_line, by_id.values())).encode()
+    inserted, updated, unchanged = upsert_copy_text(
+        session=session, workspace_id=workspace_id, source=source, now=now, lines=(data,)
+    )
+    return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged)
 
 
 def ticket_rows(
