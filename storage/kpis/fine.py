@@ -12,6 +12,7 @@ from sqlmodel import Session
 from supportbot.storage.kpis.scope import (
     Piece,
     Scope,
+    each_day,
     in_range,
     next_month,
     piece_filter,
@@ -55,7 +56,7 @@ def fine_counts(
     for month, rows in sorted(fines.items()):
         days = counted.get(month, set())
         inside = _runs(sorted(days))
-        outside = _runs([d for d in _each_day(month, next_month(month)) if d not in days])
+        outside = _runs([d for d in each_day(month, next_month(month)) if d not in days])
         total = sum(rows.values())
         # the day rows of the shorter side say how the month's tickets in the bucket split
         if not outside:
@@ -114,11 +115,11 @@ def _counted_days(pieces: list[Piece]) -> dict[date, set[date]]:
         if piece.grain == "month":
             month = piece.first
             while month < piece.end:
-                for d in _each_day(month, next_month(month)):
+                for d in each_day(month, next_month(month)):
                     sign[d] = sign.get(d, 0) + piece.sign
                 month = next_month(month)
         else:
-            for d in _each_day(piece.first, piece.end):
+            for d in each_day(piece.first, piece.end):
                 sign[d] = sign.get(d, 0) + piece.sign
     out: dict[date, set[date]] = {}
     for d, s in sign.items():
@@ -140,10 +141,6 @@ def _held(session: Session, scope: Scope, bucket: int, runs: list[tuple[date, da
             or 0
         )
     return total
-
-
-def _each_day(first: date, end: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((end - first).days)]
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:

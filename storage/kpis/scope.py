@@ -126,10 +126,10 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
             outside = (after - month).days - inside
             if outside < inside:
                 pieces.append(Piece("month", month, after))
-                for d in _days(month, lo) + _days(hi, after):
+                for d in each_day(month, lo) + each_day(hi, after):
                     by_day[d] = by_day.get(d, 0) - 1
             else:
-                for d in _days(lo, hi):
+                for d in each_day(lo, hi):
                     by_day[d] = by_day.get(d, 0) + 1
         pieces.sort(key=lambda piece: piece.first)  # months in order, so neighbours merge
     edges: list[Edge] = []
@@ -159,7 +159,8 @@ def split_period(start: datetime, end: datetime) -> tuple[list[Piece], list[Edge
     return _merge_months(pieces), edges
 
 
-def _days(first: date, end: date) -> list[date]:
+def each_day(first: date, end: date) -> list[date]:
+    """The days from `first` up to, not including, `end`."""
     return [first + timedelta(days=i) for i in range((end - first).days)]
 
 
