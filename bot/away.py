@@ -3,7 +3,7 @@ prompts skip away people. Days are the person's local days (their first team's z
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -30,23 +30,39 @@ def is_away(session: Session, *, workspace_id: str, user_id: str, at: datetime) 
     return user_id in away_among(session, workspace_id=workspace_id, user_ids=[user_id], at=at)
 
 
+def near_days(at: datetime) -> tuple[date, date]:
+    """The days any local day at `at` falls within (a zone is within a day of UTC)."""
+    utc_day = at.astimezone(UTC).date()
+    return utc_day - timedelta(days=1), utc_day + timedelta(days=1)
+
+
 def away_among(
     session: Session, *, workspace_id: str, user_ids: Sequence[str], at: datetime
 ) -> set[str]:
     """Who of these people is away at `at` (their local day). One query when nobody is
-    near a period (the usual case, and on the /escalate path); their zones only then."""
-    utc_day = at.astimezone(UTC).date()  # every local day is within a day of it
+    near a period (the usual case); their zones only then."""
+    first, last = near_days(at)
     periods = store.covering_any(
-        session=session, workspace_id=workspace_id, user_ids=user_ids,
-        first=utc_day - timedelta(days=1), last=utc_day + timedelta(days=1),
+        session=session, workspace_id=workspace_id, user_ids=user_ids, first=first, last=last
     )
+    return away_during(
+        session, workspace_id=workspace_id, at=at,
+        periods=[(p.user_id, p.start_on, p.end_on) for p in periods],
+    )
+
+
+def away_during(
+    session: Session, *, workspace_id: str, periods: Iterable[tuple[str, date, date]], at: datetime
+) -> set[str]:
+    """Who is away at `at` by these periods (user id, first day, last day) that overlap
+    `near_days(at)`: each period's person's local day decides."""
     away: set[str] = set()
-    for period in periods:
-        if period.user_id in away:
+    for user_id, start_on, end_on in periods:
+        if user_id in away:
             continue
-        day = local_day(session, workspace_id=workspace_id, user_id=period.user_id, at=at)
-        if period.start_on <= day <= period.end_on:
-            away.add(period.user_id)
+        day = local_day(session, workspace_id=workspace_id, user_id=user_id, at=at)
+        if start_on <= day <= end_on:
+            away.add(user_id)
     return away
 
 

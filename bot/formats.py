@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -121,7 +122,13 @@ def elapsed(lang: str, seconds: float, *, length: str = "narrow") -> str:
         else:
             parts = [(minutes, "duration-minute")]
         parts = [p for p in parts if p[0]] or parts[:1]
-    loc = _locale(lang)
+    return _joined_units(_locale(lang), tuple(parts), length)
+
+
+# Few distinct values are ever shown (deadlines, and ages to the minute), and Babel's
+# pattern lookups cost more than the rest of an /escalate confirmation: kept per process.
+@lru_cache(maxsize=4096)
+def _joined_units(loc: str, parts: tuple[tuple[int, str], ...], length: str) -> str:
     words = [format_unit(n, unit, length=length, locale=loc) for n, unit in parts]
     if len(words) == 1:
         return words[0]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import bindparam, delete
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from supportbot.storage.away import AwayPeriod
 from supportbot.storage.models import ROLE_LEADER, Team, TeamMember
 
 # The queries every request runs are built once, with bound parameters: building and
@@ -29,6 +33,33 @@ _LEADERS = (
     .where(TeamMember.team_id == _TEAM, TeamMember.role == ROLE_LEADER)
     .order_by(col(TeamMember.position), col(TeamMember.id))
 )
+# A user's teams, each with its chain of leaders and their away periods overlapping
+# first..last: everything raising an escalation reads, in one statement.
+_LEADER = aliased(TeamMember, name="leader")
+_TEAMS_WITH_CHAINS = (
+    select(Team, _LEADER.user_id, AwayPeriod.start_on, AwayPeriod.end_on)
+    .join(TeamMember, col(TeamMember.team_id) == col(Team.id))
+    .outerjoin(_LEADER, (_LEADER.team_id == Team.id) & (_LEADER.role == ROLE_LEADER))
+    .outerjoin(
+        AwayPeriod,
+        (AwayPeriod.workspace_id == Team.workspace_id)
+        & (AwayPeriod.user_id == _LEADER.user_id)
+        & (AwayPeriod.start_on <= bindparam("last"))
+        & (AwayPeriod.end_on >= bindparam("first")),
+    )
+    .where(TeamMember.workspace_id == _WORKSPACE, TeamMember.user_id == _USER)
+    .order_by(Team.name, _LEADER.position, _LEADER.id)
+)
+
+
+@dataclass
+class TeamChain:
+    """One of a user's teams, its escalation chain in order, and the chain's away periods
+    (user id, first day, last day) near the asked days."""
+
+    team: Team
+    leaders: list[str] = field(default_factory=list)
+    away: list[tuple[str, date, date]] = field(default_factory=list)
 
 
 def get_team(*, session: Session, team_id: int) -> Team | None:
@@ -81,6 +112,22 @@ def teams_of_user(*, session: Session, workspace_id: str, user_id: str) -> Seque
     return session.exec(
         _TEAMS_OF_USER, params={"workspace_id": workspace_id, "user_id": user_id}
     ).all()
+
+
+def teams_with_chains(
+    *, session: Session, workspace_id: str, user_id: str, first: date, last: date
+) -> list[TeamChain]:
+    """The user's teams (by name, as `teams_of_user`), each with its chain and the chain's
+    away periods overlapping the days first..last."""
+    params = {"workspace_id": workspace_id, "user_id": user_id, "first": first, "last": last}
+    chains: dict[int | None, TeamChain] = {}
+    for team, leader, start_on, end_on in session.exec(_TEAMS_WITH_CHAINS, params=params):
+        chain = chains.get(team.id) or chains.setdefault(team.id, TeamChain(team))
+        if leader is not None and leader not in chain.leaders:  # one row per away period
+            chain.leaders.append(leader)
+        if start_on is not None:
+            chain.away.append((leader, start_on, end_on))
+    return list(chains.values())
 
 
 def teams_led_by(*, session: Session, workspace_id: str, user_id: str) -> Sequence[Team]:

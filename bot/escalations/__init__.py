@@ -6,8 +6,9 @@ in the same transaction as outbox messages (rendered in handlers/escalations/).
 
 - parsing.py: what people type (a one-line escalation, a reference, the modal's fields)
 - chain.py: who is told and how long they have
-- raising.py: `prepare` (reads), `save` (the one way escalations are stored) and
-  `submit` (save through the runtime's group commit: the command and the modal)
+- raising.py: `prepare` (reads; `prepare_mine` / `prepare_in` find the reporter's team
+  and its chain in one statement for the command and the modal), `save` (the one way
+  escalations are stored) and `submit` (save through the runtime's group commit)
 - handling.py: finding one, permission, acknowledge / resolve / reassign
 - deadlines.py: re-escalation and reminders, and the job that runs them
 - withdrawing.py: the reporter withdraws one raised by mistake (until acknowledged)
@@ -71,7 +72,14 @@ from supportbot.bot.escalations.parsing import (
     parse_ref,
     severity_word,
 )
-from supportbot.bot.escalations.raising import NewEscalation, prepare, save, submit
+from supportbot.bot.escalations.raising import (
+    NewEscalation,
+    prepare,
+    prepare_in,
+    prepare_mine,
+    save,
+    submit,
+)
 from supportbot.bot.escalations.withdrawing import check_can_withdraw, withdraw, withdrawn_for_team
 
 __all__ = [
@@ -83,7 +91,8 @@ __all__ = [
     "TRIED_MAX", "Draft", "NewEscalation", "acknowledge", "check_can_acknowledge",
     "check_can_reassign", "check_can_resolve", "check_deadlines", "check_draft",
     "check_resolution", "get", "get_by_ref", "history", "install_jobs", "max_rounds",
-    "may_act", "open_for_team", "parse_quick", "parse_ref", "prepare", "present_leaders",
+    "may_act", "open_for_team", "parse_quick", "parse_ref", "prepare", "prepare_in", "prepare_mine",
+    "present_leaders",
     "reassign", "reescalate_one", "require_actor", "resolve", "save", "submit", "team_of",
     "timeout_for",
 ]

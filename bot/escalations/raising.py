@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from supportbot.bot.away import away_among
+from supportbot.bot import teams
+from supportbot.bot.away import away_among, away_during, near_days
 from supportbot.bot.clock import Clock
 from supportbot.bot.escalations.chain import timeout_for
 from supportbot.bot.escalations.notify import CREATED, KIND_DM, KIND_POST, post_key
@@ -41,6 +43,63 @@ def prepare(
     now = clock.now()
     chain = team_store.leaders_of(session=session, team_id=team.id)
     away = away_among(session, workspace_id=team.workspace_id, user_ids=chain, at=now)
+    return _new(team, chain, away, reporter_id=reporter_id, draft=draft, now=now)
+
+
+def prepare_mine(
+    session: Session,
+    *,
+    workspace_id: str,
+    reporter_id: str,
+    draft: Draft,
+    clock: Clock,
+    channel_id: str | None = None,
+    team_name: str | None = None,
+) -> tuple[Team, NewEscalation]:
+    """`prepare` for the reporter's team as `teams.team_for_request` finds it, with the
+    reporter's teams, their chains and who of them is away read in one statement: what
+    `/escalate` runs on every escalation."""
+    now = clock.now()
+    mine = _chains(session, workspace_id=workspace_id, reporter_id=reporter_id, now=now)
+    team = teams.team_for_request(
+        session, workspace_id=workspace_id, user_id=reporter_id, channel_id=channel_id,
+        team_name=team_name, mine=[c.team for c in mine],
+    )
+    chain = next(c for c in mine if c.team is team)
+    return team, _from_chain(session, chain, reporter_id=reporter_id, draft=draft, now=now)
+
+
+def prepare_in(
+    session: Session, *, workspace_id: str, reporter_id: str, team_id: int, draft: Draft, clock: Clock
+) -> tuple[Team, NewEscalation] | None:
+    """`prepare_mine` for the team the form names; None when it is not one of the
+    reporter's teams (the caller says which of the two it is)."""
+    now = clock.now()
+    mine = _chains(session, workspace_id=workspace_id, reporter_id=reporter_id, now=now)
+    chain = next((c for c in mine if c.team.id == team_id), None)
+    if chain is None:
+        return None
+    return chain.team, _from_chain(session, chain, reporter_id=reporter_id, draft=draft, now=now)
+
+
+def _chains(session: Session, *, workspace_id: str, reporter_id: str, now: datetime) -> list[team_store.TeamChain]:
+    first, last = near_days(now)
+    return team_store.teams_with_chains(
+        session=session, workspace_id=workspace_id, user_id=reporter_id, first=first, last=last
+    )
+
+
+def _from_chain(
+    session: Session, chain: team_store.TeamChain, *, reporter_id: str, draft: Draft, now: datetime
+) -> NewEscalation:
+    draft = check_draft(draft)
+    away = away_during(session, workspace_id=chain.team.workspace_id, periods=chain.away, at=now)
+    return _new(chain.team, chain.leaders, away, reporter_id=reporter_id, draft=draft, now=now)
+
+
+def _new(
+    team: Team, chain: Sequence[str], away: set[str], *, reporter_id: str, draft: Draft, now: datetime
+) -> NewEscalation:
     first = ([uid for uid in chain if uid not in away] or chain)[0]
     row = Escalation(
         workspace_id=team.workspace_id,
@@ -55,7 +114,7 @@ def prepare(
         reporter_id=reporter_id,
         status=OPEN,
         created_at=now,
-        level=chain.index(first),
+        level=list(chain).index(first),
         ack_deadline_at=now + timeout_for(team, draft.severity),
         channel_id=team.escalation_channel,
     )

@@ -69,12 +69,13 @@ def handle_escalate_command(req: Req, reply: Reply) -> None:
     else:
         draft = esc_policy.parse_quick(text)
         with req.rt.transaction(readonly=True) as session:
-            team = _team(req, session, team_name)
-            new = esc_policy.prepare(
-                session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
+            team, new = esc_policy.prepare_mine(
+                session, workspace_id=req.workspace_id, reporter_id=req.user_id, draft=draft,
+                clock=req.rt.clock, channel_id=req.channel_id, team_name=team_name,
             )
         esc = esc_policy.submit(req.rt, new)
-        reply.ephemeral(created_text(_, esc, team, new.first), created_blocks(_, esc, team, new.first))
+        confirmation = created_text(_, esc, team, new.first)
+        reply.ephemeral(confirmation, created_blocks(_, esc, confirmation))
 
 
 def _command_word(req: Req, key: str | None) -> str:

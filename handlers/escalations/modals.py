@@ -9,13 +9,17 @@ from contextlib import contextmanager
 from sqlmodel import Session
 
 from supportbot.bot import escalations as esc_policy
-from supportbot.bot import teams
 from supportbot.bot.errors import InvalidInput, NotFound
 from supportbot.bot.i18n import Translator
 from supportbot.handlers import blocks as bk
 from supportbot.handlers.common import Reply, Req, as_id, form_values, metadata
 from supportbot.handlers.escalations.ids import Id
-from supportbot.handlers.escalations.render import created_blocks, severity_label, title_line
+from supportbot.handlers.escalations.render import (
+    created_blocks,
+    created_text,
+    severity_label,
+    title_line,
+)
 from supportbot.storage import teams as team_store
 from supportbot.storage.escalations import Escalation
 
@@ -143,20 +147,21 @@ def handle_create_submit(req: Req, reply: Reply) -> None:
         tried=values.get(Id.TRIED),
     )
     with modal_fields(), req.rt.transaction(readonly=True) as session:
-        team = team_store.get_team(session=session, team_id=as_id(team_id))
-        if team is None or team.workspace_id != req.workspace_id:
-            raise NotFound("teams.in_none")
-        if not teams.is_in_team(session, team, req.user_id):
-            raise NotFound("teams.not_yours", name=bk.escape(team.name))
-        new = esc_policy.prepare(
-            session, team=team, reporter_id=req.user_id, draft=draft, clock=req.rt.clock
+        prepared = esc_policy.prepare_in(
+            session, workspace_id=req.workspace_id, reporter_id=req.user_id, team_id=as_id(team_id),
+            draft=draft, clock=req.rt.clock,
         )
+        if prepared is None:
+            team = team_store.get_team(session=session, team_id=as_id(team_id))
+            if team is None or team.workspace_id != req.workspace_id:
+                raise NotFound("teams.in_none")
+            raise NotFound("teams.not_yours", name=bk.escape(team.name))
+        team, new = prepared
     esc = esc_policy.submit(req.rt, new)
-    told = new.first
     reply.view_update(
         bk.modal(
             _("escalations.modal_title"),
-            created_blocks(_, esc, team, told),
+            created_blocks(_, esc, created_text(_, esc, team, new.first)),
             callback_id=Id.CREATED_NOTICE,
             close=_("common.close"),
         )

@@ -245,11 +245,11 @@ def created_text(_: Translator, esc: Escalation, team: Team, told: str) -> str:
     )
 
 
-def created_blocks(_: Translator, esc: Escalation, team: Team, told: str) -> list[bk.Block]:
-    """The confirmation of a new escalation, with *Withdraw* for whoever raised it (it
-    works until a leader acknowledges; after that the click says who did)."""
+def created_blocks(_: Translator, esc: Escalation, text: str) -> list[bk.Block]:
+    """The confirmation of a new escalation (`created_text`), with *Withdraw* for whoever
+    raised it (it works until a leader acknowledges; after that the click says who did)."""
     return [
-        bk.section(created_text(_, esc, team, told)),
+        bk.section(text),
         bk.actions(bk.button(_("escalations.btn_withdraw"), Id.WITHDRAW, {"id": esc.id}), block_id=Id.ACTIONS),
     ]
 
