@@ -46,8 +46,8 @@ class SlackRequest(BoltRequest):
 
     def __init__(self, *, body: str | dict[str, Any], query: Any = None, headers: Any = None, context: dict[str, Any] | None = None, mode: str = "http") -> None:
         super().__init__(body=body, query=query, headers=headers, context=context, mode=mode)
-        if mode != "http" or not isinstance(body, str):
-            return
+        if mode != "http" or not isinstance(body, str) or "payload" not in self.raw_body:
+            return  # Bolt's guess goes wrong only where the body mentions "payload"
         parsed = parse_slack_body(self.raw_body, self.content_type)
         if parsed != self.body:
             self.body = parsed
