@@ -120,9 +120,14 @@ def import_file(
                 )
             pending.clear()
 
+    def resolve(rows: list[dict[str, Any]]) -> None:
+        if resolve_email is not None:
+            for row in rows:
+                if row["agent_id"] is None and row["agent_email"]:
+                    row["agent_id"] = resolve_email(row["agent_email"])
+
     def write_copy(text: bytes, held: list[dict[str, Any]]) -> None:
-        for row in held:
-            row["agent_id"] = resolve_email(row["agent_email"]) if resolve_email else None
+        resolve(held)
         lines = (text, "".join(map(copy_line, held)).encode())
         with session_factory() as session:
             inserted, updated, unchanged = upsert_copy_text(
@@ -158,10 +163,7 @@ def import_file(
                     write_copy(text, held)
             else:
                 read = len(good) + len(bad)
-                if resolve_email is not None:
-                    for row in good:
-                        if row["agent_id"] is None and row["agent_email"]:
-                            row["agent_id"] = resolve_email(row["agent_email"])
+                resolve(good)
                 pending.extend(good)
                 if len(pending) >= min(write_batch, ROWS_WRITE_BATCH):
                     write()

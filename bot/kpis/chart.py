@@ -155,10 +155,6 @@ def draw_fresh(data: dict[str, Any]) -> bytes:
     return _Figure(shape, len(data["labels"])).draw(data)
 
 
-def _draw_in_worker(data: dict[str, Any]) -> bytes:
-    return draw(data)
-
-
 def blank(days: int = 14) -> dict[str, Any]:
     """An empty chart of the digest's shape (drawn to warm up: imports, fonts, the figure)."""
     metrics = [m for group in CHART_METRICS for m in group]

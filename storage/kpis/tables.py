@@ -304,11 +304,16 @@ def frt_bucket(seconds: int) -> int:
     return bisect_left(FRT_EDGES, seconds)
 
 
+def _bounds(edges: tuple[int, ...], bucket: int) -> tuple[int, int | None]:
+    """(exclusive low, inclusive high or None) in seconds of a bucket of `edges`."""
+    low = edges[bucket - 1] if bucket > 0 else -1
+    high = edges[bucket] if bucket < len(edges) else None
+    return low, high
+
+
 def bucket_bounds(bucket: int) -> tuple[int, int | None]:
     """(exclusive low, inclusive high or None) in seconds."""
-    low = FRT_EDGES[bucket - 1] if bucket > 0 else -1
-    high = FRT_EDGES[bucket] if bucket < len(FRT_EDGES) else None
-    return low, high
+    return _bounds(FRT_EDGES, bucket)
 
 
 def _fine_edges(step: float) -> tuple[int, ...]:
@@ -334,9 +339,7 @@ def fine_bucket(seconds: int) -> int:
 
 def fine_bounds(fine: int) -> tuple[int, int | None]:
     """(exclusive low, inclusive high or None) in seconds."""
-    low = FINE_EDGES[fine - 1] if fine > 0 else -1
-    high = FINE_EDGES[fine] if fine < len(FINE_EDGES) else None
-    return low, high
+    return _bounds(FINE_EDGES, fine)
 
 
 def fines_of(bucket: int) -> range:

@@ -18,9 +18,6 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-_MONTH = {"postgresql": "date_trunc('month', created_at AT TIME ZONE 'UTC')::date"}
-
-
 def upgrade() -> None:
     op.create_table(
         "kpi_month_frt_fine",
@@ -41,7 +38,7 @@ def upgrade() -> None:
         # are < seconds: bisect_left, as fine_bucket and frt_bucket compute it
         fine = f"width_bucket(frt_seconds - 1, ARRAY[{', '.join(map(str, FINE_EDGES))}])"
         bucket = f"width_bucket(frt_seconds - 1, ARRAY[{', '.join(map(str, FRT_EDGES))}])"
-        month = _MONTH["postgresql"]
+        month = "date_trunc('month', created_at AT TIME ZONE 'UTC')::date"
     else:  # SQLite: the same functions, from Python
         raw = bind.connection.driver_connection
         raw.create_function("supportbot_fine", 1, fine_bucket, deterministic=True)
